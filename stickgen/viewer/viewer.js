@@ -1,0 +1,181 @@
+// stickgen web viewer: plays a .motion file (see stickgen.renderer.export_motion) on a canvas.
+// Scriptable through window.viewer: load(urlOrObject) -> Promise, seek(frame), play(), pause(),
+// frame, frames, ready, worldToScreen(x, y, frame).
+(function () {
+  'use strict';
+  const VIEW_HEIGHT_M = 3.0;   // metres of world across the canvas height at zoom 1 (same as the renderer)
+  const COLORS = ['#191919', '#d64541', '#2962ff', '#1e9650', '#963cb4', '#eb8c14'];
+  // action ids whose faces are not neutral (schema.ACTION_EXPRESSIONS) -> smile (+1) / frown (-1) / open (0.5)
+  const TALK = 25;
+  const canvas = document.getElementById('stage');
+  const ctx = canvas.getContext('2d');
+  const el = id => document.getElementById(id);
+
+  const state = { clip: null, frame: 0, playing: false, speed: 1, loop: true, face: true, t0: 0, f0: 0, raf: 0 };
+
+  function validate(d) {
+    if (!d || typeof d !== 'object' || !d.meta) throw new Error("not a .motion file: missing 'meta'");
+    const m = d.meta, T = m.frames, A = m.actors;
+    if (!(T > 0) || !(A > 0)) throw new Error('meta.frames and meta.actors must be positive');
+    if (!Array.isArray(d.motion) || d.motion.length !== A) throw new Error("'motion' must hold one list per actor");
+    d.motion.forEach((a, i) => { if (a.length !== T * 20) throw new Error(`motion of actor ${i}: expected ${T * 20} numbers, found ${a.length}`); });
+    if (d.camera && d.camera.length !== T * 3) throw new Error(`camera: expected ${T * 3} numbers`);
+    return d;
+  }
+
+  function camera(f) {
+    const c = state.clip.camera;
+    if (c) return [c[3 * f], c[3 * f + 1], c[3 * f + 2]];
+    return state.clip._static;
+  }
+
+  function worldToScreen(x, y, f) {
+    const [cx, cy, z] = camera(f === undefined ? state.frame : f);
+    const s = z * canvas.height / VIEW_HEIGHT_M;
+    return [canvas.width / 2 + (x - cx) * s, canvas.height / 2 - (y - cy) * s];
+  }
+
+  function line(a, b) { ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke(); }
+
+  function drawFace(c, R, up, action, speaking, f) {
+    const ux = up[0], uy = up[1], rx = -uy, ry = ux;
+    const P = (a, b) => [c[0] + R * (a * rx + b * ux), c[1] + R * (a * ry + b * uy)];
+    for (const s of [-1, 1]) {
+      const e = P(0.36 * s, 0.14);
+      ctx.beginPath(); ctx.arc(e[0], e[1], Math.max(1, 0.09 * R), 0, 2 * Math.PI); ctx.fill();
+    }
+    const l = P(-0.28, -0.45), r = P(0.28, -0.45);
+    if (speaking) {
+      const open = [0.0, 0.5, 0.4, 0.8, 0.5, 0.15][Math.floor(f / state.clip.meta.fps * 5) % 6];
+      const m = P(0, -0.45 - 0.21 * open);
+      ctx.beginPath(); ctx.ellipse(m[0], m[1], 0.22 * R, Math.max(1, 0.21 * open * R), Math.atan2(ry, rx), 0, 2 * Math.PI); ctx.fill();
+    } else line(l, r);
+  }
+
+  function draw() {
+    const W = canvas.width, H = canvas.height;
+    ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, W, H);
+    const d = state.clip;
+    if (!d) return;
+    const f = state.frame;
+    const [, gy] = worldToScreen(0, 0, f);
+    const s = camera(f)[2] * H / VIEW_HEIGHT_M;
+    ctx.strokeStyle = '#aaaaaa'; ctx.lineWidth = Math.max(1, s / 160);
+    if (gy > -4 && gy < H + 4) line([0, gy], [W, gy]);
+    const lw = Math.max(1, Math.round(3 * s / 160));
+    ctx.lineCap = 'round'; ctx.lineJoin = 'round';
+    for (let a = 0; a < d.meta.actors; a++) {
+      const m = d.motion[a], o = 20 * f;
+      const J = k => worldToScreen(m[o + 2 * k], m[o + 2 * k + 1], f);   // 10 endpoints of 5 segments
+      const col = COLORS[a % COLORS.length];
+      ctx.strokeStyle = col; ctx.fillStyle = col; ctx.lineWidth = lw;
+      const neck = J(0), top = J(1), pelvis = J(3);
+      line(J(2), J(3)); line(J(4), J(5)); line(J(6), J(7)); line(pelvis, J(8)); line(pelvis, J(9));
+      const c = [(neck[0] + top[0]) / 2, (neck[1] + top[1]) / 2];
+      const R = Math.hypot(top[0] - neck[0], top[1] - neck[1]) / 2;
+      if (R >= 1) {
+        ctx.beginPath(); ctx.arc(c[0], c[1], R, 0, 2 * Math.PI);
+        ctx.fillStyle = '#ffffff'; ctx.fill(); ctx.stroke(); ctx.fillStyle = col;
+        if (state.face && R >= 5) {
+          const act = d.actions ? d.actions[a][f] : 0;
+          const speaking = act === TALK || (d.speech && d.speech[f] === 1);
+          const up = [(top[0] - neck[0]) / (2 * R), (top[1] - neck[1]) / (2 * R)];
+          ctx.lineWidth = Math.max(1, Math.round(lw * 0.7));
+          drawFace(c, R - lw / 2, up, act, speaking, f);
+          ctx.lineWidth = lw;
+        }
+      }
+    }
+    el('frame').textContent = `${f} / ${d.meta.frames - 1}`;
+    el('scrub').value = String(f);
+  }
+
+  function seek(f) {
+    if (!state.clip) return 0;
+    const T = state.clip.meta.frames;
+    state.frame = Math.max(0, Math.min(T - 1, Math.round(f)));
+    state.f0 = state.frame; state.t0 = performance.now();
+    draw();
+    return state.frame;
+  }
+
+  function tick(now) {
+    if (!state.playing) return;
+    const d = state.clip, T = d.meta.frames;
+    let f = state.f0 + Math.floor((now - state.t0) / 1000 * d.meta.fps * state.speed);
+    if (f >= T) {
+      if (state.loop) { f = f % T; state.f0 = f; state.t0 = now; }
+      else { f = T - 1; pause(); }
+    }
+    if (f !== state.frame) { state.frame = f; draw(); }
+    state.raf = requestAnimationFrame(tick);
+  }
+
+  function play() {
+    if (!state.clip) return;
+    if (state.frame >= state.clip.meta.frames - 1 && !state.loop) state.frame = 0;
+    state.playing = true; state.f0 = state.frame; state.t0 = performance.now();
+    el('play').textContent = 'Pause';
+    state.raf = requestAnimationFrame(tick);
+  }
+
+  function pause() {
+    state.playing = false; cancelAnimationFrame(state.raf);
+    el('play').textContent = 'Play';
+  }
+
+  function setClip(d) {
+    validate(d);
+    const T = d.meta.frames;
+    let sx = 0, n = 0;   // static camera on the mean pelvis x when the file has no camera
+    d.motion.forEach(m => { for (let f = 0; f < T; f++) { sx += m[20 * f + 6]; n++; } });
+    d._static = [Math.round(sx / n * 1000) / 1000, 0.9, 1.0];
+    pause();
+    state.clip = d;
+    el('scrub').max = String(T - 1);
+    el('info').textContent = `${d.meta.description || 'untitled'} — ${T} frames at ${d.meta.fps} fps, ${d.meta.actors} actor(s)`;
+    viewer.ready = true;
+    seek(0);
+    return d.meta;
+  }
+
+  async function load(src) {
+    viewer.ready = false;
+    try {
+      if (typeof src === 'string') {
+        const r = await fetch(src);
+        if (!r.ok) throw new Error(`${src}: HTTP ${r.status}`);
+        src = await r.json();
+      }
+      return setClip(src);
+    } catch (e) {
+      viewer.error = String(e.message || e);
+      el('info').textContent = 'Error: ' + viewer.error;
+      throw e;
+    }
+  }
+
+  el('play').onclick = () => (state.playing ? pause() : play());
+  el('scrub').oninput = e => { pause(); seek(+e.target.value); };
+  el('speed').onchange = e => { state.speed = +e.target.value; state.f0 = state.frame; state.t0 = performance.now(); };
+  el('loop').onchange = e => { state.loop = e.target.checked; };
+  el('face').onchange = e => { state.face = e.target.checked; draw(); };
+  const readFile = file => file.text().then(t => load(JSON.parse(t)));
+  el('file').onchange = e => e.target.files[0] && readFile(e.target.files[0]);
+  document.body.ondragover = e => e.preventDefault();
+  document.body.ondrop = e => { e.preventDefault(); if (e.dataTransfer.files[0]) readFile(e.dataTransfer.files[0]); };
+
+  const viewer = window.viewer = {
+    ready: false, error: null, load, seek, play, pause, worldToScreen,
+    get frame() { return state.frame; },
+    get frames() { return state.clip ? state.clip.meta.frames : 0; },
+    get playing() { return state.playing; },
+    setSpeed(s) { state.speed = s; el('speed').value = String(s); },
+    setLoop(b) { state.loop = !!b; el('loop').checked = !!b; },
+  };
+  const params = new URLSearchParams(location.search);
+  if (params.get('w')) canvas.width = +params.get('w');
+  if (params.get('h')) canvas.height = +params.get('h');
+  draw();
+  if (params.get('src')) load(params.get('src')).catch(() => {});
+})();
