@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
 import numpy as np
 import cv2
+import torch
 from .schema import *
 from .schema import _np
 
@@ -164,29 +165,36 @@ _ONE = 1 << _SHIFT
 _MOUTH_WIDTH = {MouthShape.CLOSED: 0.26, MouthShape.SMILE: 0.34, MouthShape.FROWN: 0.3, MouthShape.OPEN: 0.28,
                 MouthShape.WIDE: 0.38, MouthShape.SMALL_O: 0.13, MouthShape.FLAT: 0.28}
 
-def _fx(p): return (int(round(float(p[0])*_ONE)), int(round(float(p[1])*_ONE)))
+def _fx(p): return (int(round(p[0]*_ONE)), int(round(p[1]*_ONE)))
 
 def _pts(a): return np.round(np.asarray(a, np.float64)*_ONE).astype(np.int32)
 
 def _ellipse(img, c, ax, ay, angle, color, thick, a0=0, a1=360):
     cv2.ellipse(img, _fx(c), (max(int(ax*_ONE), 1), max(int(ay*_ONE), 1)), angle, a0, a1, color, thick, cv2.LINE_AA, _SHIFT)
 
+def _clip01(v, lo=0.0, hi=1.0): return lo if v < lo else hi if v > hi else float(v)
+_XS = [i/4 - 1 for i in range(9)]   # 9 samples across the mouth
+
 def draw_face(img, center, radius:float, up, face:FaceFeatures, color, width:float=2.0):
     "Draw `face` into a head circle at `center` (px) of `radius` px whose up direction (screen) is `up`."
-    c, R = np.asarray(center, np.float64), float(radius)
-    u = np.asarray(up, np.float64); u = u/(np.linalg.norm(u) + 1e-9)
-    r = np.array([-u[1], u[0]])                               # screen-right of the face
-    P = lambda a, b: c + R*(a*r + b*u)
-    ang = math.degrees(math.atan2(r[1], r[0]))                 # rotation of the face's x axis on screen
+    cx, cy, R = float(center[0]), float(center[1]), float(radius)
+    ux, uy = float(up[0]), float(up[1])
+    n = math.hypot(ux, uy) or 1.0
+    ux, uy = ux/n, uy/n
+    rx, ry = -uy, ux                                           # screen-right of the face
+    P = lambda a, b: (cx + R*(a*rx + b*ux), cy + R*(a*ry + b*uy))
+    ang = math.degrees(math.atan2(ry, rx))                     # rotation of the face's x axis on screen
     th = max(1, int(round(width*0.7)))
-    op = float(np.clip(face.eye_openness, 0.0, 1.0))
-    for s in (-1, 1):                                          # eyes
+    op = _clip01(face.eye_openness)
+    es = face.eye_shape
+    b0 = 0.40 + 0.22*_clip01(face.eyebrow_raise)
+    tilt = 0.30*math.sin(math.radians(face.eyebrow_angle))   # positive angle raises the inner ends
+    for s in (-1, 1):                                          # eyes and eyebrows
         e = P(0.36*s, 0.14)
-        es = face.eye_shape
         if es == EyeShape.CLOSED or op < 0.08:
-            cv2.line(img, _fx(e - 0.11*R*r), _fx(e + 0.11*R*r), color, th, cv2.LINE_AA, _SHIFT)
+            cv2.line(img, _fx(P(0.36*s - 0.11, 0.14)), _fx(P(0.36*s + 0.11, 0.14)), color, th, cv2.LINE_AA, _SHIFT)
         elif es == EyeShape.HAPPY_ARC:
-            _ellipse(img, e + 0.03*R*u, 0.12*R, 0.11*R*op, ang, color, th, 180, 360)
+            _ellipse(img, P(0.36*s, 0.17), 0.12*R, 0.11*R*op, ang, color, th, 180, 360)
         elif es == EyeShape.WIDE:
             _ellipse(img, e, 0.14*R, 0.15*R*op, ang, color, th)
             _ellipse(img, e, 0.055*R, 0.055*R, ang, color, -1)
@@ -194,57 +202,69 @@ def draw_face(img, center, radius:float, up, face:FaceFeatures, color, width:flo
             _ellipse(img, e, 0.12*R, 0.055*R*op + 0.5, ang, color, -1)
         else:
             _ellipse(img, e, 0.085*R, 0.085*R*op + 0.5, ang, color, -1)
-        # eyebrow: positive angle raises the inner end
-        b0 = 0.40 + 0.22*float(np.clip(face.eyebrow_raise, 0, 1))
-        tilt = 0.30*math.sin(math.radians(face.eyebrow_angle))
         cv2.line(img, _fx(P(0.20*s, b0 + tilt)), _fx(P(0.52*s, b0 - 0.3*tilt)), color, th, cv2.LINE_AA, _SHIFT)
-    # mouth: an upper lip curve, opened downwards by mouth_openness
-    w = _MOUTH_WIDTH.get(MouthShape(int(face.mouth_shape)), 0.28)
-    k, o = float(np.clip(face.mouth_curve, -1, 1)), float(np.clip(face.mouth_openness, 0, 1))
+    # mouth: an upper lip curve (smile > 0 lifts the corners), opened downwards by mouth_openness
+    w = _MOUTH_WIDTH.get(face.mouth_shape, 0.28)
+    k, o = _clip01(face.mouth_curve, -1.0, 1.0), _clip01(face.mouth_openness)
     if face.mouth_shape == MouthShape.SMALL_O and o > 0.05:
         _ellipse(img, P(0, -0.47 - 0.12*o), w*R, (0.06 + 0.22*o)*R, ang, color, th)
         return img
-    xs = np.linspace(-1, 1, 9)
-    upper = np.stack([P(w*x, -0.45 + 0.16*k*(x*x - 0.5)) for x in xs])
+    upper = [P(w*x, -0.45 + 0.16*k*(x*x - 0.5)) for x in _XS]
     if o > 0.06:
-        lower = np.stack([P(w*x, -0.45 + 0.16*k*(x*x - 0.5) - 0.42*o*math.sqrt(max(1 - x*x, 0))) for x in xs[::-1]])
-        cv2.fillPoly(img, [_pts(np.concatenate([upper, lower]))], color, cv2.LINE_AA, _SHIFT)
+        lower = [P(w*x, -0.45 + 0.16*k*(x*x - 0.5) - 0.42*o*math.sqrt(max(1 - x*x, 0.0))) for x in reversed(_XS)]
+        cv2.fillPoly(img, [_pts(upper + lower)], color, cv2.LINE_AA, _SHIFT)
     else:
         cv2.polylines(img, [_pts(upper)], False, color, th, cv2.LINE_AA, _SHIFT)
     return img
 
 # %% ../nbs/10_renderer.ipynb #c022
+def _screen(pose, camera, W, H):
+    "The 10 segment endpoints of `pose` [20] as screen (x, y) float tuples, and the px-per-metre scale."
+    cx, cy, z = float(camera[0]), float(camera[1]), float(camera[2])
+    s = z*H/VIEW_HEIGHT_M
+    p = pose.tolist() if hasattr(pose, 'tolist') else list(pose)
+    return [(W/2 + (p[2*i] - cx)*s, H/2 - (p[2*i+1] - cy)*s) for i in range(10)], s
+
 def draw_figure(img, pose, camera, color, style:Style, face:FaceFeatures|None=None):
     "Draw one figure `pose` [20] seen through `camera` [3] into `img` (RGB uint8, in place)."
     H, W = img.shape[:2]
-    s = float(pixels_per_metre(camera[2], H))
+    j, s = _screen(pose, camera, W, H)                         # 10 endpoints of 5 segments
     lw = max(1, int(round(style.line_width * s / (480/VIEW_HEIGHT_M))))
-    j = world_to_screen(np.asarray(pose, np.float32).reshape(10, 2), camera, W, H)   # 10 endpoints of 5 segments
-    neck, top, pelvis = j[0], j[1], j[3]
-    ln = lambda a, b: cv2.line(img, _fx(a), _fx(b), color, lw, cv2.LINE_AA, _SHIFT)
-    ln(j[2], j[3])                                            # torso
-    ln(j[4], j[5]); ln(j[6], j[7])                            # arms
-    ln(pelvis, j[8]); ln(pelvis, j[9])                        # legs hang from the pelvis
-    c = (neck + top)/2
-    R = float(np.linalg.norm(top - neck))/2
+    q = [_fx(p) for p in j]
+    L = lambda a, b: cv2.line(img, q[a], q[b], color, lw, cv2.LINE_AA, _SHIFT)
+    L(2, 3); L(4, 5); L(6, 7)                                  # torso, arms
+    L(3, 8); L(3, 9)                                           # legs hang from the pelvis
+    (nx, ny), (tx, ty) = j[0], j[1]
+    c = ((nx + tx)/2, (ny + ty)/2)
+    R = math.hypot(tx - nx, ty - ny)/2
     if R >= 1.0:
         cv2.circle(img, _fx(c), int(R*_ONE), style.head_fill, -1, cv2.LINE_AA, _SHIFT)
         cv2.circle(img, _fx(c), int(R*_ONE), color, lw, cv2.LINE_AA, _SHIFT)
-        if face is not None and R >= 5: draw_face(img, c, R - lw/2, top - neck, face, color, lw)
+        if face is not None and R >= 5: draw_face(img, c, R - lw/2, (tx - nx, ty - ny), face, color, lw)
     return img
 
 def draw_ground(img, camera, style:Style):
     "The ground line y = 0 (and nothing if it is off screen)."
     H, W = img.shape[:2]
-    y = float(world_to_screen([0.0, GROUND_Y], camera, W, H)[1])
+    s = float(camera[2])*H/VIEW_HEIGHT_M
+    y = H/2 - (GROUND_Y - float(camera[1]))*s
     if -4 < y < H + 4:
-        lw = max(2, int(round(2*float(pixels_per_metre(camera[2], H))/160)))
-        cv2.line(img, _fx((0, y)), _fx((W, y)), style.ground, lw, cv2.LINE_AA, _SHIFT)
+        cv2.line(img, _fx((0, y)), _fx((W, y)), style.ground, max(2, int(round(2*s/160))), cv2.LINE_AA, _SHIFT)
     return img
+
+_BG = {}
+def _fill(img, color):
+    "Fill `img` with `color` fast (a cached background frame copied with memcpy)."
+    key = (img.shape, tuple(color))
+    bg = _BG.get(key)
+    if bg is None:
+        if len(_BG) > 16: _BG.clear()
+        bg = _BG[key] = np.empty(img.shape, np.uint8); bg[:] = color
+    np.copyto(img, bg)
 
 def draw_frame(img, poses, camera, style:Style, faces=None):
     "Paint a whole frame into `img` in place: background, ground, every actor of `poses` [A, 20]."
-    img[:] = style.background
+    _fill(img, style.background)
     if style.show_ground: draw_ground(img, camera, style)
     for a, p in enumerate(poses):
         draw_figure(img, p, camera, style.color(a), style, faces[a] if faces is not None else None)

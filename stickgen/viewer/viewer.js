@@ -99,8 +99,10 @@
     return state.frame;
   }
 
-  function tick(now) {
+  // playback runs on a timer (requestAnimationFrame is paused in hidden tabs and some headless browsers)
+  function tick() {
     if (!state.playing) return;
+    const now = performance.now();
     const d = state.clip, T = d.meta.frames;
     let f = state.f0 + Math.floor((now - state.t0) / 1000 * d.meta.fps * state.speed);
     if (f >= T) {
@@ -108,7 +110,6 @@
       else { f = T - 1; pause(); }
     }
     if (f !== state.frame) { state.frame = f; draw(); }
-    state.raf = requestAnimationFrame(tick);
   }
 
   function play() {
@@ -116,11 +117,12 @@
     if (state.frame >= state.clip.meta.frames - 1 && !state.loop) state.frame = 0;
     state.playing = true; state.f0 = state.frame; state.t0 = performance.now();
     el('play').textContent = 'Pause';
-    state.raf = requestAnimationFrame(tick);
+    clearInterval(state.raf);
+    state.raf = setInterval(tick, 1000 / 60);
   }
 
   function pause() {
-    state.playing = false; cancelAnimationFrame(state.raf);
+    state.playing = false; clearInterval(state.raf);
     el('play').textContent = 'Play';
   }
 
