@@ -27,18 +27,24 @@ class SafetyCriticConfig:
     fps:float = FPS
     rejection_severity_threshold:float = 0.7  # an issue at or above this severity rejects the clip
     # frozen: fastest joint slower than frozen_velocity_threshold in more than frozen_frame_ratio of the frames
-    frozen_velocity_threshold:float = 0.05
+    frozen_velocity_threshold:float = 0.01
     frozen_frame_ratio:float = 0.8
     frozen_severity:float = 0.9
-    # repetitive: >= loop_min_windows near-identical cycles of <= loop_max_cycle_frames, root moving < loop_progress_tol per cycle
+    # repetitive: >= loop_min_windows near-identical cycles of <= loop_max_cycle_frames, root moving < loop_progress_tol per cycle;
+    # a cycle must be a real excursion (mean joint excursion >= loop_min_excursion) that returns to within
+    # loop_pose_tol and loop_return_ratio x the excursion, so slow drifting motion is not a 'loop'
     loop_min_windows:int = 3
     loop_max_cycle_frames:int = 8
     loop_min_seconds:float = 2.0
     loop_pose_tol:float = 0.01
+    loop_min_excursion:float = 0.04
+    loop_return_ratio:float = 0.2
     loop_progress_tol:float = 0.05
     repetitive_severity:float = 0.7
-    # jittery: median joint acceleration above jitter_accel_threshold in more than jitter_frame_ratio of the frames
+    # jittery: median joint high-frequency acceleration (of the motion minus its jitter_smooth_frames moving average)
+    # above jitter_accel_threshold in more than jitter_frame_ratio of the frames
     jitter_accel_threshold:float = 20.0
+    jitter_smooth_frames:int = 5
     jitter_frame_ratio:float = 0.3
     jitter_severity:float = 0.6
     # physics of the centre of mass
@@ -214,12 +220,12 @@ def degenerate_motion(kind:str, seconds:float=10.0, fps:float=FPS, seed:int=0):
     T = int(round(seconds*fps)); t = np.arange(T)/fps
     walk = reference_motion('walk', seconds, fps)
     if kind == 'frozen': return np.repeat(standing_pose()[None], T, 0)
-    if kind == 'loop':     # a clean walk whose middle 6 s replays the same 6 frames (root and all)
-        m = walk.copy(); a = int(2*fps); loop = m[a:a+6]
-        for s in range(a, a + int(6*fps), 6): m[s:s+6] = loop[:len(m[s:s+6])]
-        m[a + int(6*fps):, 0::2] -= m[a + int(6*fps), 0::2] - m[a + int(6*fps) - 1, 0::2]   # no jump after the loop
-        return m
-    if kind == 'jitter': return walk + rng.normal(0, 0.012, walk.shape).astype(np.float32)
+    if kind == 'loop':     # stands in place replaying the same 8-frame limb cycle (3 Hz) for the whole clip
+        ph = 2*np.pi*np.arange(T)/8; down = -np.pi/2
+        pel = np.stack([np.zeros(T), np.full(T, 0.95)], -1)
+        return _pose_seq(pel, 0.05*np.sin(ph), down + 0.35 + 0.3*np.sin(ph), down - 0.35 - 0.3*np.sin(ph),
+                         _feet_under(pel, 0.15 + 0.1*np.sin(ph)), _feet_under(pel, -0.15 - 0.1*np.sin(ph)))
+    if kind == 'jitter': return walk + rng.normal(0, 0.02, walk.shape).astype(np.float32)
     if kind == 'teleport':  # slides sideways at 20 m/s (constant velocity: no acceleration) while walking in place
         m = reference_motion('walk', seconds, fps, speed=0.0); m[:, 0::2] += (20.0*t)[:, None].astype(np.float32); return m
     if kind == 'impact':    # walks at 6 m/s and stops dead at 5 s
@@ -247,10 +253,15 @@ def _joint_speed(m, fps):
     v = np.linalg.norm(np.diff(J, axis=0), axis=-1).max(-1)*fps
     return np.concatenate([v[:1], v])
 
-def _joint_accel(m, fps):
-    "Per-frame median joint acceleration magnitude [T] (m/s²)."
+def _joint_accel(m, fps, smooth:int=5):
+    "Per-frame median joint *high-frequency* acceleration [T] (m/s²): the acceleration of the motion minus its moving average."
     J = _joint_track(m)
-    if len(J) < 3: return np.zeros(len(J))
+    T = len(J)
+    if T < 3: return np.zeros(T)
+    if smooth and smooth > 1:
+        k = int(smooth)
+        pad = np.pad(J, ((k//2, k - 1 - k//2), (0, 0), (0, 0)), mode='edge')
+        J = J - np.mean([pad[i:i+T] for i in range(k)], axis=0)
     a = np.median(np.linalg.norm(J[2:] - 2*J[1:-1] + J[:-2], axis=-1), axis=-1)*fps**2
     return np.concatenate([a[:1], a, a[-1:]])
 
@@ -267,12 +278,14 @@ def _check_repetitive(m, cfg, speed):
     T = len(m); fps = cfg.fps
     pel = get_joint(m, 'pelvis').astype(np.float64)
     X = m.astype(np.float64).copy(); X[:, 0::2] -= pel[:, :1]; X[:, 1::2] -= pel[:, 1:2]
+    J = _joint_track(X)
     best = None
     for P in range(2, min(cfg.loop_max_cycle_frames, T//cfg.loop_min_windows) + 1):
-        d = np.abs(X[P:] - X[:-P]).mean(-1)
+        d = np.abs(X[P:] - X[:-P]).mean(-1)                               # how far the pose is from one cycle ago
+        exc = np.max([np.linalg.norm(J[P-k:T-k] - J[P:], axis=-1) for k in range(1, P)], axis=0).mean(-1)  # excursion within the cycle
         prog = np.linalg.norm(pel[P:] - pel[:-P], axis=-1)
-        mov = np.convolve(speed, np.ones(P)/P, mode='full')[P:T]          # mean speed over the cycle ending at t
-        loopy = (d < cfg.loop_pose_tol) & (prog < cfg.loop_progress_tol) & (mov >= cfg.frozen_velocity_threshold)
+        loopy = ((d < cfg.loop_pose_tol) & (d < cfg.loop_return_ratio*exc) & (exc >= cfg.loop_min_excursion)
+                 & (prog < cfg.loop_progress_tol))
         for s, e in frame_ranges(np.concatenate([np.zeros(P, bool), loopy]), max_ranges=10**6):
             span = e - s + 1 + P                                          # frames covered by the repeating cycles
             windows = span // P
@@ -370,7 +383,7 @@ class SafetyCritic:
             x = mm[:, a]; tag = a if A > 1 else None
             found = []
             if 'repetitive' in on: found.append(_check_repetitive(x, cfg, speeds[:, a]))
-            if 'jittery' in on: found.append(_check_jitter(_joint_accel(x, cfg.fps), cfg))
+            if 'jittery' in on: found.append(_check_jitter(_joint_accel(x, cfg.fps, cfg.jitter_smooth_frames), cfg))
             found += [i for i in _check_physics(ph[:, a], cfg) if i.type in on]
             if 'ground_penetration' in on: found.append(_check_ground(x, cfg))
             if 'limb_length' in on: found.append(_check_limbs(x, cfg))
