@@ -75,6 +75,9 @@ _ACTION_PHRASES = {('stand', 'up'): 'stand_up', ('get', 'up'): 'get_up', ('sit',
                    ('wave', 'goodbye'): 'wave', ('wave', 'hello'): 'wave', ('say', 'hello'): 'wave', ('bow', 'down'): 'bow',
                    ('punch', 'bag'): 'punch', ('in', 'place'): None}
 
+_DETERMINERS = {'a', 'an', 'the', 'his', 'her', 'their', 'my', 'your', 'our', 'its', 'some', 'this', 'that', 'each', 'every'}
+_NOUNISH = {'box', 'step', 'head', 'pitch', 'scale', 'watch', 'rest', 'stand', 'swing', 'hold', 'call', 'lift', 'race', 'dash', 'box',
+            'stroll', 'hike', 'pace', 'move', 'pause', 'stop', 'search', 'glance', 'look', 'tell', 'drag', 'strike', 'shake', 'slide', 'spar'}
 _NUMBERS = dict(zero=0, one=1, a=1, an=1, single=1, two=2, both=2, pair=2, couple=2, three=3, four=4, five=5, six=6, seven=7,
                 eight=8, nine=9, ten=10, eleven=11, twelve=12, dozen=12, twenty=20, fifty=50, hundred=100, thousand=1000, million=10**6)
 _ACTOR_NOUNS = set('person people persons man men woman women guy guys girl girls boy boys kid kids child children friend friends '
@@ -255,6 +258,7 @@ def _parse_clause(clause:str, notes:list) -> dict:
                     else: acts.append(a)
                 i += 2; continue
         b = _base(w)
+        if b is not None and b in _NOUNISH and i > 0 and words[i-1] in _DETERMINERS: b = None   # 'a box', 'the stand'
         if b is not None:
             known.add(i)
             a = _ACTION_WORDS[b]

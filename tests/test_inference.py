@@ -1,0 +1,170 @@
+"Prompt parser grammar, InferenceGenerator (bounds, retries, fallback) and the stick-gen CLI (issue 9)."
+import json, os, subprocess, sys, warnings
+from pathlib import Path
+import numpy as np, pytest, torch
+from stickgen.schema import StickgenError, make_sample
+from stickgen.safety import degenerate_motion, reference_motion, SafetyCriticConfig
+from stickgen.inference import (parse_prompt, InferenceGenerator, stick_gen_cli, motion_stats, find_checkpoints, newest_checkpoint,
+                                MAX_ACTORS, MAX_PROMPT_WORDS, MAX_REPEATS, normalize_prompt)
+
+@pytest.mark.parametrize('prompt,actions', [
+    ('a person jumps twice then waves', ['jump', 'jump', 'wave']),
+    ('A person walking and waving happily', ['walk', 'wave']),
+    ('she strolls, after that she sprints', ['walk', 'run']),
+    ('he sits down and then stands up', ['sit', 'stand_up']),
+    ('a person waves after jumping', ['jump', 'wave']),
+    ('someone walks backwards', ['walk_backward']),
+    ('the dancer twirls three times', ['spin', 'spin', 'spin']),
+    ('a man picks up a box and carries it', ['pick_up', 'carry']),
+    ('two friends shake hands', ['handshake']),
+    ('a kid does not jump but claps', ['clap']),
+    ('she says "good morning" and nods', ['talk', 'nod']),
+    ('a person tiptoes to the left', ['sneak']),
+    ('a boxer punches and kicks and dodges', ['punch', 'kick', 'dodge']),
+    ('a person looks around, thinks, then shrugs', ['look_around', 'think', 'shrug']),
+])
+def test_parser_actions(prompt, actions):
+    assert [a for a in parse_prompt(prompt).actions if a != 'idle'] == actions
+
+def test_parser_modifiers():
+    p = parse_prompt('a person walks slowly to the left for 3 seconds then runs quickly to the right', duration=8)
+    s0, s1 = p.steps
+    assert (s0.direction, s0.speed, s0.seconds, s1.direction, s1.speed) == ('left', 0.6, 3.0, 'right', 1.5)
+    assert abs(sum(s.seconds for s in p.steps) - 8) < 1e-6
+    assert [s.expression for s in parse_prompt('a person dances sadly then waves').steps] == ['sad', 'sad']
+    assert [s.expression for s in parse_prompt('a person dances sadly then waves angrily').steps] == ['sad', 'angry']
+    assert parse_prompt('the camera follows a person running').camera == 'pan'
+    assert parse_prompt('close-up of a person laughing').camera == 'zoom_in'
+    assert parse_prompt('a person walking while talking').steps[1].simultaneous
+
+@pytest.mark.parametrize('prompt,n', [('a person walks', 1), ('two people dance', 2), ('3 dancers spin', 3), ('a man and a woman talk', 2),
+                                      ('a couple of friends jog', 2), ('a crowd cheers', 4), ('a hundred people dance', MAX_ACTORS),
+                                      ('two boxers fight', 2), ('a person hugs', 2)])
+def test_parser_actors(prompt, n):
+    assert parse_prompt(prompt).actors == n
+
+def test_parser_frames_and_speech():
+    p = parse_prompt('she says "hi" then jumps', duration=4)
+    fa, sp = p.frame_actions(), p.speech_mask()
+    assert fa.shape == (100,) and fa.dtype == np.int64 and sp.shape == (100,) and sp[:10].all() and not sp[-10:].any()
+    assert p.steps[0].speech == 'hi'
+
+def test_parser_adversarial():
+    with pytest.raises(StickgenError, match='empty prompt'): parse_prompt(' \t\n ')
+    with pytest.raises(StickgenError, match='must be text'): parse_prompt(None)
+    p = parse_prompt('zxqv blorf')
+    assert p.actions == ['look_around'] and p.confidence < 0.5 and any('low confidence' in n for n in p.notes)
+    p = parse_prompt('jump ' * 1000)
+    assert p.truncated and len(p.prompt.split()) == MAX_PROMPT_WORDS and len(p.steps) <= MAX_REPEATS*MAX_PROMPT_WORDS
+    assert parse_prompt('wave forever').actions == ['wave']*MAX_REPEATS
+    assert normalize_prompt('Ｗａｌｋ\x00\x07 NOW') == 'walk now'
+    assert parse_prompt("__import__('os').system('echo hi') then wave").actions == ['wave']
+    assert abs(sum(s.seconds for s in parse_prompt(', '.join(['jump']*60), duration=3).steps) - 3) < 1e-6
+
+def test_find_newest_checkpoint(tmp_path):
+    assert newest_checkpoint(tmp_path/'nothing') is None
+    for i, n in enumerate(('tiny/data.pt', 'tiny/model_checkpoint_best.pth', 'small/x/last.ckpt')):
+        f = tmp_path/n; f.parent.mkdir(parents=True, exist_ok=True); f.write_bytes(b'x'); os.utime(f, (1000 + i, 1000 + i))
+    assert [p.name for p in find_checkpoints(tmp_path)] == ['last.ckpt', 'model_checkpoint_best.pth']
+
+@pytest.fixture(scope='module')
+def gen():
+    return InferenceGenerator('procedural')
+
+def test_jump_twice_then_wave_statistics(gen):
+    g = gen.generate('a person jumps twice then waves', seed=0)
+    assert g.is_safe and g.backend.startswith('procedural') and g.motion.shape == (250, 20)
+    st = motion_stats(g.motion, g.plan)
+    j1, j2, w = st['steps'][:3]
+    assert j1['action'] == j2['action'] == 'jump' and w['action'] == 'wave'
+    assert j1['pelvis_excursion'] > 0.1 and j2['pelvis_excursion'] > 0.1      # the pelvis leaves its rest height in each jump
+    assert w['hand_above_head'] > 0.3 and j1['hand_above_head'] < 0.5         # the hand is above the head while waving
+
+def test_generator_bounds(gen):
+    for kw, msg in ((dict(prompt=''), 'empty prompt'), (dict(prompt='walk', duration=0), 'duration'), (dict(prompt='walk', duration=1e6), 'duration'),
+                    (dict(prompt='walk', duration=float('nan')), 'duration'), (dict(prompt='walk', actors=0), 'actors'),
+                    (dict(prompt='walk', actors=MAX_ACTORS + 1), 'actors'), (dict(prompt=3), 'prompt'), (dict(prompt='walk', num_samples=0), 'num_samples')):
+        with pytest.raises(StickgenError, match=msg): gen.generate(**kw)
+
+def test_generator_odd_input_gives_a_clip_with_notes(gen):
+    for p in ('一个人在跳舞', 'asdf qwer', '👋🕺', 'run ' * 400):
+        g = gen.generate(p, duration=3)
+        assert g.motion.shape[0] == 75 and torch.isfinite(g.motion).all() and g.notes
+
+def test_multi_actor_and_samples(gen):
+    gs = gen.generate('two people dance', duration=3, num_samples=3, seed=1)
+    assert len(gs) == 3 and all(g.motion.shape == (75, 2, 20) for g in gs)
+    assert len({g.seed for g in gs}) == 3
+    d = gs[0].to_dict(); json.dumps(d)
+    assert d['num_actors'] == 2
+
+class _Flaky(InferenceGenerator):
+    def _draw(self, plan, seed):
+        m = degenerate_motion('frozen', plan.duration) if seed < 2000 else reference_motion('walk', plan.duration)
+        return make_sample(m, plan.frame_actions(), plan.prompt)
+
+class _Broken(InferenceGenerator):
+    def _draw(self, plan, seed):
+        kind = 'teleport' if seed % 2000 == 0 else 'frozen'
+        return make_sample(degenerate_motion(kind, plan.duration), plan.frame_actions(), plan.prompt)
+
+def test_retries_until_safe():
+    g = _Flaky('procedural', max_retries=3).generate('walk', seed=0)
+    assert g.is_safe and g.seed == 2000 and [a['is_safe'] for a in g.attempts] == [False, False, True]
+
+def test_rejected_clip_is_flagged_and_least_bad():
+    with pytest.warns(UserWarning, match='REJECTED'):
+        g = _Broken('procedural', max_retries=2).generate('walk', seed=0)
+    assert g.is_safe is False and len(g.attempts) == 3 and any('REJECTED' in n for n in g.notes)
+    assert g.safety.issue_types == ['velocity_exceeded']       # severity 0.8 beats frozen's 0.9
+    g = _Broken('procedural', enable_safety_check=False).generate('walk')
+    assert g.is_safe is None and g.safety is None and len(g.attempts) == 1
+
+def test_check_motion_safety(gen):
+    ok, r = gen.check_motion_safety(torch.randn(250, 20))
+    assert not ok and r.get_rejection_reasons()
+    ok, r = InferenceGenerator('procedural', safety_config=SafetyCriticConfig(rejection_severity_threshold=0.6)).check_motion_safety(degenerate_motion('sink'))
+    assert not ok
+
+def test_missing_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(StickgenError, match='checkpoint not found'): InferenceGenerator(tmp_path/'nope.pth')
+
+def test_fallback_without_checkpoint(tmp_path):
+    g = InferenceGenerator(runs_dir=tmp_path)
+    assert g.checkpoint is None and any('procedural' in n for n in g.notes)
+
+def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
+    assert stick_gen_cli(['a person walks', '--output', str(tmp_path/'a.gif'), '--duration', '2', '--runs-dir', str(tmp_path)]) == 0
+    assert (tmp_path/'a.gif').stat().st_size > 1000
+    assert stick_gen_cli(['a person waves', '--output', str(tmp_path/'a'), '--format', 'motion', '--duration', '2', '--json']) == 0
+    assert (tmp_path/'a.motion').exists() and '"is_safe": true' in capsys.readouterr().out
+    with pytest.raises(StickgenError): stick_gen_cli(['  ', '--output', str(tmp_path/'b.mp4')])
+    with pytest.raises(StickgenError, match='format'): stick_gen_cli(['walk', '--output', str(tmp_path/'b.avi')])
+    assert stick_gen_cli(['walk', '--bogus']) == 2
+    import stickgen.inference as inf
+    monkeypatch.setattr(inf.InferenceGenerator, '_draw', _Broken._draw)
+    assert stick_gen_cli(['a person walks', '--output', str(tmp_path/'c.mp4'), '--duration', '2']) == 3
+    assert not (tmp_path/'c.mp4').exists()
+    assert stick_gen_cli(['a person walks', '--output', str(tmp_path/'d.mp4'), '--duration', '2', '--no-safety']) == 0
+
+def test_stick_gen_console_script_end_to_end(tmp_path):
+    "The issue's acceptance command: an H.264 clip, in seconds, whose motion shows a jump and a wave."
+    exe = Path(sys.executable).parent/'stick-gen'
+    cmd = [str(exe)] if exe.exists() else [sys.executable, '-c', 'import sys; from stickgen.cli import stick_gen_main; sys.exit(stick_gen_main())']
+    marker = tmp_path/'pwned'
+    r = subprocess.run(cmd + ['a person jumps twice then waves', '--output', str(tmp_path/'x.mp4')], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    import av
+    with av.open(str(tmp_path/'x.mp4')) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == 'h264' and s.frames == 250
+    r = subprocess.run(cmd + ['a person jumps twice then waves', '--output', str(tmp_path/'x.motion')], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    from stickgen.renderer import load_motion
+    st = motion_stats(load_motion(tmp_path/'x.motion')['motion'], parse_prompt('a person jumps twice then waves'))
+    assert st['steps'][0]['pelvis_excursion'] > 0.1 and st['steps'][2]['hand_above_head'] > 0.3
+    r = subprocess.run(cmd + [f'$(touch {marker}) `touch {marker}` a person waves', '--output', str(tmp_path/'y.mp4'), '--duration', '1'],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and not marker.exists()
+    r = subprocess.run(cmd + ['', '--output', str(tmp_path/'z.mp4')], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and 'empty prompt' in r.stderr
