@@ -23,13 +23,13 @@ def bench_clip(T=250):
     a0 = np.stack([standing_pose(x=0.3*np.sin(0.4*np.pi*ti)) for ti in t])
     ang = np.deg2rad(120 + 30*np.sin(2*np.pi*1.5*t))
     set_joint(a0, 'right_hand', (get_joint(a0, 'right_shoulder') + 0.65*np.stack([np.cos(ang), np.sin(ang)], -1)).astype(np.float32))
-    a1 = np.stack([standing_pose(x=1.0 + 0.03*i) for i in range(T)])
+    a1 = np.stack([standing_pose(x=0.8 + 0.008*i) for i in range(T)])     # walks right, stays in view
     sw = 0.25*np.sin(2*np.pi*t)
     set_joint(a1, 'left_foot', get_joint(a1, 'left_foot') + np.stack([sw, 0*sw], -1).astype(np.float32))
     set_joint(a1, 'right_foot', get_joint(a1, 'right_foot') - np.stack([sw, 0*sw], -1).astype(np.float32))
     motion = np.stack([a0, a1], 1)
     actions = np.stack([np.full(T, int(ActionType.WAVE)), np.where(t < 4, int(ActionType.WALK), int(ActionType.TALK))], 1)
-    camera = np.stack([np.linspace(0.0, 2.5, T), np.full(T, 0.9), 1.0 - 0.3*np.sin(np.pi*t/t[-1])], 1).astype(np.float32)
+    camera = np.stack([np.linspace(0.0, 1.2, T), np.full(T, 0.9), 1.0 - 0.25*np.sin(np.pi*t/t[-1])], 1).astype(np.float32)
     return motion, actions, camera
 
 def main(argv=None):

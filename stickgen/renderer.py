@@ -21,8 +21,8 @@ __all__ = ['VIEW_HEIGHT_M', 'THEMES', 'BLEND_SECONDS', 'SPEECH_RATE', 'TALK', 'D
            'follow_camera', 'parse_color', 'Style', 'make_style', 'speaking_face', 'face_track', 'draw_face',
            'draw_figure', 'draw_ground', 'draw_frame', 'FramePainter', 'contact_sheet', 'VideoWriter', 'render_video',
            'render_gif', 'render_pngs', 'quantize', 'motion_dict', 'export_motion', 'load_motion', 'output_format',
-           'render_clip', 'render_sample', 'video_html', 'parallax_cameras', 'project', 'render_parallax_views',
-           'viewer_dir', 'serve_viewer', 'render_cli']
+           'render_clip', 'render_sample', 'render_outputs', 'video_html', 'parallax_cameras', 'project',
+           'render_parallax_views', 'viewer_dir', 'serve_viewer', 'render_cli']
 
 # %% ../nbs/10_renderer.ipynb #c006
 VIEW_HEIGHT_M = 3.0   # metres of world across the frame height at zoom 1.0
@@ -603,6 +603,15 @@ def render_sample(sample:dict, out_path, **kw) -> Path:
                 fps=sample.get('fps', FPS)) | kw
     return render_clip(sample['motion'], out_path, **args)
 
+def render_outputs(sample:dict, out_dir, name:str='clip', formats=('mp4', 'gif', 'motion'), **kw) -> dict:
+    "Render `sample` to `out_dir/name.<fmt>` for each of `formats` ('png' -> a `name_frames/` directory); returns {fmt: path}."
+    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for f in formats:
+        f = output_format('x', f)
+        paths[f] = render_sample(sample, out_dir/(f"{name}_frames" if f == 'png' else f"{name}.{f}"), format=f, **kw)
+    return paths
+
 # %% ../nbs/10_renderer.ipynb #c045
 def video_html(path, width:int|None=None, autoplay:bool=True, loop:bool=True):
     "An IPython `HTML` object playing the MP4 or GIF at `path` inline."
@@ -615,7 +624,7 @@ def video_html(path, width:int|None=None, autoplay:bool=True, loop:bool=True):
     flags = ' '.join(f for f, on in (('autoplay', autoplay), ('loop', loop), ('muted', True)) if on)
     return HTML(f'<video controls {flags} playsinline{w} src="data:video/mp4;base64,{data}"></video>')
 
-# %% ../nbs/10_renderer.ipynb #c061
+# %% ../nbs/10_renderer.ipynb #c063
 def _look_at(eye, target):
     "World-to-camera rotation R (rows: right, down, forward) for a camera at `eye` looking at `target`."
     f = np.asarray(target, np.float64) - eye; f /= np.linalg.norm(f)
@@ -650,7 +659,7 @@ def project(points, cam) -> np.ndarray:
     uv = (c[..., :2]/np.where(z > 1e-3, z, np.nan)) * np.asarray(cam['K'])[0, 0] + np.asarray(cam['K'])[:2, 2]
     return uv
 
-# %% ../nbs/10_renderer.ipynb #c062
+# %% ../nbs/10_renderer.ipynb #c064
 def _draw_card(img, pose, cam, z, color, fill, lw, face):
     "One figure as a flat card at depth z, projected through `cam`, into an RGBA image."
     pts = np.concatenate([np.asarray(pose, np.float64).reshape(10, 2), np.full((10, 1), z)], 1)
@@ -711,7 +720,7 @@ def render_parallax_views(sample:dict, out_dir, sample_index:int=0, num_cameras:
     (root/'metadata.json').write_text(json.dumps(meta, indent=1))
     return root
 
-# %% ../nbs/10_renderer.ipynb #c066
+# %% ../nbs/10_renderer.ipynb #c068
 def viewer_dir() -> Path:
     "Directory of the static web viewer shipped with the package."
     return Path(__file__).parent/'viewer'
@@ -727,7 +736,7 @@ def serve_viewer(motion_path, port:int=8000, host:str='127.0.0.1'):
         print(f"open http://{host}:{port}/index.html?src=clip.motion")
         srv.serve_forever()
 
-# %% ../nbs/10_renderer.ipynb #c069
+# %% ../nbs/10_renderer.ipynb #c071
 def render_cli(argv) -> int:
     "stickgen render INPUT --output OUT [options]"
     import argparse
@@ -735,7 +744,9 @@ def render_cli(argv) -> int:
     p.add_argument('input', help='a .pt sample file or a .motion file')
     p.add_argument('--output', '-o', required=True, help='output path: .mp4, .gif, .motion, or a directory for PNG frames')
     p.add_argument('--index', type=int, default=0, help='which sample of a .pt file (default 0)')
-    p.add_argument('--width', type=int, default=640); p.add_argument('--height', type=int, default=480)
+    p.add_argument('--width', type=int, default=None, help='frame width (default 640; 960 with --wide)')
+    p.add_argument('--height', type=int, default=480)
+    p.add_argument('--wide', action='store_true', help='960x480 for wide scenes')
     p.add_argument('--fps', type=float, default=None, help='frame rate (default: the sample\'s, 25)')
     p.add_argument('--no-face', action='store_true', help='draw heads without faces')
     p.add_argument('--format', choices=FORMATS, default=None, help='override the format implied by --output')
@@ -749,7 +760,7 @@ def render_cli(argv) -> int:
     else: samples = load_samples(src)
     if not -len(samples) <= a.index < len(samples): raise StickgenError(f"{src}: --index {a.index} out of range; the file has {len(samples)} sample(s)")
     s = samples[a.index]
-    kw = dict(width=a.width, height=a.height, face=not a.no_face, format=a.format, theme=a.theme)
+    kw = dict(width=a.width or (960 if a.wide else 640), height=a.height, face=not a.no_face, format=a.format, theme=a.theme)
     if a.preset != DEFAULT_PRESET: kw['preset'] = a.preset
     if a.fps is not None: kw['fps'] = a.fps
     if a.camera != 'sample': kw['camera'] = a.camera

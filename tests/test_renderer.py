@@ -154,3 +154,16 @@ def test_video_html(tmp_path):
 def test_output_format():
     assert [output_format(p) for p in ('a.mp4', 'a.GIF', 'a.motion', 'a.json', 'frames')] == ['mp4', 'gif', 'motion', 'motion', 'png']
     with pytest.raises(StickgenError): output_format('a.mp4', 'avi')
+
+def test_viewer_tables_match_schema():
+    "The web viewer's hand-copied face tables agree with the schema."
+    import re
+    from stickgen.renderer import viewer_dir
+    from stickgen.schema import expression_for_action, EXPRESSION_FEATURES, FacialExpression, SPEECH_OPENNESS, NUM_ACTIONS, ActionType
+    js = (viewer_dir()/'viewer.js').read_text()
+    arr = lambda name: json.loads(re.search(name + r' = (\[.*?\]);', js, re.S).group(1))
+    assert arr('ACTION_EXPRESSION') == [int(expression_for_action(i)) for i in range(NUM_ACTIONS)]
+    assert arr('EXPRESSION_FACE') == [[f.mouth_curve, f.mouth_openness, f.eyebrow_angle, f.eyebrow_raise, f.eye_openness]
+                                      for f in (EXPRESSION_FEATURES[e] for e in FacialExpression)]
+    assert arr('SPEECH_OPEN') == [SPEECH_OPENNESS[m] for m in SPEECH_CYCLE]
+    assert f"const TALK = {int(ActionType.TALK)};" in js

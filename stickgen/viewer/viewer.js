@@ -5,7 +5,13 @@
   'use strict';
   const VIEW_HEIGHT_M = 3.0;   // metres of world across the canvas height at zoom 1 (same as the renderer)
   const COLORS = ['#191919', '#d64541', '#2962ff', '#1e9650', '#963cb4', '#eb8c14'];
-  // action ids whose faces are not neutral (schema.ACTION_EXPRESSIONS) -> smile (+1) / frown (-1) / open (0.5)
+  // expression of each action id (schema.expression_for_action, 64 slots; tests/test_viewer.py keeps it in sync)
+  const ACTION_EXPRESSION = [0, 0, 5, 0, 5, 1, 1, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 3, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 5, 5, 1,
+                             0, 4, 4, 3, 0, 3, 4, 0, 0, 0, 0, 1, 1, 4, 0, 0, 2, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  // per expression (neutral, happy, sad, surprised, angry, excited): [mouth_curve, mouth_openness, eyebrow_angle, eyebrow_raise, eye_openness]
+  const EXPRESSION_FACE = [[0, 0, 0, 0, 1], [0.8, 0.1, 0, 0.2, 0.8], [-0.7, 0, 20, 0.1, 0.6], [0, 0.6, 10, 1, 1],
+                           [-0.5, 0.1, -25, 0, 0.7], [1, 0.7, 5, 0.7, 1]];
+  const SPEECH_OPEN = [0.0, 0.5, 0.4, 0.8, 0.5, 0.15];   // openness of schema.SPEECH_CYCLE
   const TALK = 25;
   const canvas = document.getElementById('stage');
   const ctx = canvas.getContext('2d');
@@ -40,16 +46,27 @@
   function drawFace(c, R, up, action, speaking, f) {
     const ux = up[0], uy = up[1], rx = -uy, ry = ux;
     const P = (a, b) => [c[0] + R * (a * rx + b * ux), c[1] + R * (a * ry + b * uy)];
-    for (const s of [-1, 1]) {
+    const [curve, open0, browAngle, browRaise, eyeOpen] = EXPRESSION_FACE[ACTION_EXPRESSION[action] || 0];
+    for (const s of [-1, 1]) {                       // eyes and eyebrows (positive angle raises the inner end)
       const e = P(0.36 * s, 0.14);
-      ctx.beginPath(); ctx.arc(e[0], e[1], Math.max(1, 0.09 * R), 0, 2 * Math.PI); ctx.fill();
+      ctx.beginPath(); ctx.ellipse(e[0], e[1], Math.max(1, 0.09 * R), Math.max(0.8, 0.09 * R * eyeOpen), Math.atan2(ry, rx), 0, 2 * Math.PI); ctx.fill();
+      const b0 = 0.40 + 0.22 * browRaise, tilt = 0.30 * Math.sin(browAngle * Math.PI / 180);
+      line(P(0.20 * s, b0 + tilt), P(0.52 * s, b0 - 0.3 * tilt));
     }
-    const l = P(-0.28, -0.45), r = P(0.28, -0.45);
-    if (speaking) {
-      const open = [0.0, 0.5, 0.4, 0.8, 0.5, 0.15][Math.floor(f / state.clip.meta.fps * 5) % 6];
-      const m = P(0, -0.45 - 0.21 * open);
-      ctx.beginPath(); ctx.ellipse(m[0], m[1], 0.22 * R, Math.max(1, 0.21 * open * R), Math.atan2(ry, rx), 0, 2 * Math.PI); ctx.fill();
-    } else line(l, r);
+    const open = speaking ? SPEECH_OPEN[Math.floor(f / state.clip.meta.fps * 5 + 1e-9) % 6] : open0;
+    const k = speaking ? 0.4 * curve : curve, w = 0.3;
+    ctx.beginPath();
+    for (let i = 0; i <= 8; i++) {                   // upper lip: smile (k > 0) lifts the corners
+      const x = i / 4 - 1, p = P(w * x, -0.45 + 0.16 * k * (x * x - 0.5));
+      i ? ctx.lineTo(p[0], p[1]) : ctx.moveTo(p[0], p[1]);
+    }
+    if (open > 0.06) {
+      for (let i = 8; i >= 0; i--) {
+        const x = i / 4 - 1, p = P(w * x, -0.45 + 0.16 * k * (x * x - 0.5) - 0.42 * open * Math.sqrt(Math.max(1 - x * x, 0)));
+        ctx.lineTo(p[0], p[1]);
+      }
+      ctx.closePath(); ctx.fill();
+    } else ctx.stroke();
   }
 
   function draw() {
@@ -78,10 +95,13 @@
         ctx.fillStyle = '#ffffff'; ctx.fill(); ctx.stroke(); ctx.fillStyle = col;
         if (state.face && R >= 5) {
           const act = d.actions ? d.actions[a][f] : 0;
-          const speaking = act === TALK || (d.speech && d.speech[f] === 1);
+          const speaks = g => (d.actions ? d.actions[a][g] : 0) === TALK || !!(d.speech && d.speech[g] === 1);
+          const speaking = speaks(f);
+          let s0 = f;                                  // the mouth cycle restarts with each utterance
+          while (speaking && s0 > 0 && speaks(s0 - 1)) s0--;
           const up = [(top[0] - neck[0]) / (2 * R), (top[1] - neck[1]) / (2 * R)];
           ctx.lineWidth = Math.max(1, Math.round(lw * 0.7));
-          drawFace(c, R - lw / 2, up, act, speaking, f);
+          drawFace(c, R - lw / 2, up, act, speaking, f - s0);
           ctx.lineWidth = lw;
         }
       }
