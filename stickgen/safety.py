@@ -353,7 +353,9 @@ def _as_numpy(x, name):
 class SafetyCritic:
     "Finds degenerate motion in one clip [T, 20] or [T, A, 20] and decides whether it may be shown."
     def __init__(self, config:SafetyCriticConfig|dict|None=None):
-        self.config = config if isinstance(config, SafetyCriticConfig) else SafetyCriticConfig.from_dict(config)
+        if isinstance(config, SafetyCriticConfig): self.config = config
+        elif hasattr(config, 'to_dict'): self.config = SafetyCriticConfig.from_dict(config.to_dict())   # e.g. a reloaded module's config
+        else: self.config = SafetyCriticConfig.from_dict(config)
 
     def evaluate(self, motion, physics=None, quality_score=None) -> SafetyResult:
         "Run every enabled check on `motion` (numpy or torch); `physics` [T, (A,) 6] is derived when not given."

@@ -168,3 +168,36 @@ def test_stick_gen_console_script_end_to_end(tmp_path):
     assert r.returncode == 0 and not marker.exists()
     r = subprocess.run(cmd + ['', '--output', str(tmp_path/'z.mp4')], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and 'empty prompt' in r.stderr
+
+class _FakeModel:
+    "Stands in for a trained StickFigureTransformer: records its calls, returns clean walks (or a frozen clip on seed 0)."
+    class cfg: max_actors = 4
+    def __init__(self): self.calls = []
+    def eval(self): return self
+    def to(self, *a, **k): return self
+    def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
+        self.calls.append(dict(shape=tuple(embeddings.shape), num_frames=num_frames, actions=None if actions is None else tuple(actions.shape), seed=seed))
+        kind = 'frozen' if seed == 0 else 'walk'
+        B = embeddings.shape[0]
+        m = degenerate_motion('frozen', num_frames/25) if kind == 'frozen' else reference_motion('walk', num_frames/25)
+        return dict(motion=torch.from_numpy(np.stack([m]*B)), actions=actions)
+
+class _FakeEncoder:
+    dim = 384
+    def encode(self, texts): return np.ones((len(texts), 384), np.float32)/np.sqrt(384)
+
+def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
+    ck = tmp_path/'tiny'/'model_checkpoint_best.pth'; ck.parent.mkdir(parents=True); ck.write_bytes(b'x')
+    fake = _FakeModel()
+    import stickgen.train as tr
+    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (fake, dict(data=dict(text_model=None))), raising=False)
+    gen = InferenceGenerator(runs_dir=tmp_path)
+    assert gen.backend == 'model' and gen.checkpoint == ck
+    gen.encoder = _FakeEncoder()
+    g = gen.generate('two people jump then wave', duration=2, seed=0)
+    assert g.is_safe and g.seed == 1000 and [a['is_safe'] for a in g.attempts] == [False, True]   # seed 0 froze: retried
+    assert fake.calls[0] == dict(shape=(2, 384), num_frames=50, actions=(2, 50), seed=0)
+    assert g.motion.shape == (50, 2, 20) and g.sample['source'].startswith('model:')
+    xs = g.motion[0, :, 0::2].mean(-1)
+    assert xs[1] - xs[0] > 1.0                                   # actors laid out side by side
+    assert int(g.sample['actions'][0]) == 4 and int(g.sample['actions'][-1]) == 21   # jump ... wave (ActionType ids)
