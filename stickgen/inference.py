@@ -20,7 +20,7 @@ from .safety import SafetyCritic, SafetyCriticConfig, SafetyResult
 __all__ = ['MAX_PROMPT_WORDS', 'MAX_PROMPT_CHARS', 'MAX_ACTORS', 'MIN_DURATION', 'MAX_DURATION', 'MAX_REPEATS',
            'MIN_STEP_SECONDS', 'MAX_STRETCH', 'PlanStep', 'ScenePlan', 'normalize_prompt', 'truncate_prompt',
            'parse_prompt', 'find_checkpoints', 'newest_checkpoint', 'sketch_synthesize', 'Generation',
-           'InferenceGenerator', 'motion_stats', 'stick_gen_cli']
+           'InferenceGenerator', 'motion_stats', 'SafetyRejectedError', 'make_clip', 'stick_gen_cli']
 
 # %% ../nbs/70_inference.ipynb #c006
 MAX_PROMPT_WORDS = 128     # all-MiniLM-L6-v2 reads 256 word pieces; ~128 words stay well inside
@@ -429,9 +429,11 @@ def find_checkpoints(runs_dir='runs') -> list:
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 def newest_checkpoint(runs_dir='runs') -> Path|None:
-    "The newest checkpoint under `runs_dir`, or None."
+    "The newest checkpoint under `runs_dir` (the `*best*` one of its folder when there is one), or None."
     c = find_checkpoints(runs_dir)
-    return c[0] if c else None
+    if not c: return None
+    best = [p for p in c if p.parent == c[0].parent and 'best' in p.name.lower()]
+    return best[0] if best else c[0]
 
 # %% ../nbs/70_inference.ipynb #c032
 _CAN = {k: np.array(v, np.float64) for k, v in CANONICAL_JOINTS.items()}
@@ -538,6 +540,7 @@ class Generation:
     notes:list = field(default_factory=list)
     quality_score:float|None = None
     elapsed_s:float = 0.0
+    outputs:dict = field(default_factory=dict)   # format -> path, filled by `make_clip`
 
     @property
     def is_safe(self) -> bool|None:
@@ -549,11 +552,9 @@ class Generation:
     def confidence(self) -> float: return self.plan.confidence
 
     def render(self, out_path, **kw) -> Path:
-        "Render the clip with `stickgen.renderer.render_clip` (.mp4 / .gif / .motion / a PNG directory)."
-        from stickgen.renderer import render_clip
-        s = self.sample
-        return render_clip(s['motion'], out_path, actions=s.get('actions'), camera=s.get('camera'), speech=s.get('speech'),
-                           description=s.get('description', ''), **kw)
+        "Render the clip with `stickgen.renderer.render_sample` (`render_clip` underneath): .mp4 / .gif / .motion / a PNG directory."
+        from stickgen.renderer import render_sample
+        return render_sample(self.sample, out_path, **kw)
 
     def to_dict(self) -> dict:
         "JSON-ready summary (no arrays)."
@@ -725,6 +726,26 @@ def motion_stats(motion, plan:ScenePlan|None=None, fps:float=FPS) -> dict:
     return out
 
 # %% ../nbs/70_inference.ipynb #c053
+class SafetyRejectedError(StickgenError):
+    "Every attempt was rejected by the safety critic; `.generation` holds the least bad one."
+    def __init__(self, msg, generation=None):
+        super().__init__(msg); self.generation = generation
+
+def make_clip(prompt:str, out_path, checkpoint='newest', duration:float=float(CLIP_SECONDS), seed:int=0, actors:int|None=None,
+              enable_safety_check:bool=True, formats=None, runs_dir='runs', max_retries:int=3) -> Generation:
+    "Generate a checked clip for `prompt` and render it to `out_path` (and `formats`, e.g. ('mp4', 'motion')); returns the `Generation`."
+    gen = InferenceGenerator(checkpoint, enable_safety_check=enable_safety_check, max_retries=max_retries, runs_dir=runs_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        g = gen.generate(prompt, duration=duration, seed=seed, actors=actors)
+    if g.is_safe is False:
+        raise SafetyRejectedError(f"rejected by the safety critic after {len(g.attempts)} attempt(s): " + '; '.join(g.safety.get_rejection_reasons()), g)
+    out = Path(out_path)
+    fmts = list(formats) if formats else [out.suffix.lstrip('.').lower() or 'mp4']
+    g.outputs = {f: g.render(out.with_suffix('.' + f), format=f) for f in fmts}
+    return g
+
+# %% ../nbs/70_inference.ipynb #c056
 def stick_gen_cli(argv) -> int:
     "stick-gen PROMPT --output PATH [options]"
     p = argparse.ArgumentParser(prog='stick-gen', description='Text to stick-figure animation.')
