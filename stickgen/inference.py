@@ -576,7 +576,7 @@ class InferenceGenerator:
         self.enable_safety_check, self.max_retries, self.device, self.fps = enable_safety_check, int(max_retries), device, fps
         self.guidance, self.steps = guidance, steps
         self.critic = SafetyCritic(safety_config)
-        self.notes = []
+        self.notes, self._draw_notes = [], []
         self.model = self.encoder = self.model_config = None
         if model_path in (None, 'newest', 'auto'):
             model_path = newest_checkpoint(runs_dir)
@@ -617,9 +617,13 @@ class InferenceGenerator:
     def _draw(self, plan:ScenePlan, seed:int) -> dict:
         if self.backend == 'model': return self._draw_model(plan, seed)
         if self.backend == 'procedural':
-            from stickgen.datasets import synthesize_from_plan
-            s = synthesize_from_plan(plan.to_plan(), actors=plan.actors, seed=seed, camera=plan.camera, fps=self.fps)
-            return self._fit_frames(s, plan)
+            try:
+                from stickgen.datasets import synthesize_from_plan
+                s = synthesize_from_plan(plan.to_plan(), actors=plan.actors, seed=seed, camera=plan.camera, fps=self.fps)
+                return self._fit_frames(s, plan)
+            except Exception as e:   # the story engine failing is not the user's fault: animate with the sketch instead
+                msg = f"the story engine failed ({type(e).__name__}: {str(e)[:120]}); used the built-in sketch animator"
+                if msg not in self._draw_notes: self._draw_notes.append(msg)
         return sketch_synthesize(plan, plan.actors, seed, self.fps)
 
     def _draw_model(self, plan:ScenePlan, seed:int) -> dict:
@@ -686,6 +690,7 @@ class InferenceGenerator:
     def _generate_one(self, plan:ScenePlan, seed:int) -> Generation:
         t0 = time.time()
         notes = list(self.notes) + list(plan.notes)
+        self._draw_notes = []
         tries = 1 + (self.max_retries if self.enable_safety_check else 0)
         best, attempts = None, []
         for k in range(tries):
@@ -700,6 +705,7 @@ class InferenceGenerator:
             if best is None or key < best[4]: best = (s, r, sd, q, key)
             if r.is_safe: break
         s, r, sd, q = best[:4]
+        notes += self._draw_notes; self._draw_notes = []
         if r is not None and not r.is_safe:
             msg = (f"REJECTED by the safety critic after {len(attempts)} attempt(s); returning the least bad clip: "
                    + '; '.join(r.get_rejection_reasons()))

@@ -201,3 +201,44 @@ def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
     xs = g.motion[0, :, 0::2].mean(-1)
     assert xs[1] - xs[0] > 1.0                                   # actors laid out side by side
     assert int(g.sample['actions'][0]) == 4 and int(g.sample['actions'][-1]) == 21   # jump ... wave (ActionType ids)
+
+def test_engine_failure_falls_back_to_sketch(monkeypatch):
+    ds = pytest.importorskip('stickgen.datasets')
+    def boom(*a, **k): raise ValueError('engine under construction')
+    monkeypatch.setattr(ds, 'synthesize_from_plan', boom, raising=False)
+    gen = InferenceGenerator('procedural')
+    if gen.backend != 'procedural': pytest.skip('no story engine')
+    g = gen.generate('a person jumps twice then waves', duration=4)
+    assert g.is_safe and g.sample['source'] == 'procedural:sketch' and any('sketch' in n for n in g.notes)
+
+def test_sketch_animator_jump_and_wave():
+    from stickgen.inference import sketch_synthesize
+    p = parse_prompt('a person jumps twice then waves')
+    s = sketch_synthesize(p)
+    st = motion_stats(s['motion'], p)
+    assert st['steps'][0]['pelvis_excursion'] > 0.1 and st['steps'][2]['hand_above_head'] > 0.3
+    from stickgen.safety import SafetyCritic
+    assert SafetyCritic().evaluate(s['motion']).is_safe
+
+from hypothesis import given, settings, strategies as st_
+
+@settings(max_examples=300, deadline=None)
+@given(st_.text(max_size=400), st_.floats(min_value=0.5, max_value=60))
+def test_parser_never_crashes(text, duration):
+    "Any text: a plan that fills the clip exactly, or a clear StickgenError for empty text."
+    try: p = parse_prompt(text, duration=duration)
+    except StickgenError as e:
+        assert 'empty prompt' in str(e); return
+    assert p.steps and 1 <= p.actors <= MAX_ACTORS and 0 <= p.confidence <= 1
+    assert abs(sum(s.seconds for s in p.steps) - duration) < 1e-6 and all(s.seconds > 0 for s in p.steps)
+    assert len(p.frame_actions()) == max(int(round(duration*25)), 1)
+    json.dumps(p.to_dict())
+
+@settings(max_examples=150, deadline=None)
+@given(st_.lists(st_.sampled_from('a person two people walk walks jump jumps twice then and while after wave waves slowly fast left right '
+                                  'happily sadly for 3 seconds "hi" not never forever times 5 sit down stand up dance camera pans , .'.split()), max_size=40))
+def test_parser_word_salad(words):
+    text = ' '.join(words)
+    if not text.strip(): return
+    p = parse_prompt(text)
+    assert abs(sum(s.seconds for s in p.steps) - 10) < 1e-6 and all(s.seconds > 0 for s in p.steps)
