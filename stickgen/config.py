@@ -44,6 +44,8 @@ TRAINING_DEFAULTS = dict(
     checkpoint_dir='checkpoints',
     resume_from=None,          # restore everything and continue (precedence: CLI > RESUME_FROM_CHECKPOINT > here)
     init_from=None,            # load weights only, fresh optimizer, epoch 0 (CLI > INIT_FROM_CHECKPOINT > here)
+    val_aux_samples=8,         # held-out clips generated each epoch for the aux metrics (0: off)
+    val_aux_steps=None,        # sampler steps for those clips (None: the model's default)
     tensorboard=True,
     progress=True,
     progress_interval=30.0,    # tqdm mininterval in seconds (quiet logs on shared machines)
@@ -58,6 +60,7 @@ DATA_DEFAULTS = dict(
     random_crop=True,
     val_fraction=0.1,           # held-out fraction for per-epoch validation
     max_samples=None,           # use only the first N samples (quick runs)
+    normalizer_samples=512,     # clips used to fit the model's motion normalizer before training from scratch
     synthetic_samples=2000,     # size of the synthetic corpus generated when the default file is missing
     synthetic_augment=False,
     text_model=None,            # text encoder for that corpus (None: stickgen.embeddings.DEFAULT_TEXT_MODEL)
@@ -67,7 +70,7 @@ DATA_DEFAULTS = dict(
     image_backend='pil',
 )
 
-LOSS_DEFAULTS = dict(pose=1.0, temporal=0.1, action=0.15, physics=0.2, diffusion=0.1)
+LOSS_DEFAULTS = dict(pose=1.0, temporal=0.1, action=0.15, physics=0.2, diffusion=0.1, foot_sliding=0.1, ground=0.1)
 
 LORA_DEFAULTS = dict(enabled=False, rank=8, alpha=16, dropout=0.05,
                      target_modules=['transformer_encoder', 'pose_decoder'])
@@ -100,7 +103,8 @@ def suggest(key:str, options) -> str:
 def config_search_dirs() -> list:
     "Where variant names are looked up: ./configs, then the repo's configs/ next to the package."
     import stickgen
-    return [Path.cwd()/'configs', Path(stickgen.__file__).resolve().parent.parent/'configs']
+    dirs = [Path.cwd()/'configs', Path(stickgen.__file__).resolve().parent.parent/'configs']
+    return [d for i, d in enumerate(dirs) if d.resolve() not in [e.resolve() for e in dirs[:i]]]
 
 def find_config(name_or_path) -> Path:
     "Path of a config given a path or a variant name such as 'tiny' or 'sft_small'."
