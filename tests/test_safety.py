@@ -46,10 +46,13 @@ def test_story_engine_walks_and_dances_are_safe():
 def test_story_engine_scenes_mostly_safe():
     ds = pytest.importorskip('stickgen.datasets')
     if not hasattr(ds, 'generate_scene'): pytest.skip('generate_scene not there yet')
-    try: ds.generate_scene(0)
-    except Exception as e: pytest.skip(f"stickgen.datasets.generate_scene is failing on its own ({type(e).__name__}: {e}); not a safety problem")
-    res = [critic.evaluate_sample(ds.generate_scene(s)) for s in range(20)]
-    assert sum(r.is_safe for r in res) >= 16, [r.summary() for r in res if not r.is_safe]
+    res = []
+    for s in range(20):
+        try: sample = ds.generate_scene(s)
+        except Exception: continue        # a story-engine failure is the engine's test's business, not the critic's
+        res.append(critic.evaluate_sample(sample))
+    if len(res) < 10: pytest.skip('stickgen.datasets.generate_scene fails on most seeds')
+    assert sum(r.is_safe for r in res) >= 0.8*len(res), [r.summary() for r in res if not r.is_safe]
 
 def test_multi_actor_and_torch_input():
     two = torch.from_numpy(np.stack([reference_motion('walk'), degenerate_motion('sink')], 1))
