@@ -55,5 +55,22 @@ export: install
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)
 
+# Docs site without Quarto: nbdev-export, then scripts/build_docs.py runs every notebook (cached in
+# _proc/.docs_cache, per-notebook timeout), applies nbdev's doc processors (show_doc API entries) into _proc/,
+# and builds the static site in _docs/ with mkdocs-material (config: mkdocs.yml).
+DOCS_PORT ?= 8000
+DOCS_JOBS ?= 2
+.PHONY: docs docs-serve docs-test
+
+docs: install
+	$(BIN)/nbdev-export
+	$(BIN)/python scripts/build_docs.py --jobs $(DOCS_JOBS)
+
+docs-serve: docs
+	$(BIN)/python scripts/build_docs.py --serve-only --serve $(DOCS_PORT)
+
+docs-test: install browser
+	$(BIN)/python -m pytest -q tests/test_docs_site.py
+
 clean:
 	rm -rf _proc _docs .pytest_cache .hypothesis
