@@ -34,7 +34,7 @@ class SafetyCriticConfig:
     # a cycle must be a real excursion (mean joint excursion >= loop_min_excursion) that returns to within
     # loop_pose_tol and loop_return_ratio x the excursion, so slow drifting motion is not a 'loop'
     loop_min_windows:int = 3
-    loop_max_cycle_frames:int = 8
+    loop_max_cycle_frames:int = 6
     loop_min_seconds:float = 2.0
     loop_pose_tol:float = 0.01
     loop_min_excursion:float = 0.04
@@ -220,11 +220,11 @@ def degenerate_motion(kind:str, seconds:float=10.0, fps:float=FPS, seed:int=0):
     T = int(round(seconds*fps)); t = np.arange(T)/fps
     walk = reference_motion('walk', seconds, fps)
     if kind == 'frozen': return np.repeat(standing_pose()[None], T, 0)
-    if kind == 'loop':     # stands in place replaying the same 8-frame limb cycle (3 Hz) for the whole clip
-        ph = 2*np.pi*np.arange(T)/8; down = -np.pi/2
+    if kind == 'loop':     # stands in place replaying the same 6-frame limb cycle (4 Hz) for the whole clip
+        ph = 2*np.pi*np.arange(T)/6; down = -np.pi/2
         pel = np.stack([np.zeros(T), np.full(T, 0.95)], -1)
-        return _pose_seq(pel, 0.05*np.sin(ph), down + 0.35 + 0.3*np.sin(ph), down - 0.35 - 0.3*np.sin(ph),
-                         _feet_under(pel, 0.15 + 0.1*np.sin(ph)), _feet_under(pel, -0.15 - 0.1*np.sin(ph)))
+        return _pose_seq(pel, 0.02*np.sin(ph), down + 0.35 + 0.15*np.sin(ph), down - 0.35 - 0.15*np.sin(ph),
+                         _feet_under(pel, 0.15 + 0.05*np.sin(ph)), _feet_under(pel, -0.15 - 0.05*np.sin(ph)))
     if kind == 'jitter': return walk + rng.normal(0, 0.02, walk.shape).astype(np.float32)
     if kind == 'teleport':  # slides sideways at 20 m/s (constant velocity: no acceleration) while walking in place
         m = reference_motion('walk', seconds, fps, speed=0.0); m[:, 0::2] += (20.0*t)[:, None].astype(np.float32); return m
@@ -282,7 +282,8 @@ def _check_repetitive(m, cfg, speed):
     best = None
     for P in range(2, min(cfg.loop_max_cycle_frames, T//cfg.loop_min_windows) + 1):
         d = np.abs(X[P:] - X[:-P]).mean(-1)                               # how far the pose is from one cycle ago
-        exc = np.max([np.linalg.norm(J[P-k:T-k] - J[P:], axis=-1) for k in range(1, P)], axis=0).mean(-1)  # excursion within the cycle
+        win = np.lib.stride_tricks.sliding_window_view(J, P + 1, axis=0)      # [T-P, J, 2, P+1]: the cycle ending at t
+        exc = np.linalg.norm(win.max(-1) - win.min(-1), axis=-1).mean(-1)        # mean joint extent of the cycle
         prog = np.linalg.norm(pel[P:] - pel[:-P], axis=-1)
         loopy = ((d < cfg.loop_pose_tol) & (d < cfg.loop_return_ratio*exc) & (exc >= cfg.loop_min_excursion)
                  & (prog < cfg.loop_progress_tol))
