@@ -227,13 +227,18 @@ def actions_from_text(text:str, num_frames:int, default:str='idle') -> np.ndarra
     return out
 
 # %% ../nbs/23_converters.ipynb #c024
-def clip_camera(motion) -> np.ndarray:
-    "A static camera [T, 3] centred on the clip, zoomed out when the clip is wider than 4 m."
+def clip_camera(motion, fit_width:float=3.5, smooth_s:float=1.0) -> np.ndarray:
+    "Camera [T, 3]: static and centred when the clip fits `fit_width` m, else a smooth pan that follows the actors."
     m = as_multi_actor(np.asarray(motion))
-    xs = m[..., 0::2]
+    T, xs = m.shape[0], m[..., 0::2]
     lo, hi = float(xs.min()), float(xs.max())
-    zoom = min(1.0, 4.0/max(hi - lo + 0.5, 1e-6))
-    return static_camera(m.shape[0], x=(lo+hi)/2, y=0.9, zoom=zoom)
+    if hi - lo <= fit_width: return static_camera(T, x=(lo+hi)/2, y=0.9, zoom=1.0)
+    k = max(1, int(round(smooth_s*FPS)))
+    box = lambda v: np.convolve(np.pad(v, (k//2, k - 1 - k//2), mode='edge'), np.ones(k)/k, mode='valid')
+    cx = box(m[..., 6].mean(1))                                         # the actors' pelvis, smoothed over a second
+    spread = xs.reshape(T, -1).max(1) - xs.reshape(T, -1).min(1) + 1.0
+    zoom = np.clip(box(4.0/spread), 0.35, 1.0)                          # a 4 m wide view at zoom 1
+    return np.stack([cx, np.full(T, 0.9), zoom], 1).astype(np.float32)
 
 def motion_sample(motion, actions, description:str, source:str, meta:dict|None=None, **extra) -> dict:
     "A validated sample from a converted motion [T, (A,) 20] and per-frame actions [T]."

@@ -43,7 +43,10 @@ def _smooth(x):
     p = np.pad(x, ((2, 2),) + ((0, 0),)*(x.ndim-1), mode='edge')
     return sum(w*p[i:i+len(x)] for i, w in enumerate(np.array([1, 4, 6, 4, 1])/16))
 
-def _severity(x:float, thr:float) -> float: return float(min(1.0, max(0.0, x/(2*thr))))
+def _severity(x:float, thr:float) -> float:
+    "0 -> 0, slowly below the threshold (0.5·(x/thr)³), 0.5 at it, 1 at twice the threshold."
+    x = max(0.0, float(x))
+    return 0.5*(x/thr)**3 if x < thr else min(1.0, 0.5 + 0.5*(x - thr)/thr)
 
 def camera_stability(camera, fps:float=FPS, accel_scale:float=QUALITY_THRESHOLDS['camera_accel']) -> float:
     "Camera stability in [0, 1] of a camera [T, 3] (x, y, zoom): 1 = static or smooth, 0 = shaky."
@@ -67,7 +70,7 @@ def motion_quality(motion, fps:float=FPS, camera=None, **thresholds) -> dict:
         if T >= 3:
             A = np.diff(m, 2, axis=0)
             hp = A - _smooth(A)  # the part of the acceleration that changes from frame to frame
-            out['jitter'] = float((hp**2).sum(-1).mean()/v.mean()**2) if v.mean() > th['static_velocity']/10 else 0.0
+            out['jitter'] = float(np.median((hp**2).sum(-1))/v.mean()**2) if v.mean() > th['static_velocity']/10 else 0.0
         if T >= 4 and v.std() > 1e-9:
             z = (v - v.mean())/v.std()
             k = 3
@@ -91,13 +94,13 @@ def motion_quality(motion, fps:float=FPS, camera=None, **thresholds) -> dict:
                 if c > best: best, best_lag = c, lag
         out['repetition'] = max(0.0, best)
         if best_lag is not None and best > th['repetition']:
-            travel = float(np.linalg.norm(pel[-1].mean(0) - pel[0].mean(0)))
+            travel = float(np.ptp(pel.mean(1), axis=0).max())   # extent of the root's path (there and back counts)
             resid = float(np.sqrt(((rel[best_lag:] - rel[:-best_lag])**2).sum(-1).mean()/((x**2).sum(-1).mean() + 1e-12)))
             loop = travel < th['loop_travel'] and resid < th['loop_residual']
     cam = camera_stability(camera, fps, th['camera_accel'])
     sev = dict(jitter=_severity(out['jitter'], th['jitter']), static=_severity(out['static'], th['static']),
                explosion=0.0 if out['explosion'] <= 0 else min(1.0, 0.5 + 5*out['explosion'] + 1e-3),
-               repetition=_severity(out['repetition'], th['repetition']) if loop else min(0.3, 0.3*out['repetition']))
+               repetition=_severity(out['repetition'], th['repetition']) if loop else 0.1*out['repetition'])
     artifact = max(sev.values())
     # plausibility: ground, torso length, centre-of-mass speed
     mm = _pose_series(raw, fps).reshape(T, -1, 20)
