@@ -58,6 +58,7 @@ DATA_DEFAULTS = dict(
     use_curated=False,          # train on curated_<stage>_data instead of train_data
     window=250,                 # frames per training clip (random crop of longer clips, pad + mask shorter)
     random_crop=True,
+    max_actors=None,            # keep at most this many actors per clip (1: single-actor training; None: all)
     val_fraction=0.1,           # held-out fraction for per-epoch validation
     max_samples=None,           # use only the first N samples (quick runs)
     normalizer_samples=512,     # clips used to fit the model's motion normalizer before training from scratch

@@ -308,7 +308,8 @@ class Trainer:
     # --- data -------------------------------------------------------------------------------------------
     def _dataset(self, source, random_crop, seed):
         from stickgen.storage import MotionDataset
-        return MotionDataset(source, window=int(self.cfg['data']['window']), random_crop=random_crop, seed=seed)
+        kw = dict(max_actors=int(self.cfg['data']['max_actors'])) if self.cfg['data'].get('max_actors') else {}
+        return MotionDataset(source, window=int(self.cfg['data']['window']), random_crop=random_crop, seed=seed, **kw)
 
     def _setup_data(self):
         from stickgen.storage import collate_motion
