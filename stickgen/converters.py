@@ -499,8 +499,8 @@ def _convert_joint_text_clip(npy, txt, skel, fps, source, up='y', view='auto'):
     kp = map_keypoints(j[:, :nj], SKELETON_JOINTS[skel], skel)
     for k, (cap, s, e) in enumerate(caps):
         seg = kp
-        if e > s > 0 or (e > 0 and s == 0 and e*fps < len(kp) - 1) or s > 0:
-            a, b = int(round(s*fps)), (int(round(e*fps)) if e > 0 else len(kp))
+        if s > 0 or (e > 0 and e*fps < len(kp)):   # a span of the clip, in seconds (HumanML3D: frames int(s*fps):int(e*fps))
+            a, b = int(s*fps), (int(e*fps) if e > 0 else len(kp))
             seg = kp[a:b]
             if len(seg) < 2: log.warning("%s caption %d: span %.2f-%.2f s is empty, skipped", txt, k, s, e); continue
         motion, info = keypoints_to_motion(seg, fps, up=up, view=view)

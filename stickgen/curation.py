@@ -74,8 +74,8 @@ def motion_quality(motion, fps:float=FPS, camera=None, **thresholds) -> dict:
         if T >= 4 and v.std() > 1e-9:
             z = (v - v.mean())/v.std()
             k = 3
-            pad = np.pad(v, k, mode='edge')
-            neigh = np.array([np.median(np.r_[pad[i:i+k], pad[i+k+1:i+2*k+1]]) for i in range(T-1)])
+            win = np.lib.stride_tricks.sliding_window_view(np.pad(v, k, mode='edge'), 2*k+1)
+            neigh = np.median(np.delete(win, k, axis=1), axis=1)   # median speed of the 3 frames either side
             spikes = (z > th['explosion_z']) & (v > th['explosion_spike']*np.maximum(neigh, 1e-3))
             out['explosion'] = float(spikes.mean())
     # repetition: autocorrelation of the root-relative pose
@@ -118,7 +118,7 @@ def motion_quality(motion, fps:float=FPS, camera=None, **thresholds) -> dict:
     return dict(quality_score=float(np.clip(quality, 0, 1)), artifact_score=float(artifact), camera_stability=float(cam),
                 flags=flags, severities=sev, plausibility=float(plaus), **out)
 
-# %% ../nbs/24_curation.ipynb #c016
+# %% ../nbs/24_curation.ipynb #c018
 def open_collection(path):
     "Random-access sequence of sample dicts for a `.pt` file or a store directory."
     path = Path(path)
@@ -142,7 +142,7 @@ def write_collection(samples, path) -> Path:
     if path.suffix != '.pt': raise StickgenError(f"{path}: only .pt outputs are possible without stickgen.storage")
     return save_samples(list(samples), path)
 
-# %% ../nbs/24_curation.ipynb #c018
+# %% ../nbs/24_curation.ipynb #c020
 def dominant_action(actions) -> int:
     "The most frequent action id of a clip's actions [T] (or [T, A])."
     a = actions.detach().cpu().numpy() if isinstance(actions, torch.Tensor) else np.asarray(actions)
@@ -169,7 +169,7 @@ def with_quality(s:dict, rec:dict) -> dict:
     for k in QUALITY_FIELDS: out[k] = float(rec[k])
     return out
 
-# %% ../nbs/24_curation.ipynb #c020
+# %% ../nbs/24_curation.ipynb #c022
 def cap_groups(groups, quality, fraction:float, seed:int=0):
     "Indices to keep so that no group holds more than `fraction` of the kept set -> (keep sorted list, effective fraction)."
     groups = list(groups); n = len(groups)
@@ -193,7 +193,7 @@ def cap_groups(groups, quality, fraction:float, seed:int=0):
         keep += sorted(idx, key=lambda i: (-quality[i], tie[i]))[:k]
     return sorted(keep), f
 
-# %% ../nbs/24_curation.ipynb #c024
+# %% ../nbs/24_curation.ipynb #c026
 def _describe(x) -> dict:
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0: return dict(count=0)
@@ -215,7 +215,7 @@ def collection_stats(records) -> dict:
                 camera_stability=_describe([r['camera_stability'] for r in records]),
                 quality_histogram=np.histogram([r['quality_score'] for r in records], bins=10, range=(0, 1))[0].tolist())
 
-# %% ../nbs/24_curation.ipynb #c026
+# %% ../nbs/24_curation.ipynb #c028
 def _scan_inputs(inputs, rescore=False):
     "Yield (input index, sample index, record or None, reason) for every sample of every input."
     for fi, path in enumerate(inputs):
@@ -285,7 +285,7 @@ def merge_cli(argv) -> int:
     if 'stats_path' in st: print(f"  stats: {st['stats_path']}")
     return 0
 
-# %% ../nbs/24_curation.ipynb #c028
+# %% ../nbs/24_curation.ipynb #c030
 @dataclass
 class CurationConfig:
     "Thresholds of `curate` (reference design defaults)."

@@ -112,3 +112,15 @@ def test_errors(tmp_path):
     with pytest.raises(StickgenError): merge([tmp_path/'nope.pt'], tmp_path/'o.pt')
     (tmp_path/'bad.pt').write_bytes(b'junk')
     with pytest.raises(StickgenError): curate(tmp_path/'bad.pt', tmp_path/'o')
+
+def test_store_directories(tmp_path):
+    "merge and curate stream from and to stickgen.storage store directories (not only .pt lists)."
+    storage = pytest.importorskip('stickgen.storage')
+    storage.write_samples((sample(i, 'a', a) for i, a in enumerate(['walk', 'wave', 'kick', 'jump'])), tmp_path/'a_store')
+    save_samples([sample(i, 'b', a) for i, a in enumerate(['walk', 'sit', 'clap'])] + [sample(9, 'b', noise=0.05)], tmp_path/'b.pt')
+    st = merge([tmp_path/'a_store', tmp_path/'b.pt'], tmp_path/'merged_store', max_source_fraction=0.6)
+    assert (tmp_path/'merged_store.stats.json').exists() and st['num_samples'] == 7 and st['dropped'] == {'artifact: jitter': 1}
+    merged = storage.open_samples(tmp_path/'merged_store')
+    assert len(merged) == 7 and all(0 <= float(s['quality_score']) <= 1 for s in merged)
+    cst = curate(tmp_path/'merged_store', tmp_path/'cur', suffix='')
+    assert storage.is_store(tmp_path/'cur'/'pretrain_data') and len(storage.open_samples(tmp_path/'cur'/'pretrain_data')) == cst['pretrain']['num_samples'] > 0
