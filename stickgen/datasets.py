@@ -18,8 +18,9 @@ from .schema import _np
 __all__ = ['L_HEAD', 'L_TORSO', 'SHOULDER_DROP', 'L_ARM', 'L_LEG', 'VX', 'LIFT', 'LEGL', 'LEGR', 'LEAN', 'HEADC', 'ARML', 'ARMR',
            'RIG_CHANNELS', 'NCH', 'POSTURES', 'STAND', 'SIT', 'SITG', 'LIE', 'CRAWL', 'ACTION_FNS', 'MOODS',
            'INTERACTIONS', 'CAMERAS', 'SETTINGS', 'rig_to_motion', 'posture_base', 'plan_scene', 'render_plans',
-           'split_for_seed', 'describe_plan', 'scene_seed', 'generate_scene', 'iter_dataset', 'generate_dataset',
-           'swap_left_right', 'enforce_bone_lengths', 'augment_sample', 'synthesize_from_plan', 'generate_data_cli']
+           'split_for_seed', 'describe_plan', 'scene_seed', 'generate_scene', 'speed_plan', 'iter_dataset',
+           'generate_dataset', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample', 'synthesize_from_plan',
+           'write_dataset', 'generate_data_cli']
 
 # %% ../nbs/20_datasets.ipynb #c006
 L_HEAD, L_TORSO, SHOULDER_DROP = 0.25, 0.55, 0.05
@@ -30,8 +31,8 @@ NCH = len(RIG_CHANNELS)
 
 def rig_to_motion(rig, px, scale=1.0):
     "Forward kinematics: rig [..., T, 8] and pelvis x [..., T] -> poses [..., T, 20] (float32), feet on the ground."
-    rig = np.asarray(rig, np.float64); px = np.asarray(px, np.float64)
-    s = np.asarray(scale, np.float64)
+    rig = np.asarray(rig, np.float32); px = np.asarray(px, np.float32)
+    s = np.asarray(scale, np.float32)
     if s.ndim: s = s.reshape(s.shape + (1,)*(px.ndim - s.ndim))
     pl, pr, lean, hd, al, ar = (rig[..., c] for c in (LEGL, LEGR, LEAN, HEADC, ARML, ARMR))
     ll, lt, lh, la, sd = L_LEG*s, L_TORSO*s, L_HEAD*s, L_ARM*s, SHOULDER_DROP*s
@@ -47,24 +48,27 @@ def rig_to_motion(rig, px, scale=1.0):
                     px + ll*np.sin(pl), py - ll*cl, px + ll*np.sin(pr), py - ll*cr], -1)
     low = out[..., 1::2].min(-1)
     out[..., 1::2] -= np.minimum(low, 0.0)[..., None]
-    return out.astype(np.float32)
+    return out
 
 # %% ../nbs/20_datasets.ipynb #c008
 POSTURES = ('stand', 'sit', 'sit_ground', 'lie', 'crawl')
 STAND, SIT, SITG, LIE, CRAWL = range(len(POSTURES))
 
-def posture_base(pid, pdir):
-    "Rig presets [n, 8] for posture ids `pid` [n] facing `pdir` [n] (±1)."
-    pid = np.asarray(pid).reshape(-1); d = np.asarray(pdir, np.float64).reshape(-1)
+def _posture_table(d):
     z = np.zeros_like(d)
-    tab = np.stack([
+    return np.stack([
         np.stack([z, z, z+0.157, z-0.157, z, z, z+0.36, z-0.36], -1),            # stand
         np.stack([z, z, d*1.08, d*1.08, -d*0.08, z, d*0.5, d*0.62], -1),           # sit (on a chair)
         np.stack([z, z, d*1.45, d*1.40, -d*0.15, d*0.1, -d*0.5, -d*0.45], -1),      # sit on the ground
         np.stack([z, z, -d*1.50, -d*1.46, d*1.52, z, -d*1.45, -d*1.40], -1),        # lie
         np.stack([z, z, -d*1.10, -d*1.05, d*1.30, -d*0.3, d*0.40, d*0.34], -1),     # crawl
     ], 0)
-    return tab[pid, np.arange(len(d))]
+_POSTURE_TAB = _posture_table(np.array([-1.0, 1.0]))     # [posture, facing left/right, 8]
+
+def posture_base(pid, pdir):
+    "Rig presets [n, 8] for posture ids `pid` [n] facing `pdir` [n] (±1)."
+    pid = np.asarray(pid, np.int64).reshape(-1); d = np.asarray(pdir, np.float64).reshape(-1)
+    return _POSTURE_TAB[pid, (d > 0).astype(np.int64)]
 
 # %% ../nbs/20_datasets.ipynb #c012
 class _P:
@@ -473,9 +477,9 @@ def _a_pick_up(t, p, fps):
     T = np.minimum(p.dur, 2.4)
     d = np.sin(np.pi*np.clip(t/T, 0, 1))**2
     hold = _ease((t - T/2)/0.3)
-    out[..., LEAN] += p.dir*1.15*d
+    out[..., LEAN] += p.dir*1.3*d
     out[..., LEGL] += 0.3*d; out[..., LEGR] -= 0.3*d
-    down = p.dir*0.15 + p.dir*1.1*d
+    down = p.dir*(0.15 + 0.2*d)
     out[..., ARML] += (np.where(t < T/2, down, p.dir*0.9) - out[..., ARML])*np.maximum(d, hold*(t < p.dur - 0.3))
     out[..., ARMR] += (np.where(t < T/2, down, p.dir*0.85) - out[..., ARMR])*np.maximum(d, hold*(t < p.dur - 0.3))
     return out
@@ -595,7 +599,8 @@ SETTINGS = ('in a park', 'on a stage', 'at the office', 'in the street', 'on the
             'in a living room', 'on a basketball court', 'at a train station', 'in a garden', 'in the rain',
             'in a kitchen', 'on a busy sidewalk', 'in an empty room', 'at the mall', 'on a football field', 'at night')
 _SOLO_NAMES = [a for a in NAMED_ACTIONS if _AI[a][2] > 0]
-_SOLO_W = [_AI[a][2] for a in _SOLO_NAMES]
+_SOLO_CUM = list(np.cumsum([_AI[a][2] for a in _SOLO_NAMES]))
+_AID = {a: i for i, a in enumerate(NAMED_ACTIONS)}
 _BLEND = 6   # half-width of the cross-fade between two actions, in frames (0.24 s at 25 fps)
 
 class _Actor:
@@ -625,7 +630,7 @@ class _Actor:
         if action in ('stand_up', 'get_up'): d1 = d0 = self.pdir if p0 != STAND else dir
         if action in ('stand_up', 'get_up'): dir = d0
         s = self.t
-        self.segs.append([action_id(action), s, s + int(frames), dir, spd, amp, side,
+        self.segs.append([_AID[action], s, s + int(frames), dir, spd, amp, side,
                           rng.random(), rng.random(), rng.random(), rng.random(), p0, d0, p1, d1])
         self.t += int(frames)
         if kind == 'loco': self.x += (-dir if action == 'walk_backward' else dir)*_SPEED.get(action, 1.0)*spd*frames/self.fps
@@ -634,10 +639,10 @@ class _Actor:
     def random_action(self):
         if self.post == SIT: return self.rng.choice(sorted(_SEATED_OK))
         if self.post == LIE: return 'get_up' if self.rng.random() < 0.8 else 'idle'
-        return self.rng.choices(_SOLO_NAMES, _SOLO_W)[0]
+        return self.rng.choices(_SOLO_NAMES, cum_weights=_SOLO_CUM)[0]
     def frames_for(self, action, T):
         lo, hi, _, _ = _AI[action]
-        return int(round(self.fps*(lo + (hi - lo)*self.rng.random())))
+        return int(round(self.fps*getattr(self, 'dur_mul', 1.0)*(lo + (hi - lo)*self.rng.random())))
     def fill(self, T, first=None, min_frames=None):
         "Random actions until the timeline reaches T frames; the last is cut to fit."
         min_frames = min_frames or self.fps
@@ -651,8 +656,11 @@ class _Actor:
             self.add(a, n); a = None
         return self
     def finish(self, T):
+        "Fill up to T frames, drop what starts at or after T, and end the last segment exactly at T."
         if self.t < T: self.fill(T)
+        self.segs = [sg for sg in self.segs if sg[1] < T]
         if self.segs: self.segs[-1][2] = T
+        self.t = T
         return self
 
 def _camera_choice(rng): return rng.choices(CAMERAS, [0.4, 0.3, 0.12, 0.08, 0.1])[0]
@@ -737,8 +745,9 @@ def plan_scene(seed:int, actors:int|None=None, actions:list|None=None, interacti
     else:
         spacing = 1.6 + 0.8*rng.random()
         for i in range(actors):
-            a = _Actor(rng, (i - (actors - 1)/2)*spacing, mood, fps).fill(T)
-            acts.append(a)
+            a = _Actor(rng, (i - (actors - 1)/2)*spacing, mood, fps)
+            a.dur_mul = 1.6                                # fewer, longer actions when several actors share a clip
+            acts.append(a.fill(T))
     for a in acts: a.finish(plan['T'])
     plan['actors'] = [dict(segs=a.segs, start_x=0.0, hand=a.hand) for a in acts]
     # starting positions
@@ -760,15 +769,15 @@ def _rig_batch(plans):
     "Blended rig [R, T_max, 8], pelvis x [R, T_max], labels [R, T_max] for all actors of `plans`."
     rows = [(pi, ai) for pi, p in enumerate(plans) for ai in range(len(p['actors']))]
     R = len(rows); Tm = max(p['T'] for p in plans); k = _BLEND
-    segs, row_of, Trow = [], [], []
+    segs, row_of, Trow, layer = [], [], [], []
     for r, (pi, ai) in enumerate(rows):
-        for sg in plans[pi]['actors'][ai]['segs']:
-            segs.append(sg); row_of.append(r); Trow.append(plans[pi]['T'])
-    S = np.array(segs, np.float64); row_of = np.array(row_of); Trow = np.array(Trow)
+        ss = plans[pi]['actors'][ai]['segs']
+        segs += ss; row_of += [r]*len(ss); Trow += [plans[pi]['T']]*len(ss); layer += [q % 2 for q in range(len(ss))]
+    S = np.array(segs, np.float64); row_of = np.array(row_of); Trow = np.array(Trow); layer = np.array(layer)
     aid, s, e = S[:, 0].astype(int), S[:, 1].astype(int), S[:, 2].astype(int)
     fps = plans[0]['fps']
     b0 = posture_base(S[:, 11].astype(int), S[:, 12]); b1 = posture_base(S[:, 13].astype(int), S[:, 14])
-    out_vals, out_idx, out_w = [], [], []
+    out_vals, out_idx, out_w, out_layer = [], [], [], []
     labels = np.zeros((R, Tm), np.int64)
     for j in range(len(S)): labels[row_of[j], s[j]:e[j]] = aid[j]
     for a in np.unique(aid):
@@ -785,30 +794,47 @@ def _rig_batch(plans):
         wr = np.where(last, 1.0, np.clip(((e[J] + k)[:, None] - f - 0.5)/(2*k), 0, 1))
         valid = (f >= 0) & (f < Trow[J][:, None]) & (f < (e[J] + k)[:, None])
         w = wl*wr*valid
-        out_vals.append(vals.reshape(-1, NCH)); out_w.append(w.ravel())
+        out_vals.append(vals.reshape(-1, NCH)); out_w.append(w.ravel()); out_layer.append(np.repeat(layer[J], F))
         out_idx.append(np.where(valid, row_of[J][:, None]*Tm + np.clip(f, 0, Tm - 1), R*Tm).ravel())
     idx, w, vals = np.concatenate(out_idx), np.concatenate(out_w), np.concatenate(out_vals)
-    den = np.bincount(idx, weights=w, minlength=R*Tm + 1)[:R*Tm]
-    rig = np.stack([np.bincount(idx, weights=w*vals[:, ch], minlength=R*Tm + 1)[:R*Tm] for ch in range(NCH)], -1)
-    rig = (rig/np.maximum(den, 1e-9)[:, None]).reshape(R, Tm, NCH)
+    lay = np.concatenate(out_layer)
+    keep = w > 0
+    idx, w, vals, lay = idx[keep], w[keep], vals[keep], lay[keep]
+    if (e - s).min() >= 2*k + 1:
+        # neighbours alternate between two layers, so no two segments of a layer share a frame: plain assignment
+        num = np.zeros((2, R*Tm, NCH)); den = np.zeros((2, R*Tm))
+        num[lay, idx] = vals*w[:, None]; den[lay, idx] = w
+        num, den = num.sum(0), den.sum(0)
+    else:                                                           # very short segments: accumulate
+        den = np.bincount(idx, weights=w, minlength=R*Tm)
+        num = np.stack([np.bincount(idx, weights=w*vals[:, ch], minlength=R*Tm) for ch in range(NCH)], -1)
+    rig = (num/np.maximum(den, 1e-9)[:, None]).reshape(R, Tm, NCH)
     px = np.cumsum(rig[..., VX], -1)/fps
     px -= px[:, :1]
     return rows, rig, px, labels
 
-def _camera_track(px, mode, T, fps, rng_u):
-    "Camera [T, 3] for actors' pelvis x [A, T] under behaviour `mode`."
-    c = px.mean(0)
-    if mode in ('pan', 'pan_zoom'):
-        win = int(fps)                                           # a 1 s moving average, lagging like an operator
-        pad = np.concatenate([np.full(win, c[0]), c])
-        cs = np.cumsum(pad); x = (cs[win:] - cs[:-win])/win
-    else: x = np.full(T, 0.5*(c.min() + c.max()) if mode == 'static' else c[0])
-    spread = px.max() - px.min() if mode == 'static' else np.ptp(px[:, :1]) if px.shape[0] > 1 else 0.0
-    z0 = float(np.clip(1.0 - 0.12*max(spread - 2.0, 0.0), 0.45, 1.0))
-    u = np.linspace(0, 1, T)
-    zoom = {'zoom_in': z0*(1 + (0.25 + 0.3*rng_u)*u), 'zoom_out': z0*(1.4 + 0.2*rng_u - (0.4 + 0.2*rng_u)*u),
-            'pan_zoom': z0*(1 + 0.2*u)}.get(mode, np.full(T, z0))
-    return np.stack([x, np.full(T, 0.9), zoom], -1).astype(np.float32)
+def _cameras(px, plans):
+    "Cameras [P, Tm, 3] for all scenes from the actors' pelvis x [R, Tm] (rows grouped by scene), vectorized."
+    P, Tm = len(plans), px.shape[1]
+    nA = np.array([len(p['actors']) for p in plans]); first = np.concatenate([[0], np.cumsum(nA)[:-1]])
+    c = np.add.reduceat(px, first, axis=0)/nA[:, None]                       # mean pelvis x per scene [P, Tm]
+    T = np.array([p['T'] for p in plans]); fr = np.arange(Tm)[None]
+    c = np.where(fr < T[:, None], c, c[np.arange(P), T - 1][:, None])        # hold the last frame past the end
+    mode = np.array([CAMERAS.index(p['camera']) for p in plans])[:, None]
+    win = int(plans[0]['fps'])                                                # pan: a 1 s moving average, lagging like an operator
+    cs = np.cumsum(np.concatenate([np.repeat(c[:, :1], win, 1), c], 1), 1)
+    pan = (cs[:, win:] - np.concatenate([np.zeros((P, 1)), cs[:, :-win - 1]], 1)[:, :Tm])/win
+    lo, hi = np.minimum.reduceat(px, first, axis=0).min(1), np.maximum.reduceat(px, first, axis=0).max(1)
+    spread0 = np.maximum.reduceat(px[:, :1], first, axis=0)[:, 0] - np.minimum.reduceat(px[:, :1], first, axis=0)[:, 0]
+    is_static = mode == CAMERAS.index('static')
+    x = np.where(is_static, (0.5*(lo + hi))[:, None], np.where(np.isin(mode, [1, 4]), pan, c[:, :1]))
+    spread = np.where(is_static[:, 0], hi - lo, spread0)
+    z0 = np.clip(1.0 - 0.12*np.maximum(spread - 2.0, 0.0), 0.45, 1.0)[:, None]
+    u = np.clip(fr/np.maximum(T[:, None] - 1, 1), 0, 1)
+    ru = (np.array([p['seed'] % 997 for p in plans])/997)[:, None]
+    zoom = np.select([mode == 2, mode == 3, mode == 4],
+                     [z0*(1 + (0.25 + 0.3*ru)*u), z0*(1.4 + 0.2*ru - (0.4 + 0.2*ru)*u), z0*(1 + 0.2*u)], z0 + 0*u)
+    return np.stack([x, np.full_like(x, 0.9), zoom], -1).astype(np.float32)
 
 def render_plans(plans, with_text:bool=True) -> list:
     "Turn a list of scene plans into validated-shape samples (one vectorized pass)."
@@ -825,25 +851,39 @@ def render_plans(plans, with_text:bool=True) -> list:
         starts.append(xs); scales += [a['scale'] for a in p['actors']]; r += len(p['actors'])
     px = px + np.concatenate(starts)[:, None]
     motion = rig_to_motion(rig, px, np.array(scales))             # [R, Tm, 20]
-    phys = compute_physics(np.ascontiguousarray(motion.transpose(1, 0, 2)))   # [Tm, R, 6]
+    phys = compute_physics(np.ascontiguousarray(motion.transpose(1, 0, 2))).transpose(1, 0, 2)   # [R, Tm, 6]
+    Tr = np.repeat([p['T'] for p in plans], [len(p['actors']) for p in plans])
+    short = np.nonzero(Tr < Tm)[0]
+    if len(short):          # clips shorter than the batch: redo the last frames with the clip's own end (edge formula)
+        win = np.minimum(Tr[short], 6)
+        fr = np.clip(Tr[short, None] - win[:, None] + np.arange(6)[None], 0, None)
+        ph = compute_physics(np.ascontiguousarray(motion[short[:, None], fr].transpose(1, 0, 2))).transpose(1, 0, 2)
+        for j, r in enumerate(short):
+            w = int(win[j]); phys[r, Tr[r] - min(3, w):Tr[r]] = ph[j, w - min(3, w):w]
+    cams = _cameras(px, plans)
+    expr = _EXPR_OF_ACTION[labels]
+    mood = np.repeat(np.array([int(_MOOD_EXPR[p['mood']]) if p.get('mood') else 0 for p in plans]),
+                     [len(p['actors']) for p in plans])
+    expr = np.where(expr == int(FacialExpression.NEUTRAL), mood[:, None], expr)
+    talk = labels == int(ActionType.TALK)
     out, r = [], 0
-    for p in plans:
+    for pi, p in enumerate(plans):
         A, T = len(p['actors']), p['T']
-        m = motion[r:r+A, :T].transpose(1, 0, 2); ph = phys[:T, r:r+A]
-        lab = labels[r:r+A, :T]
-        cam = _camera_track(px[r:r+A, :T], p['camera'], T, p['fps'], (p['seed'] % 997)/997)
-        expr = _EXPR_OF_ACTION[lab]
-        if p.get('mood'):
-            expr = np.where(expr == int(FacialExpression.NEUTRAL), int(_MOOD_EXPR[p['mood']]), expr)
-        speech = (lab == int(ActionType.TALK)).any(0)
-        s = dict(motion=torch.from_numpy(np.ascontiguousarray(m[:, 0] if A == 1 else m)),
-                 actions=torch.from_numpy(np.ascontiguousarray(lab[0])),
-                 physics=torch.from_numpy(np.ascontiguousarray(ph[:, 0] if A == 1 else ph)),
-                 camera=torch.from_numpy(cam), description='', source='synthetic',
-                 speech=torch.from_numpy(np.ascontiguousarray(speech)),
-                 expression=torch.from_numpy(np.ascontiguousarray(expr[0] if A == 1 else expr.T)),
-                 scene_seed=int(p['seed']), split=split_for_seed(p['seed']), augment='none')
-        if A > 1: s['actor_actions'] = torch.from_numpy(np.ascontiguousarray(lab.T))
+        if A == 1:
+            s = dict(motion=torch.from_numpy(motion[r, :T]), actions=torch.from_numpy(labels[r, :T]),
+                     physics=torch.from_numpy(np.ascontiguousarray(phys[r, :T])), camera=torch.from_numpy(cams[pi, :T]),
+                     description='', source='synthetic', speech=torch.from_numpy(talk[r, :T]),
+                     expression=torch.from_numpy(expr[r, :T]))
+        else:
+            lab = labels[r:r+A, :T]
+            s = dict(motion=torch.from_numpy(np.ascontiguousarray(motion[r:r+A, :T].transpose(1, 0, 2))),
+                     actions=torch.from_numpy(lab[0]),
+                     physics=torch.from_numpy(np.ascontiguousarray(phys[r:r+A, :T].transpose(1, 0, 2))),
+                     camera=torch.from_numpy(cams[pi, :T]), description='', source='synthetic',
+                     speech=torch.from_numpy(talk[r:r+A, :T].any(0)),
+                     expression=torch.from_numpy(np.ascontiguousarray(expr[r:r+A, :T].T)),
+                     actor_actions=torch.from_numpy(np.ascontiguousarray(lab.T)))
+        s.update(scene_seed=int(p['seed']), split=split_for_seed(p['seed']), augment='none')
         if with_text:
             paras = describe_plan(p, n=3)
             s['description'], s['paraphrases'] = paras[0], paras
@@ -878,7 +918,7 @@ _PHR = dict(
     fall=["^falls down", "^falls over", "^trips and ^falls", "^collapses to the ground", "^falls {to}"],
     crawl=["^crawls {to}", "^crawls on hands and knees {to}", "^gets down and ^crawls {to}"],
     climb=["^climbs a ladder", "^climbs up and back down", "^climbs", "^climbs up a wall"],
-    wave=["^waves", "^waves {hand}", "^waves hello", "^waves {adv}", "^waves at someone", "^raises {hand} and ^waves"],
+    wave=["^waves", "^waves {hand}", "^waves hello", "^waves {adv}", "^waves at someone", "^raises a hand and ^waves"],
     point=["^points {to}", "^points at something {to}", "^points {hand} {to}", "^gestures {to}"],
     clap=["^claps", "^claps {poss} hands", "^applauds", "^claps {adv}"],
     bow=["^bows", "^takes a bow", "^bows politely", "^bows down"],
@@ -971,8 +1011,8 @@ def _merge_segments(segs):
         out.append(sg)
     return out
 
-def _sequence_text(rng, segs, pron, poss, first_subject):
-    segs = _merge_segments(segs)
+def _sequence_text(rng, segs, pron, poss, first_subject, max_clauses=6):
+    segs = _merge_segments(segs)[:max_clauses]
     clauses = [_segment_clause(rng, sg, poss, pron) for sg in segs]
     if len(clauses) > 1 and rng.random() < 0.15: clauses = clauses[:-1]     # a short description skips the tail
     txt = first_subject + ' ' + clauses[0]
@@ -1019,7 +1059,8 @@ def _describe_once(rng, plan):
             if adv not in txt: txt += f", both looking {mood}"
         if plan.get('bystander'):
             w = plan['bystander']
-            txt += rng.choice([", while a third person ", " as another person ", ". Nearby, someone else "]) + _sing(rng.choice(_PHR[w]))
+            txt += rng.choice([", while a third person ", " as another person ", ". Nearby, someone else "]) + _sing(
+                rng.choice(_PHR[w]).format(to='nearby', adv='', hand='', poss='their', self='themselves')).replace('  ', ' ').strip()
         txt = _place(rng, txt, setting)
         obj = 'them'
     else:
@@ -1036,7 +1077,7 @@ def _describe_once(rng, plan):
             elif mood and i == 0 and rng.random() < 0.6:
                 pron_ = rng.choice(_MOOD_ADV[mood])
                 subj = subj + ' ' + pron_ if rng.random() < 0.3 else subj
-            t = _sing(_sequence_text(rng, a['segs'], pron, poss, subj))
+            t = _sing(_sequence_text(rng, a['segs'], pron, poss, subj, 6 if len(actors) == 1 else 3))
             if mood and i == 0 and not any(w in t for w in _MOOD_ADV[mood] + [mood]):
                 t += rng.choice([f", looking {mood}", f", feeling {mood}", f" {rng.choice(_MOOD_ADV[mood])}"])
             texts.append(t)
@@ -1072,10 +1113,42 @@ def generate_scene(seed:int=0, **overrides) -> dict:
     return render_plans([plan_scene(seed, **overrides)])[0]
 
 def _batch(seeds, augment=False, with_text=True):
-    base = render_plans([plan_scene(s) for s in seeds], with_text=with_text)
-    if not augment: return base
+    import gc
+    was = gc.isenabled(); gc.disable()                 # many small objects, no cycles: skip the collector's pauses
+    try: return _batch_(seeds, augment, with_text)
+    finally:
+        if was: gc.enable()
+
+def speed_plan(plan:dict, factor:float) -> dict:
+    "The same scene played `factor` times faster (time rescaled in the plan, so physics and bones stay exact)."
+    T2 = max(2, int(round(plan['T']/factor)))
+    p = dict(plan, T=T2, speed_factor=factor)
+    if plan.get('meet'): p['meet'] = (min(int(round(plan['meet'][0]/factor)), T2 - 1), plan['meet'][1])
+    p['actors'] = []
+    for a in plan['actors']:
+        segs = []
+        for sg in a['segs']:
+            sg = list(sg); sg[1], sg[2] = int(round(sg[1]/factor)), int(round(sg[2]/factor)); sg[4] *= factor
+            if sg[2] > sg[1]: segs.append(sg)
+        segs[-1][2] = T2
+        p['actors'].append(dict(a, segs=segs))
+    return p
+
+def _speed_factor(seed):
+    rng = _random.Random(int(seed)*1000003 + 777)
+    return rng.uniform(0.8, 0.92) if rng.random() < 0.5 else rng.uniform(1.08, 1.25)
+
+def _batch_(seeds, augment, with_text):
+    plans = [plan_scene(s) for s in seeds]
+    if not augment: return render_plans(plans, with_text=with_text)
+    factors = [_speed_factor(p['seed']) for p in plans]
+    rendered = render_plans(plans + [speed_plan(p, f) for p, f in zip(plans, factors)], with_text=False)
     out = []
-    for s in base: out.append(s); out += augment_sample(s, s['scene_seed'])
+    for p, f, s, sp in zip(plans, factors, rendered[:len(plans)], rendered[len(plans):]):
+        paras = describe_plan(p, n=3) if with_text else [f"scene {p['seed']}"]
+        s['description'], s['paraphrases'] = paras[0], paras
+        sp.update(description=paras[1 % len(paras)], paraphrases=paras, augment=f'speed x{f:.2f}')
+        out += [s, sp] + augment_sample(s, s['scene_seed'], kinds=('translate', 'scale', 'mirror'))
     return out
 
 def _chunk(args):
@@ -1114,12 +1187,11 @@ def generate_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:in
 
 # %% ../nbs/20_datasets.ipynb #c029
 def swap_left_right(text:str) -> str:
-    "Swap the words left and right (leftward, Left, RIGHT, ...) in `text`."
+    "Swap the words left and right (leftward, Left, RIGHT, left-hand, ...) in `text`, keeping their case."
     def sw(m):
-        w = m.group(0); low = w.lower()
-        rep = low.replace('left', '\0').replace('right', 'left').replace('\0', 'right')
-        return rep.upper() if w.isupper() and len(w) > 1 else (rep.capitalize() if w[0].isupper() else rep)
-    return re.sub(r'\b(?:left|right)(?:wards?|[- ]hand(?:ed)?)?\b', sw, text, flags=re.IGNORECASE)
+        w = m.group(0); rep = 'right' if w.lower() == 'left' else 'left'
+        return rep.upper() if w.isupper() else (rep.capitalize() if w[0].isupper() else rep)
+    return re.sub(r'\b(?:left|right)(?=(?:wards?)?\b)', sw, text, flags=re.IGNORECASE)
 
 def enforce_bone_lengths(motion, lengths=None):
     "Poses [T, (A,) 20] with every bone reset to `lengths` [(A,) 6] (default: the clip's median) and no joint below ground."
@@ -1158,41 +1230,53 @@ def _resample(s, factor):
         if s.get(k) is not None: out[k] = torch.from_numpy(np.ascontiguousarray(_np(s[k])[near]))
     return out
 
-def _with_physics(s):
-    s['physics'] = compute_physics(s['motion']); return s
+def _affine_physics(ph, f=1.0, dx=0.0, cx=0.0, mirror_ax=None):
+    "Physics of the motion after x -> cx + (x - cx)·f + dx, y -> y·f (or a mirror about x = mirror_ax): exact, COM is linear."
+    ph = _np(ph).astype(np.float32).copy()
+    if mirror_ax is not None:
+        ph[..., [0, 2]] *= -1; ph[..., 4] = 2*mirror_ax - ph[..., 4]
+        return ph
+    ph[..., :4] *= f
+    ph[..., 4] = cx + (ph[..., 4] - cx)*f + dx; ph[..., 5] *= f
+    return ph
 
-def augment_sample(sample:dict, seed:int=0, kinds=('speed', 'translate', 'scale', 'mirror')) -> list:
+_AUG_KINDS = ('speed', 'translate', 'scale', 'mirror')
+
+def augment_sample(sample:dict, seed:int=0, kinds=_AUG_KINDS) -> list:
     "The augmented variants of `sample`, one per kind in `kinds`; each validates and records its `augment` kind."
-    rng = np.random.default_rng([int(seed) % (1 << 63), 4242])
+    rng = _random.Random(int(seed)*1000003 + 4242)
     paras = list(sample.get('paraphrases') or [sample['description']])
+    m0 = _np(sample['motion']); cam0 = _np(sample['camera'])
     out = []
     for k, kind in enumerate(kinds):
-        s = dict(sample)
-        m = _np(s['motion']).astype(np.float32); cam = _np(s['camera']).astype(np.float32).copy()
+        s = dict(sample); s.pop('embedding', None)
         if kind == 'speed':
-            f = float(rng.choice([rng.uniform(0.8, 0.92), rng.uniform(1.08, 1.25)]))
+            f = rng.uniform(0.8, 0.92) if rng.random() < 0.5 else rng.uniform(1.08, 1.25)
             s = _resample(s, f); s['augment'] = f'speed x{f:.2f}'
+            s['physics'] = compute_physics(s['motion'])
         elif kind == 'translate':
-            dx = float(rng.uniform(-2.0, 2.0)) or 0.5
-            m = m.copy(); m[..., 0::2] += dx; cam[:, 0] += dx
+            dx = rng.uniform(-2.0, 2.0)
+            m = m0.copy(); m[..., 0::2] += dx; cam = cam0.copy(); cam[:, 0] += dx
             s['motion'], s['camera'], s['augment'] = torch.from_numpy(m), torch.from_numpy(cam), f'translate {dx:+.2f}m'
+            s['physics'] = torch.from_numpy(_affine_physics(sample['physics'], dx=dx))
         elif kind == 'scale':
-            f = float(rng.choice([rng.uniform(0.85, 0.95), rng.uniform(1.05, 1.15)]))
-            cx = float(get_joint(m, 'pelvis')[0, ..., 0].mean())
-            m = m.copy(); m[..., 0::2] = cx + (m[..., 0::2] - cx)*f; m[..., 1::2] *= f
-            cam[:, 0] = cx + (cam[:, 0] - cx)*f
+            f = rng.uniform(0.85, 0.95) if rng.random() < 0.5 else rng.uniform(1.05, 1.15)
+            cx = float(m0[0, ..., 6].mean())                            # the pelvis x at the first frame
+            m = m0.copy(); m[..., 0::2] = cx + (m[..., 0::2] - cx)*f; m[..., 1::2] *= f
+            cam = cam0.copy(); cam[:, 0] = cx + (cam[:, 0] - cx)*f
             s['motion'], s['camera'], s['augment'] = torch.from_numpy(m), torch.from_numpy(cam), f'scale x{f:.2f}'
+            s['physics'] = torch.from_numpy(_affine_physics(sample['physics'], f=f, cx=cx))
         elif kind == 'mirror':
-            ax = float(cam[0, 0])
-            s['motion'] = torch.from_numpy(mirror_pose(m, ax)); cam[:, 0] = 2*ax - cam[:, 0]
-            s['camera'] = torch.from_numpy(cam); s['augment'] = 'mirror'
+            ax = float(cam0[0, 0])
+            cam = cam0.copy(); cam[:, 0] = 2*ax - cam[:, 0]
+            s['motion'], s['camera'], s['augment'] = torch.from_numpy(mirror_pose(m0, ax)), torch.from_numpy(cam), 'mirror'
+            s['physics'] = torch.from_numpy(_affine_physics(sample['physics'], mirror_ax=ax))
             paras = [swap_left_right(p) for p in paras]
             s['description'] = swap_left_right(sample['description'])
         else: raise StickgenError(f"augment_sample: unknown augmentation '{kind}'; use speed, translate, scale or mirror")
-        if kind != 'mirror': s['description'] = paras[(k + 1) % len(paras)]
+        if kind != 'mirror': s['description'] = paras[(_AUG_KINDS.index(kind) + 1) % len(paras)]
         if 'paraphrases' in sample: s['paraphrases'] = paras
-        s.pop('embedding', None) if kind == 'mirror' else None
-        out.append(_with_physics(s))
+        out.append(s)
     return out
 
 # %% ../nbs/20_datasets.ipynb #c031
@@ -1246,6 +1330,40 @@ def synthesize_from_plan(plan:list, actors:int=1, seed:int=0, camera:str='static
     return s
 
 # %% ../nbs/20_datasets.ipynb #c033
+def _chunk_to_shard(args):
+    a, b, seed, augment, batch, shard_dir, first, check = args
+    from stickgen.storage import write_shard
+    samples = _chunk((a, b, seed, augment, batch))
+    for i in range(min(check, len(samples))): validate_sample(samples[i], first + i)
+    return write_shard(samples, shard_dir, validate=False, first_index=first)
+
+def write_dataset(num_samples:int, path, seed:int=0, augment:bool=False, workers:int=1, shard_size:int=8192,
+                  progress:bool=False, check:int=64) -> Path:
+    "Generate straight into a store directory: each worker writes whole shards (the corpus never passes through one process)."
+    from stickgen.storage import new_store_dir, finalize_store
+    from tqdm.auto import tqdm
+    mult = 5 if augment else 1
+    per = max(1, shard_size//mult)
+    tmp = new_store_dir(path)
+    parts = [(a, min(a + per, num_samples), seed, augment, 256, str(tmp/f"shard_{k:05d}"), a*mult, check)
+             for k, a in enumerate(range(0, num_samples, per))]
+    bar = tqdm(total=num_samples, desc='generate', unit='scene', disable=not progress, mininterval=1.0)
+    shards = []
+    try:
+        if workers <= 1: it = map(_chunk_to_shard, parts)
+        else:
+            import multiprocessing as mp
+            pool = mp.get_context('fork' if sys.platform != 'win32' else 'spawn').Pool(workers)
+            it = pool.imap(_chunk_to_shard, parts)
+        for pa, sh in zip(parts, it):
+            shards.append(sh); bar.update(pa[1] - pa[0])
+        if workers > 1: pool.close(); pool.join()
+    except BaseException:
+        if workers > 1: pool.terminate()
+        import shutil; shutil.rmtree(tmp, ignore_errors=True); raise
+    finally: bar.close()
+    return finalize_store(tmp, shards, path)
+
 def generate_data_cli(argv) -> int:
     "stickgen generate-data --num-samples N --output PATH [--augment] [--seed S] [--workers W]"
     p = argparse.ArgumentParser(prog='stickgen generate-data', description='Generate the synthetic text-to-motion corpus.')
@@ -1259,20 +1377,16 @@ def generate_data_cli(argv) -> int:
     a = p.parse_args(argv)
     if a.num_samples <= 0: raise StickgenError(f"--num-samples must be a positive integer, got {a.num_samples}")
     if a.workers <= 0: raise StickgenError(f"--workers must be >= 1, got {a.workers}")
+    if a.shard_size <= 0: raise StickgenError(f"--shard-size must be >= 1, got {a.shard_size}")
     out = Path(a.output)
     t0 = time.time()
-    chunks = iter_dataset(a.num_samples, a.seed, a.augment, a.workers, progress=not a.quiet)
     if out.suffix == '.pt':
-        samples = [s for c in chunks for s in c]
+        samples = generate_dataset(a.num_samples, a.seed, a.augment, a.workers, progress=not a.quiet)
         save_samples(samples, out); n = len(samples)
     else:
-        from stickgen.storage import write_samples
-        counter = [0]
-        def stream():
-            for c in chunks:
-                counter[0] += len(c); yield from c
-        write_samples(stream(), out, shard_size=a.shard_size); n = counter[0]
+        from stickgen.storage import SampleStore
+        n = len(SampleStore(write_dataset(a.num_samples, out, a.seed, a.augment, a.workers, a.shard_size, progress=not a.quiet)))
     dt = time.time() - t0
     print(f"wrote {n} samples ({a.num_samples} scenes{', augmented x5' if a.augment else ''}) to {out} "
-          f"in {dt:.1f}s ({a.num_samples/dt:.0f} scenes/s)")
+          f"in {dt:.1f}s ({a.num_samples/dt:.0f} scenes/s, {n/dt:.0f} samples/s)")
     return 0

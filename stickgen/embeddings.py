@@ -78,7 +78,9 @@ class TextEncoder:
         return self._model
 
     @property
-    def dim(self) -> int: return int(self.model.get_sentence_embedding_dimension())
+    def dim(self) -> int:
+        m = self.model
+        return int((getattr(m, 'get_embedding_dimension', None) or m.get_sentence_embedding_dimension)())
     def __repr__(self): return f"TextEncoder({self.model_name!r}, dim={self.dim}, cached={len(self.cache)})"
 
     def encode(self, texts, progress:bool=False) -> np.ndarray:

@@ -15,8 +15,9 @@ from .schema import *
 from .schema import _np
 
 # %% auto #0
-__all__ = ['STORE_FORMAT', 'STORE_VERSION', 'is_store', 'StoreWriter', 'SampleStore', 'write_samples', 'open_samples',
-           'pt_to_store', 'store_to_pt', 'MotionDataset', 'collate_motion']
+__all__ = ['STORE_FORMAT', 'STORE_VERSION', 'is_store', 'write_shard', 'finalize_store', 'new_store_dir', 'StoreWriter',
+           'SampleStore', 'write_samples', 'open_samples', 'pt_to_store', 'store_to_pt', 'MotionDataset',
+           'collate_motion']
 
 # %% ../nbs/22_storage.ipynb #c006
 STORE_FORMAT, STORE_VERSION = 'stickgen-store', 1
@@ -34,76 +35,92 @@ def _jsonable(v):
     if isinstance(v, dict): return {k: _jsonable(x) for k, x in v.items()}
     return v
 
+def write_shard(samples:list, shard_dir, validate:bool=True, first_index:int=0) -> dict:
+    "Write `samples` as one shard directory; returns its entry for `meta.json` (name, count, fields, sources)."
+    sd = Path(shard_dir); sd.mkdir(parents=True, exist_ok=False)
+    arrays, meta, fields = {}, [], {}
+    for i, s in enumerate(samples):
+        if validate: validate_sample(s, first_index + i)
+        m = {}
+        for k, v in s.items():
+            if isinstance(v, (torch.Tensor, np.ndarray)) and np.ndim(v) > 0:
+                a = _np(v); dt = str(a.dtype)
+                if fields.setdefault(k, dt) != dt: raise SchemaError("dtype differs from earlier samples", first_index + i, k, fields[k], dt)
+                if a.ndim > 4: raise SchemaError("too many dimensions for the store", first_index + i, k, "<= 4 dims", a.ndim)
+                arrays.setdefault(k, []).append((i, a))
+            elif v is not None: m[k] = _jsonable(v)
+        meta.append(m)
+    n, names = len(samples), sorted(arrays)
+    dtype = [(f'{k}_off', 'i8') for k in names] + [(f'{k}_shape', 'i4', (4,)) for k in names] + \
+            [('meta_off', 'i8'), ('meta_len', 'i4'), ('split', 'i1'), ('source', 'i2')]
+    idx = np.zeros(n, dtype)
+    for k in names:
+        idx[f'{k}_shape'] = -1
+        parts, off = [], 0
+        for i, a in arrays[k]:
+            idx[f'{k}_off'][i] = off
+            idx[f'{k}_shape'][i, :a.ndim] = a.shape
+            parts.append(a.reshape(-1)); off += a.size
+        flat = np.concatenate(parts)
+        if flat.dtype.kind in 'iu' and flat.dtype.itemsize > 1 and flat.size and -128 <= flat.min() and flat.max() <= 127:
+            flat = flat.astype(np.int8)                         # small integers (action ids, expressions) take 1 byte on disk
+        np.save(sd/f'{k}.npy', flat)
+    lines, off, sources = [], 0, []
+    for i, m in enumerate(meta):
+        b = json.dumps(m, ensure_ascii=False, separators=(',', ':')).encode() + b'\n'
+        idx['meta_off'][i], idx['meta_len'][i] = off, len(b); off += len(b); lines.append(b)
+        sp = m.get('split', '')
+        idx['split'][i] = _SPLITS.index(sp) if sp in _SPLITS else 3
+        src = m.get('source', '')
+        if src not in sources: sources.append(src)
+        idx['source'][i] = sources.index(src)
+    (sd/'meta.jsonl').write_bytes(b''.join(lines))
+    np.save(sd/'index.npy', idx)
+    return dict(name=sd.name, count=n, fields=fields, sources=sources)
+
+def finalize_store(tmp_dir, shards:list, path) -> Path:
+    "Write `meta.json` for `shards` (entries from `write_shard`, in order) in `tmp_dir` and move it to `path`."
+    tmp_dir, path = Path(tmp_dir), Path(path)
+    fields = {}
+    for sh in shards:
+        for k, dt in sh['fields'].items():
+            if fields.setdefault(k, dt) != dt: raise SchemaError(f"dtype differs between shards ({sh['name']})", None, k, fields[k], dt, path=path)
+    meta = dict(format=STORE_FORMAT, version=STORE_VERSION, num_samples=sum(sh['count'] for sh in shards), fields=fields,
+                shards=[dict(sh, fields=sorted(sh['fields'])) for sh in shards], columns={},
+                created=time.strftime('%Y-%m-%dT%H:%M:%S'))
+    (tmp_dir/'meta.json').write_text(json.dumps(meta, indent=1))
+    if path.exists(): shutil.rmtree(path)
+    os.replace(tmp_dir, path)
+    return path
+
+def new_store_dir(path) -> Path:
+    "A temporary directory next to `path` to build a store in (checks that `path` may be replaced)."
+    path = Path(path)
+    if path.suffix == '.pt': raise StickgenError(f"{path}: a store is a directory; use a path without the .pt suffix")
+    if path.exists() and not (path.is_dir() and (is_store(path) or not any(path.iterdir()))):
+        raise StickgenError(f"{path}: exists and is not a sample store; refusing to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
+
 class StoreWriter:
     "Streams samples into a store directory, one shard per `shard_size` samples; `close()` publishes it."
-    def __init__(self, path, shard_size:int=4096, validate:bool=True, overwrite:bool=True):
-        self.path = Path(path)
-        if self.path.suffix == '.pt': raise StickgenError(f"{self.path}: a store is a directory; use a path without the .pt suffix")
-        if self.path.exists() and not (self.path.is_dir() and (is_store(self.path) or not any(self.path.iterdir()))):
-            raise StickgenError(f"{self.path}: exists and is not a sample store; refusing to overwrite it")
-        if is_store(self.path) and not overwrite: raise StickgenError(f"{self.path}: a store already exists (overwrite=False)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.tmp"))
+    def __init__(self, path, shard_size:int=4096, validate:bool=True):
+        self.path, self.tmp = Path(path), new_store_dir(path)
         self.shard_size, self.validate = int(shard_size), validate
-        self.fields, self.buf, self.shards, self.n = {}, [], [], 0
-        self.sources = []
+        self.buf, self.shards, self.n = [], [], 0
 
     def add(self, sample:dict):
-        if self.validate: validate_sample(sample, self.n)
         self.buf.append(sample); self.n += 1
         if len(self.buf) >= self.shard_size: self._flush()
 
     def _flush(self):
         if not self.buf: return
-        sd = self.tmp/f"shard_{len(self.shards):05d}"; sd.mkdir()
-        arrays, meta = {}, []
-        for i, s in enumerate(self.buf):
-            m = {}
-            for k, v in s.items():
-                if isinstance(v, (torch.Tensor, np.ndarray)) and not (np.ndim(_np(v)) == 0):
-                    a = _np(v)
-                    dt = str(a.dtype)
-                    if self.fields.setdefault(k, dt) != dt:
-                        raise SchemaError("dtype differs from earlier samples", self.n - len(self.buf) + i, k, self.fields[k], dt)
-                    if a.ndim > 4: raise SchemaError("too many dimensions for the store", self.n - len(self.buf) + i, k, "<= 4 dims", a.ndim)
-                    arrays.setdefault(k, []).append((i, a))
-                elif v is not None: m[k] = _jsonable(v)
-            meta.append(m)
-        n = len(self.buf)
-        names = sorted(arrays)
-        dtype = [(f'{k}_off', 'i8') for k in names] + [(f'{k}_shape', 'i4', (4,)) for k in names] + \
-                [('meta_off', 'i8'), ('meta_len', 'i4'), ('split', 'i1'), ('source', 'i2')]
-        idx = np.zeros(n, dtype)
-        for k in names:
-            idx[f'{k}_shape'] = -1
-            parts, off = [], 0
-            for i, a in arrays[k]:
-                idx[f'{k}_off'][i] = off
-                idx[f'{k}_shape'][i, :a.ndim] = a.shape
-                parts.append(a.reshape(-1)); off += a.size
-            np.save(sd/f'{k}.npy', np.concatenate(parts))
-        lines, off = [], 0
-        for i, m in enumerate(meta):
-            b = json.dumps(m, ensure_ascii=False, separators=(',', ':')).encode() + b'\n'
-            idx['meta_off'][i], idx['meta_len'][i] = off, len(b); off += len(b); lines.append(b)
-            sp = m.get('split', '')
-            idx['split'][i] = _SPLITS.index(sp) if sp in _SPLITS else 3
-            src = m.get('source', '')
-            if src not in self.sources: self.sources.append(src)
-            idx['source'][i] = self.sources.index(src)
-        (sd/'meta.jsonl').write_bytes(b''.join(lines))
-        np.save(sd/'index.npy', idx)
-        self.shards.append(dict(name=sd.name, count=n, fields=names))
+        self.shards.append(write_shard(self.buf, self.tmp/f"shard_{len(self.shards):05d}", self.validate, self.n - len(self.buf)))
         self.buf = []
 
     def close(self) -> Path:
         self._flush()
-        meta = dict(format=STORE_FORMAT, version=STORE_VERSION, num_samples=self.n, fields=self.fields,
-                    shards=self.shards, sources=self.sources, columns={}, created=time.strftime('%Y-%m-%dT%H:%M:%S'))
-        (self.tmp/'meta.json').write_text(json.dumps(meta, indent=1))
-        if self.path.exists(): shutil.rmtree(self.path)
-        os.replace(self.tmp, self.path)
-        return self.path
+        return finalize_store(self.tmp, self.shards, self.path)
 
     def abort(self): shutil.rmtree(self.tmp, ignore_errors=True)
     def __enter__(self): return self
@@ -167,7 +184,9 @@ class SampleStore:
             shp = tuple(int(x) for x in r[f'{k}_shape'] if x >= 0)
             if not shp: continue
             off = int(r[f'{k}_off']); size = int(np.prod(shp))
-            s[k] = torch.from_numpy(np.array(a[off:off + size]).reshape(shp))
+            x = np.array(a[off:off + size]).reshape(shp)
+            dt = self.meta['fields'][k]
+            s[k] = torch.from_numpy(x if x.dtype == dt else x.astype(dt))
         s.update(json.loads(bytes(mj[int(r['meta_off']):int(r['meta_off']) + int(r['meta_len'])])))
         for k in self.meta.get('columns', {}):
             s[k] = torch.from_numpy(np.array(self._column(k)[gi]))
@@ -178,9 +197,12 @@ class SampleStore:
 
     def codes(self, name:str) -> np.ndarray:
         "Per-sample `split` or `source` as strings [N] (read from the small index files, not the samples)."
-        vocab = list(_SPLITS[:3]) + [''] if name == 'split' else self.meta['sources']
-        out = np.concatenate([np.asarray(self._shard(si)[0][name]) for si in range(len(self.meta['shards']))]) if len(self) else np.zeros(0, int)
-        return np.array(vocab, dtype=object)[out]
+        if name not in ('split', 'source'): raise StickgenError(f"SampleStore.codes: '{name}' is not indexed; use 'split' or 'source'")
+        parts = []
+        for si, sh in enumerate(self.meta['shards']):
+            vocab = np.array(list(_SPLITS) if name == 'split' else sh['sources'], dtype=object)
+            parts.append(vocab[np.asarray(self._shard(si)[0][name])])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
 
     def descriptions(self) -> list:
         "Every sample's description, read from the metadata tables only."

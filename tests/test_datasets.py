@@ -1,0 +1,123 @@
+"Story engine: physics of every action, determinism, augmentation, descriptions, CLI."
+import numpy as np, pytest, torch
+from stickgen.schema import *
+from stickgen.datasets import *
+from stickgen.datasets import _batch
+
+def _check(s, tol=2e-4):
+    validate_sample(s)
+    m = as_multi_actor(s['motion'].numpy())
+    bl = bone_lengths(m)
+    assert (bl.max(0) - bl.min(0)).max() < tol, 'bone lengths drift'
+    assert m[..., 1::2].min() > -1e-5, 'ground penetration'
+
+@pytest.mark.parametrize('action', NAMED_ACTIONS)
+def test_every_action_valid(action):
+    for seed in (0, 1):
+        s = generate_scene(seed, actions=[action])
+        _check(s)
+        assert action_id(action) in s['actions']
+        assert s['physics'].shape == (s['motion'].shape[0], 6)
+
+def test_standing_feet_on_ground():
+    s = generate_scene(3, actions=['idle', 'wave', 'clap', 'talk', 'point'])
+    m = s['motion'].numpy()
+    feet = np.stack([get_joint(m, 'left_foot')[:, 1], get_joint(m, 'right_foot')[:, 1]])
+    assert np.abs(feet.min(0)).max() < 1e-4
+
+def test_jump_follows_gravity():
+    s = generate_scene(4, actions=['jump'])
+    m = s['motion'].numpy(); lab = s['actions'].numpy()
+    pel = get_joint(m, 'pelvis')[:, 1].astype(np.float64)
+    feet = np.minimum(get_joint(m, 'left_foot')[:, 1], get_joint(m, 'right_foot')[:, 1])
+    air = np.nonzero(feet > 0.02)[0]
+    assert len(air) > 5, 'the jump leaves the ground'
+    acc = np.diff(pel[air[2]:air[-2]], 2)*FPS**2
+    assert abs(np.median(acc) + GRAVITY) < 1.5, f'vertical acceleration in flight {np.median(acc):.2f} m/s^2'
+
+@pytest.mark.parametrize('seed', range(12))
+def test_random_scenes_and_augmentations(seed):
+    out = _batch([scene_seed(7, seed)], augment=True)
+    assert [s['augment'].split()[0] for s in out] == ['none', 'speed', 'translate', 'scale', 'mirror']
+    for s in out: _check(s)
+    assert out[1]['motion'].shape[0] != out[0]['motion'].shape[0]
+    for s in out:
+        ref = compute_physics(s['motion'])
+        assert ((s['physics'] - ref).abs()/(1 + ref.abs())).max() < 2e-3
+
+def test_multi_actor_and_interactions():
+    for inter in INTERACTIONS:
+        s = generate_scene(5, interaction=inter)
+        _check(s)
+        assert s['motion'].ndim == 3 and s['motion'].shape[1] >= 2
+        assert s['actor_actions'].shape == s['motion'].shape[:2]
+    s = generate_scene(6, interaction='talk')
+    assert s['speech'].any() and not s['speech'].all()
+    s = generate_scene(7, interaction='handshake', actors=3)
+    assert s['motion'].shape[1] == 3
+
+def test_handshake_hands_meet():
+    s = generate_scene(8, interaction='handshake')
+    m = s['motion'].numpy(); lab = s['actor_actions'].numpy()
+    f = np.nonzero((lab == action_id('handshake')).all(1))[0]
+    mid = f[len(f)//2]
+    d = np.linalg.norm(get_joint(m[mid, 0], 'right_hand') - get_joint(m[mid, 1], 'right_hand'))
+    assert d < 0.25, f'hands {d:.2f} m apart'
+
+def test_determinism_and_independence_of_batching():
+    a = generate_dataset(10, seed=3)
+    b = generate_dataset(10, seed=3, workers=2)
+    c = [generate_scene(scene_seed(3, i)) for i in range(10)]
+    for x, y, z in zip(a, b, c):
+        assert torch.equal(x['motion'], y['motion']) and torch.equal(x['motion'], z['motion'])
+        assert x['description'] == y['description'] == z['description']
+    d = generate_dataset(10, seed=4)
+    assert not torch.equal(a[0]['motion'], d[0]['motion'])
+
+def test_mirror_swaps_description():
+    assert swap_left_right('Walks left, then Right; leftward and RIGHT-hand') == 'Walks right, then Left; rightward and LEFT-hand'
+    base = generate_scene(11, actions=['walk', 'point'])
+    (mir,) = augment_sample(base, 1, kinds=('mirror',))
+    assert mir['description'] == swap_left_right(base['description'])
+    if 'left' in base['description'] or 'right' in base['description']: assert mir['description'] != base['description']
+    ax = float(base['camera'][0, 0])
+    assert torch.allclose(mir['motion'], mirror_pose(base['motion'], ax), atol=1e-6)
+
+def test_descriptions_varied_and_splits_disjoint():
+    ds = generate_dataset(300, seed=0)
+    descs = [s['description'] for s in ds]
+    assert len(set(descs)) == len(descs)
+    assert all(len(s['paraphrases']) >= 2 for s in ds)
+    aug = generate_dataset(20, seed=0, augment=True)
+    by_seed = {}
+    for s in aug: by_seed.setdefault(s['scene_seed'], set()).add(s['split'])
+    assert all(len(v) == 1 for v in by_seed.values())
+    from collections import Counter
+    c = Counter(split_for_seed(scene_seed(0, i)) for i in range(20000))
+    assert 0.03 < c['val']/20000 < 0.07 and 0.03 < c['test']/20000 < 0.07
+
+def test_synthesize_from_plan():
+    s = synthesize_from_plan([dict(action='walk', seconds=2, direction='right', speed=1.5), dict(action='jump', seconds=1.5),
+                              dict(action='wave', seconds=2, expression='happy')], camera='pan')
+    _check(s)
+    assert s['motion'].shape[0] == 2*FPS + round(1.5*FPS) + 2*FPS
+    assert s['motion'][2*FPS, 6] > s['motion'][0, 6] + 1.0
+    with pytest.raises(StickgenError): synthesize_from_plan([])
+    with pytest.raises(StickgenError): synthesize_from_plan([dict(action='walk', direction='up')])
+    with pytest.raises(StickgenError): synthesize_from_plan([dict(action='walk')], camera='drone')
+
+def test_generic_augment_of_foreign_sample():
+    from stickgen.cli import demo_sample
+    s = demo_sample()
+    for v in augment_sample(s, 0): _check(v, tol=2e-3)
+
+def test_cli(tmp_path, capsys):
+    from stickgen.cli import main
+    assert main(['generate-data', '--num-samples', '6', '--output', str(tmp_path/'a.pt'), '--augment', '--quiet']) == 0
+    assert len(load_samples(tmp_path/'a.pt')) == 30
+    assert main(['generate-data', '--num-samples', '6', '--output', str(tmp_path/'st'), '--augment', '--quiet', '--workers', '2', '--shard-size', '10']) == 0
+    from stickgen.storage import open_samples
+    st = open_samples(tmp_path/'st'); pt = load_samples(tmp_path/'a.pt')
+    assert len(st) == 30 and all(torch.equal(st[i]['motion'], pt[i]['motion']) for i in range(30))
+    assert main(['generate-data', '--num-samples', '0', '--output', str(tmp_path/'b.pt')]) == 2
+    assert 'num-samples' in capsys.readouterr().err
