@@ -572,8 +572,10 @@ class Generation:
 class InferenceGenerator:
     "Text -> checked stick-figure clip, from a trained checkpoint or the prompt-driven procedural engine."
     def __init__(self, model_path='newest', enable_safety_check:bool=True, safety_config:SafetyCriticConfig|dict|None=None,
-                 max_retries:int=3, device:str='cpu', runs_dir='runs', fps:float=FPS, guidance:float|None=None, steps:int|None=None):
+                 max_retries:int=3, device:str='cpu', runs_dir='runs', fps:float=FPS, guidance:float|None=None, steps:int|None=None,
+                 fallback_on_reject:bool=False):
         self.enable_safety_check, self.max_retries, self.device, self.fps = enable_safety_check, int(max_retries), device, fps
+        self.fallback_on_reject = fallback_on_reject
         self.guidance, self.steps = guidance, steps
         self.critic = SafetyCritic(safety_config)
         self.notes, self._draw_notes = [], []
@@ -632,14 +634,18 @@ class InferenceGenerator:
         acts = torch.from_numpy(plan.frame_actions(self.fps))[None]
         A = plan.actors
         kw = {k: v for k, v in dict(guidance=self.guidance, steps=self.steps).items() if v is not None}
+        import inspect
+        joint = A > 1 and 'num_actors' in inspect.signature(self.model.generate).parameters
         with torch.no_grad():
-            out = self.model.generate(emb.expand(A, -1).to(self.device), num_frames=T, actions=acts.expand(A, -1).to(self.device), seed=seed, **kw)
-        m = out['motion'].detach().float().cpu()                            # [A, T, 20]
-        if A > 1:    # lay the actors out side by side, each keeping its own motion
-            offs = (torch.arange(A, dtype=torch.float32) - (A - 1)/2)*1.4
-            m = m.clone(); m[..., 0::2] += offs[:, None, None]
-            motion = m.permute(1, 0, 2).contiguous()
-        else: motion = m[0]
+            if A == 1 or joint:   # the model animates all actors together (actors are extra tokens per frame)
+                out = self.model.generate(emb.to(self.device), num_frames=T, actions=acts.to(self.device), seed=seed,
+                                          **(dict(num_actors=A) if joint else {}), **kw)
+                motion = out['motion'][0].detach().float().cpu()             # [T, 20] or [T, A, 20]
+            else:                 # a model without actor tokens: one sample per actor, laid out side by side
+                out = self.model.generate(emb.expand(A, -1).to(self.device), num_frames=T, actions=acts.expand(A, -1).to(self.device), seed=seed, **kw)
+                m = out['motion'].detach().float().cpu().clone()             # [A, T, 20]
+                m[..., 0::2] += ((torch.arange(A, dtype=torch.float32) - (A - 1)/2)*1.4)[:, None, None]
+                motion = m.permute(1, 0, 2).contiguous()
         return make_sample(motion, torch.from_numpy(plan.frame_actions(self.fps)), plan.prompt, source=f"model:{self.checkpoint.name}",
                            speech=torch.from_numpy(plan.speech_mask(self.fps)))
 
@@ -691,28 +697,43 @@ class InferenceGenerator:
         t0 = time.time()
         notes = list(self.notes) + list(plan.notes)
         self._draw_notes = []
-        tries = 1 + (self.max_retries if self.enable_safety_check else 0)
-        best, attempts = None, []
-        for k in range(tries):
-            sd = seed + 1000*k
-            s = self._draw(plan, sd)
-            q = self._quality(s)
-            if not self.enable_safety_check:
-                attempts.append(dict(seed=sd, is_safe=None)); best = (s, None, sd, q); break
-            r = self.critic.evaluate(s['motion'], s.get('physics'), q)
-            attempts.append(dict(seed=sd, is_safe=r.is_safe, max_severity=r.max_severity, issues=r.issue_types))
-            key = (not r.is_safe, r.max_severity, len(r.issues))
-            if best is None or key < best[4]: best = (s, r, sd, q, key)
-            if r.is_safe: break
+        backend = self.backend
+        best, attempts = self._attempts(self._draw, plan, seed, backend)
+        if (best[1] is not None and not best[1].is_safe and self.fallback_on_reject and self.backend == 'model'):
+            notes.append(f"the model's clips were rejected by the safety critic ({'; '.join(best[1].get_rejection_reasons())}); "
+                         f"fell back to the procedural story engine")
+            fb = InferenceGenerator('procedural', self.enable_safety_check, self.critic.config, self.max_retries, fps=self.fps)
+            fbest, fatt = fb._attempts(fb._draw, plan, seed, fb.backend)
+            attempts += fatt
+            if (not fbest[1].is_safe, fbest[1].max_severity) <= (not best[1].is_safe, best[1].max_severity):
+                best, backend = fbest, fb.backend + ' (fallback)'
+            notes += fb._draw_notes
         s, r, sd, q = best[:4]
         notes += self._draw_notes; self._draw_notes = []
         if r is not None and not r.is_safe:
             msg = (f"REJECTED by the safety critic after {len(attempts)} attempt(s); returning the least bad clip: "
                    + '; '.join(r.get_rejection_reasons()))
             notes.append(msg); warnings.warn(msg)
-        elif r is not None and len(attempts) > 1: notes.append(f"safe on attempt {len(attempts)} (seed {sd})")
+        elif r is not None and len(attempts) > 1: notes.append(f"safe on attempt {len(attempts)} (seed {sd}, {backend})")
         if not self.enable_safety_check: notes.append("safety check disabled: this clip was not checked")
-        return Generation(s, r, plan, sd, self.backend, str(self.checkpoint) if self.checkpoint else None, attempts, notes, q, time.time() - t0)
+        return Generation(s, r, plan, sd, backend, str(self.checkpoint) if self.checkpoint else None, attempts, notes, q, time.time() - t0)
+
+    def _attempts(self, draw, plan, seed, backend):
+        "Draw with seeds seed, seed+1000, ... until the critic accepts (or retries run out): (best, attempts)."
+        tries = 1 + (self.max_retries if self.enable_safety_check else 0)
+        best, attempts = None, []
+        for k in range(tries):
+            sd = seed + 1000*k
+            s = draw(plan, sd)
+            q = self._quality(s)
+            if not self.enable_safety_check:
+                attempts.append(dict(seed=sd, backend=backend, is_safe=None)); best = (s, None, sd, q); break
+            r = self.critic.evaluate(s['motion'], s.get('physics'), q)
+            attempts.append(dict(seed=sd, backend=backend, is_safe=r.is_safe, max_severity=r.max_severity, issues=r.issue_types))
+            key = (not r.is_safe, r.max_severity, len(r.issues))
+            if best is None or key < best[4]: best = (s, r, sd, q, key)
+            if r.is_safe: break
+        return best, attempts
 
 # %% ../nbs/70_inference.ipynb #c039
 def motion_stats(motion, plan:ScenePlan|None=None, fps:float=FPS) -> dict:
@@ -738,9 +759,10 @@ class SafetyRejectedError(StickgenError):
         super().__init__(msg); self.generation = generation
 
 def make_clip(prompt:str, out_path, checkpoint='newest', duration:float=float(CLIP_SECONDS), seed:int=0, actors:int|None=None,
-              enable_safety_check:bool=True, formats=None, runs_dir='runs', max_retries:int=3) -> Generation:
+              enable_safety_check:bool=True, formats=None, runs_dir='runs', max_retries:int=3, fallback_on_reject:bool=True) -> Generation:
     "Generate a checked clip for `prompt` and render it to `out_path` (and `formats`, e.g. ('mp4', 'motion')); returns the `Generation`."
-    gen = InferenceGenerator(checkpoint, enable_safety_check=enable_safety_check, max_retries=max_retries, runs_dir=runs_dir)
+    gen = InferenceGenerator(checkpoint, enable_safety_check=enable_safety_check, max_retries=max_retries, runs_dir=runs_dir,
+                             fallback_on_reject=fallback_on_reject)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         g = gen.generate(prompt, duration=duration, seed=seed, actors=actors)
@@ -764,6 +786,8 @@ def stick_gen_cli(argv) -> int:
     p.add_argument('--format', choices=('mp4', 'gif', 'motion'), default=None)
     p.add_argument('--no-safety', '--no_safety', action='store_true', help='skip the safety critic (not recommended)')
     p.add_argument('--max-retries', '--max_retries', type=int, default=3)
+    p.add_argument('--no-fallback', '--no_fallback', action='store_true',
+                   help="when the model's clips are all rejected, exit 3 instead of falling back to the procedural engine")
     p.add_argument('--runs-dir', default='runs')
     p.add_argument('--json', action='store_true', help='print the generation summary as JSON')
     try: a = p.parse_args(argv)
@@ -774,7 +798,8 @@ def stick_gen_cli(argv) -> int:
     if a.format and out.suffix.lstrip('.').lower() != fmt: out = out.with_suffix('.' + fmt)
     if a.max_retries < 0: raise StickgenError("--max-retries must be >= 0")
     t0 = time.time()
-    gen = InferenceGenerator(a.checkpoint, enable_safety_check=not a.no_safety, max_retries=a.max_retries, runs_dir=a.runs_dir)
+    gen = InferenceGenerator(a.checkpoint, enable_safety_check=not a.no_safety, max_retries=a.max_retries, runs_dir=a.runs_dir,
+                             fallback_on_reject=not a.no_fallback)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         g = gen.generate(a.prompt, duration=a.duration, seed=a.seed, actors=a.actors)

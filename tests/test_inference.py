@@ -242,3 +242,36 @@ def test_parser_word_salad(words):
     if not text.strip(): return
     p = parse_prompt(text)
     assert abs(sum(s.seconds for s in p.steps) - 10) < 1e-6 and all(s.seconds > 0 for s in p.steps)
+
+def test_model_backend_joint_actors(tmp_path, monkeypatch):
+    "A model whose generate takes num_actors animates every actor in one call."
+    class Joint(_FakeModel):
+        def generate(self, embeddings, num_frames=250, actions=None, guidance=None, steps=None, seed=0, num_actors=1):
+            self.calls.append(dict(shape=tuple(embeddings.shape), num_actors=num_actors, seed=seed))
+            m = np.stack([reference_motion('walk', num_frames/25, x0=2.0*a) for a in range(num_actors)], 1)
+            return dict(motion=torch.from_numpy(m)[None] if num_actors > 1 else torch.from_numpy(m[:, 0])[None], actions=actions)
+    fake = Joint()
+    import stickgen.train as tr
+    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (fake, {}), raising=False)
+    ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
+    gen = InferenceGenerator(ck); gen.encoder = _FakeEncoder()
+    g = gen.generate('three people walk', duration=2, seed=5)
+    assert g.is_safe and g.motion.shape == (50, 3, 20) and fake.calls == [dict(shape=(1, 384), num_actors=3, seed=5)]
+
+def test_model_rejected_falls_back_to_procedural(tmp_path, monkeypatch):
+    class Frozen(_FakeModel):
+        def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
+            return dict(motion=torch.from_numpy(degenerate_motion('frozen', num_frames/25))[None], actions=actions)
+    import stickgen.train as tr
+    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (Frozen(), {}), raising=False)
+    monkeypatch.setattr(InferenceGenerator, '_encoder', lambda self: _FakeEncoder())
+    ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
+    with pytest.warns(UserWarning):
+        g = InferenceGenerator(ck, max_retries=1).generate('a person jumps', duration=2)
+    assert g.is_safe is False and g.backend == 'model'
+    gen = InferenceGenerator(ck, max_retries=1, fallback_on_reject=True); gen.encoder = _FakeEncoder()
+    g = gen.generate('a person jumps', duration=2)
+    assert g.is_safe and g.backend.startswith('procedural') and g.backend.endswith('(fallback)') and any('fell back' in n for n in g.notes)
+    assert [a['backend'] for a in g.attempts][:2] == ['model', 'model']
+    assert stick_gen_cli(['a person jumps', '--checkpoint', str(ck), '--output', str(tmp_path/'f.mp4'), '--duration', '2', '--max-retries', '0']) == 0
+    assert stick_gen_cli(['a person jumps', '--checkpoint', str(ck), '--output', str(tmp_path/'g.mp4'), '--duration', '2', '--no-fallback']) == 3
