@@ -16,8 +16,8 @@ from .schema import *
 
 # %% auto #0
 __all__ = ['log', 'TARGET_FPS', 'KEYPOINTS', 'SMPL22', 'KIT21', 'NTU25', 'SKELETON_MAPS', 'SKELETON_JOINTS', 'HEAD_TO_TORSO',
-           'SHOULDER_DROP', 'ACTION_PATTERNS', 'BVH_ALIASES', 'LABEL_ACTIONS', 'LABEL_TEXT', 'NTU_ACTIONS',
-           'STYLE100_CONTENT', 'CONVERTERS', 'map_keypoints', 'up_rotation', 'detect_scale', 'resample',
+           'NECK_TO_HEAD', 'SHOULDER_DROP', 'ACTION_PATTERNS', 'BVH_ALIASES', 'LABEL_ACTIONS', 'LABEL_TEXT',
+           'NTU_ACTIONS', 'STYLE100_CONTENT', 'CONVERTERS', 'map_keypoints', 'up_rotation', 'detect_scale', 'resample',
            'facing_direction', 'choose_view', 'keypoints_to_motion', 'text_to_actions', 'text_to_action',
            'actions_from_text', 'clip_camera', 'motion_sample', 'ConversionReport', 'guard', 'BVH', 'read_bvh',
            'bvh_positions', 'match_bvh_joints', 'bvh_keypoints', 'label_action', 'label_text', 'bvh_texts',
@@ -146,6 +146,7 @@ def choose_view(kp, view='auto', anisotropy:float=0.7) -> np.ndarray:
 
 # %% ../nbs/23_converters.ipynb #c015
 HEAD_TO_TORSO = 0.25/0.55      # canonical head length / torso length
+NECK_TO_HEAD = 0.25/1.50       # canonical head length / neck height
 SHOULDER_DROP = 0.05/0.55      # shoulders sit this far down the torso from the neck
 
 def keypoints_to_motion(kp, fps:float, up:str='y', scale=None, view='auto', target_fps:float=TARGET_FPS):
@@ -164,9 +165,12 @@ def keypoints_to_motion(kp, fps:float, up:str='y', scale=None, view='auto', targ
     up_v = np.array([0.0, 1.0, 0.0]); right = np.cross(d, up_v)
     neck, pelvis, head = kp[..., K('neck'), :], kp[..., K('pelvis'), :], kp[..., K('head'), :]
     torso_len = np.median(np.linalg.norm(neck - pelvis, axis=-1), axis=0)  # [A]
+    feet_low = np.minimum(kp[..., K('left_foot'), 1], kp[..., K('right_foot'), 1])
+    neck_h = np.percentile(neck[..., 1] - feet_low, 90, axis=0)             # standing neck height [A]
+    head_len = np.maximum(HEAD_TO_TORSO*torso_len, NECK_TO_HEAD*neck_h)
     hdir = head - neck
     hdir = hdir/np.maximum(np.linalg.norm(hdir, axis=-1, keepdims=True), 1e-9)
-    j3 = dict(neck=neck, pelvis=pelvis, head_top=neck + hdir*(HEAD_TO_TORSO*torso_len)[None, :, None],
+    j3 = dict(neck=neck, pelvis=pelvis, head_top=neck + hdir*head_len[None, :, None],
               left_hand=kp[..., K('left_hand'), :], right_hand=kp[..., K('right_hand'), :],
               left_foot=kp[..., K('left_foot'), :], right_foot=kp[..., K('right_foot'), :])
     j3['left_shoulder'] = j3['right_shoulder'] = neck + SHOULDER_DROP*(pelvis - neck)
