@@ -1071,6 +1071,9 @@ def _describe_once(rng, plan):
                 subj, pron, poss = rng.choice(_SUBJ)
                 if subj not in used or len(used) >= len(_SUBJ): break
             used.add(subj)
+            if len(actors) > 1 and subj.startswith(('a ', 'an ')):    # several actors: name them, pronouns would be ambiguous
+                pron = 'the ' + subj.split(' ', 1)[1]
+                if poss in ('their', 'its'): poss = pron + "'s"
             if i > 0: subj = rng.choice(['another ' + subj.split(' ', 1)[1], subj]) if subj.startswith(('a ', 'an ')) else subj
             if mood and i == 0 and rng.random() < 0.5 and subj.startswith(('a ', 'an ')):
                 subj = ('an ' if mood[0] in 'aeiou' else 'a ') + mood + ' ' + subj.split(' ', 1)[1]
@@ -1079,14 +1082,17 @@ def _describe_once(rng, plan):
                 subj = subj + ' ' + pron_ if rng.random() < 0.3 else subj
             t = _sing(_sequence_text(rng, a['segs'], pron, poss, subj, 6 if len(actors) == 1 else 3))
             if mood and i == 0 and not any(w in t for w in _MOOD_ADV[mood] + [mood]):
-                t += rng.choice([f", looking {mood}", f", feeling {mood}", f" {rng.choice(_MOOD_ADV[mood])}"])
+                t += rng.choice([f", looking {mood}", f", feeling {mood}", f", all the while {mood}"])
             texts.append(t)
         if len(texts) == 1: txt = texts[0]
         else:
             joins = [", while ", ". Meanwhile, ", ". At the same time, ", "; "]
             txt = texts[0]
             for t in texts[1:]: txt += rng.choice(joins) + t
-            if rng.random() < 0.4: txt = f"{'Two' if len(texts) == 2 else 'Three'} people. " + _cap(txt)
+            if rng.random() < 0.4:
+                head = f"{'Two' if len(texts) == 2 else 'Three'} people"
+                if setting and rng.random() < 0.7: head, setting = f"{head} {setting}", None
+                txt = head + '. ' + _cap(txt)
         txt = _place(rng, _cap(txt), setting)
         obj = 'them' if len(actors) > 1 else rng.choice(['the figure', 'the action', 'the person'])
     txt = _cap(_plural(txt) if plan['kind'] == 'interaction' else _sing(txt)).rstrip('.') + '.'
@@ -1279,7 +1285,7 @@ def augment_sample(sample:dict, seed:int=0, kinds=_AUG_KINDS) -> list:
         out.append(s)
     return out
 
-# %% ../nbs/20_datasets.ipynb #c031
+# %% ../nbs/20_datasets.ipynb #c033
 def synthesize_from_plan(plan:list, actors:int=1, seed:int=0, camera:str='static', fps:int=FPS) -> dict:
     "A sample from steps `dict(action, seconds=2.0, direction='left'|'right'|None, speed=1.0, expression=None)`."
     if not plan: raise StickgenError("synthesize_from_plan: the plan is empty; give at least one step like dict(action='walk', seconds=2)")
@@ -1322,14 +1328,16 @@ def synthesize_from_plan(plan:list, actors:int=1, seed:int=0, camera:str='static
         while k < len(lab_frames) and NAMED_ACTIONS[int(lab_frames[k][0])] != name: k += 1
         if k >= len(lab_frames): break
         if ex is not None:
-            e = int(FacialExpression[ex.upper()]) if isinstance(ex, str) else int(ex)
+            try: e = int(FacialExpression[ex.strip().upper()]) if isinstance(ex, str) else int(FacialExpression(int(ex)))
+            except (KeyError, ValueError):
+                raise StickgenError(f"synthesize_from_plan: unknown expression {ex!r}; known: {', '.join(x.name.lower() for x in FacialExpression)}") from None
             expr[lab_frames[k][1]:lab_frames[k][2]] = e
         k += 1
     s['expression'] = torch.from_numpy(expr)
     s['source'] = 'synthetic_plan'
     return s
 
-# %% ../nbs/20_datasets.ipynb #c033
+# %% ../nbs/20_datasets.ipynb #c035
 def _chunk_to_shard(args):
     a, b, seed, augment, batch, shard_dir, first, check = args
     from stickgen.storage import write_shard
