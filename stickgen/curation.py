@@ -216,21 +216,22 @@ def collection_stats(records) -> dict:
                 quality_histogram=np.histogram([r['quality_score'] for r in records], bins=10, range=(0, 1))[0].tolist())
 
 # %% ../nbs/24_curation.ipynb #c028
-def _scan_inputs(inputs, rescore=False):
-    "Yield (input index, sample index, record or None, reason) for every sample of every input."
+def _scan_inputs(inputs, rescore=False, opened=None):
+    "Yield (input index, sample index, record or None, reason) for every sample of every input (`opened` caches the collections)."
+    opened = {} if opened is None else opened
     for fi, path in enumerate(inputs):
-        coll = open_collection(path)
+        coll = opened[fi] = opened.get(fi) or open_collection(path)
         for si in range(len(coll)):
             try: yield fi, si, scan_sample(coll[si], si, rescore), None
             except SchemaError as e: yield fi, si, None, f"invalid: {e.field or 'sample'}"
             except Exception as e: yield fi, si, None, f"invalid: {type(e).__name__}"
 
-def _stream(inputs, picks, records):
+def _stream(inputs, picks, records, opened=None):
     "Yield the picked samples (input order) with their quality fields."
-    by_file = {}
+    by_file, opened = {}, ({} if opened is None else opened)
     for fi, si in picks: by_file.setdefault(fi, []).append(si)
     for fi in sorted(by_file):
-        coll = open_collection(inputs[fi])
+        coll = opened.get(fi) or open_collection(inputs[fi])
         for si in by_file[fi]: yield with_quality(coll[si], records[(fi, si)])
 
 def merge(inputs, output, balance_sources:bool=True, max_source_fraction:float=0.3, filter_artifacts:bool=True,
@@ -241,8 +242,8 @@ def merge(inputs, output, balance_sources:bool=True, max_source_fraction:float=0
     for p in inputs:
         if not p.exists(): raise StickgenError(f"merge: input {p} not found")
     records, dropped, dropped_by_source, order = {}, Counter(), {}, []
-    n_in = Counter()
-    for fi, si, rec, why in _scan_inputs(inputs, rescore):
+    n_in, opened = Counter(), {}
+    for fi, si, rec, why in _scan_inputs(inputs, rescore, opened):
         n_in[str(inputs[fi])] += 1
         if rec is None: dropped[why] += 1; continue
         if filter_artifacts and rec['artifact_score'] > max_artifact:
@@ -258,7 +259,7 @@ def merge(inputs, output, balance_sources:bool=True, max_source_fraction:float=0
                 dropped['source cap'] += 1; dropped_by_source.setdefault(records[k]['source'], Counter())['source cap'] += 1
         order = [order[i] for i in keep]
     if not order: raise StickgenError(f"merge: nothing left to write (dropped: {dict(dropped)})")
-    write_collection(_stream(inputs, order, records), output)
+    write_collection(_stream(inputs, order, records, opened), output)
     stats = dict(inputs={k: v for k, v in n_in.items()}, output=str(output), **collection_stats(records[k] for k in order),
                  dropped=dict(dropped), dropped_by_source={k: dict(v) for k, v in dropped_by_source.items()},
                  settings=dict(balance_sources=balance_sources, max_source_fraction=max_source_fraction,
@@ -320,7 +321,8 @@ def select_with_caps(keys, quality, caps, seed:int=0):
     eff = {}
     for name, (grp, f, only) in caps.items():
         gs = {grp(k) for k in keys}
-        eff[name] = f if only is not None else max(f, 1.0/max(len(gs), 1))
+        if only is None: eff[name] = max(f, 1.0/max(len(gs), 1))   # fewer groups than 1/f: equal shares
+        else: eff[name] = f if gs - set(only) else 1.0             # only capped groups present: the cap cannot hold
     def greedy(N, stop=True):
         used = {name: Counter() for name in caps}; out = []
         for k in order:
@@ -361,8 +363,8 @@ def curate(input, output_dir, cfg:CurationConfig|None=None, rescore:bool=False, 
     "Split `input` into `output_dir`/pretrain_data.pt and sft_data.pt; writes and returns curation_stats."
     cfg = cfg or CurationConfig()
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
-    recs, invalid, n = {}, Counter(), 0
-    for _, si, rec, why in _scan_inputs([input], rescore):
+    recs, invalid, n, opened = {}, Counter(), 0, {}
+    for _, si, rec, why in _scan_inputs([input], rescore, opened):
         n += 1
         if rec is None: invalid[why] += 1
         else: recs[si] = rec
@@ -383,7 +385,7 @@ def curate(input, output_dir, cfg:CurationConfig|None=None, rescore:bool=False, 
         ss = set(sft); drop_p['in sft'] += sum(k in ss for k in pre); pre = [k for k in pre if k not in ss]
     pre, eff_p = _select(pre, recs, cfg, False, drop_p)
     paths = dict(pretrain=out/f'pretrain_data{suffix}', sft=out/f'sft_data{suffix}')
-    coll = open_collection(input)
+    coll = opened.get(0) or open_collection(input)
     for name, keys in (('pretrain', pre), ('sft', sft)):
         write_collection((with_quality(coll[k], recs[k]) for k in keys), paths[name])
     stats = dict(input=str(input), total_input=n, config={k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},

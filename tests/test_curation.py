@@ -124,3 +124,10 @@ def test_store_directories(tmp_path):
     assert len(merged) == 7 and all(0 <= float(s['quality_score']) <= 1 for s in merged)
     cst = curate(tmp_path/'merged_store', tmp_path/'cur', suffix='')
     assert storage.is_store(tmp_path/'cur'/'pretrain_data') and len(storage.open_samples(tmp_path/'cur'/'pretrain_data')) == cst['pretrain']['num_samples'] > 0
+
+def test_synthetic_only_corpus_keeps_an_sft_set(tmp_path):
+    acts = ['walk', 'wave', 'kick', 'jump', 'sit', 'clap']
+    save_samples([sample(i, 'synthetic', acts[i % 6]) for i in range(24)], tmp_path/'s.pt')
+    cst = curate(tmp_path/'s.pt', tmp_path/'c')
+    assert cst['sft']['effective_fractions']['synthetic'] == 1.0 and cst['sft']['num_samples'] >= 12
+    assert max(cst['sft']['per_action'].values()) <= 0.3*cst['sft']['num_samples'] + 1e-9
