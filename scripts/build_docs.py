@@ -483,9 +483,11 @@ def build(out:Path, proc:Path, cache:Path, exec_re:str, timeout:int, jobs:int, s
         try:
             r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
-            failures.append(f'{names}: did not finish within {limit} s (per-notebook timeout; --timeout)'); return
+            failures.append(f'{names}: did not finish within {limit} s (per-notebook timeout; --timeout)')
+            print(f'docs:   FAILED {names}: timed out after {limit} s', file=sys.stderr); return
         if r.returncode:
-            failures.append(f'{names}: exit code {r.returncode}\n{r.stderr[-6000:]}'); return
+            failures.append(f'{names}: exit code {r.returncode}\n{r.stderr[-6000:]}')
+            print(f'docs:   FAILED {names} (details at the end)', file=sys.stderr); return
         for line in r.stderr.splitlines():
             if line.startswith('docs: warning'): print(line, file=sys.stderr)
         for s, d in jobs_: results[s] = d
@@ -519,9 +521,11 @@ def build(out:Path, proc:Path, cache:Path, exec_re:str, timeout:int, jobs:int, s
         w = PageWriter(stem, docs, stems, prefix)
         rendered[stem] = w.render(pnb)
         executed[nb.name] = bool(pnb.get('metadata', {}).get('stickgen_docs', {}).get('executed'))
-        title = 'Home' if stem == 'index' else f'{nb.stem.split("_")[0]} · {w.title}' if re.match(r'\d', nb.stem) else w.title
+        plain = w.title.replace('`', '')
+        title = 'Home' if stem == 'index' else f'{nb.stem.split("_")[0]} · {plain}' if re.match(r'\d', nb.stem) else plain
         nav.append({title: f'{stem}.md'})
-        api_entries.append((stem, w.title, w.api))
+        mod = re.search(r'^\s*#\|\s*default_exp\s+(\S+)', nb.read_text().replace('\\n', '\n'), re.M)
+        api_entries.append((stem, w.title + (f' (`stickgen.{mod.group(1)}`)' if mod else ''), w.api))
         pages.append(dict(notebook=nb.name, page=f'{stem}.html', title=w.title, executed=executed[nb.name], api=len(w.api)))
     anchors = {stem: {e['anchor'] for e in api} for stem, _, api in api_entries}
     for stem, md in rendered.items(): (docs/f'{stem}.md').write_text(resolve_doclinks(md, anchors, f'{stem}.md'))
