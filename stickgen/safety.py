@@ -26,8 +26,11 @@ class SafetyCriticConfig:
     "Thresholds and severities of every check of the `SafetyCritic` (units: metres, seconds, m/s, m/s²)."
     fps:float = FPS
     rejection_severity_threshold:float = 0.7  # an issue at or above this severity rejects the clip
-    # frozen: fastest joint slower than frozen_velocity_threshold in more than frozen_frame_ratio of the frames
-    frozen_velocity_threshold:float = 0.01
+    # frozen: the fastest joint's net velocity (travel range of its frozen_smooth_seconds-smoothed track over a
+    # frozen_window_seconds window, per second) below frozen_velocity_threshold in more than frozen_frame_ratio of the frames
+    frozen_velocity_threshold:float = 0.005
+    frozen_window_seconds:float = 2.0
+    frozen_smooth_seconds:float = 0.4
     frozen_frame_ratio:float = 0.8
     frozen_severity:float = 0.9
     # repetitive: >= loop_min_windows near-identical cycles of <= loop_max_cycle_frames, root moving < loop_progress_tol per cycle;
@@ -219,7 +222,8 @@ def degenerate_motion(kind:str, seconds:float=10.0, fps:float=FPS, seed:int=0):
     rng = np.random.default_rng(seed)
     T = int(round(seconds*fps)); t = np.arange(T)/fps
     walk = reference_motion('walk', seconds, fps)
-    if kind == 'frozen': return np.repeat(standing_pose()[None], T, 0)
+    if kind == 'frozen':   # a held pose with 2 mm of frame-to-frame noise, like an undertrained generator's output
+        return np.repeat(standing_pose()[None], T, 0) + rng.normal(0, 0.002, (T, 20)).astype(np.float32)
     if kind == 'loop':     # stands in place replaying the same 6-frame limb cycle (4 Hz) for the whole clip
         ph = 2*np.pi*np.arange(T)/6; down = -np.pi/2
         pel = np.stack([np.zeros(T), np.full(T, 0.95)], -1)
@@ -246,6 +250,22 @@ def _joint_track(m):
     "[T, 20] -> [T, J, 2] positions of the unique joints."
     return np.stack([get_joint(m, j) for j in _JOINTS], axis=1).astype(np.float64)
 
+def _moving_average(J, k:int):
+    "Centred moving average over `k` frames along axis 0 (edges held)."
+    if k <= 1 or len(J) < 2: return J
+    pad = np.pad(J, ((k//2, k - 1 - k//2),) + ((0, 0),)*(J.ndim - 1), mode='edge')
+    return np.mean([pad[i:i+len(J)] for i in range(k)], axis=0)
+
+def _net_velocity(m, fps, window_s:float=2.0, smooth_s:float=0.4):
+    "Per-frame net velocity of the fastest joint [T] (m/s): travel range of its smoothed track over the window centred on the frame."
+    J = _moving_average(_joint_track(m), int(round(smooth_s*fps)))
+    T = len(J)
+    if T < 2: return np.zeros(T)
+    w = max(min(int(round(window_s*fps)), T - 1), 1)
+    win = np.lib.stride_tricks.sliding_window_view(J, w + 1, axis=0)               # [T-w, J, 2, w+1]
+    r = np.linalg.norm(win.max(-1) - win.min(-1), axis=-1).max(-1)*fps/w          # [T-w]
+    return r[np.clip(np.arange(T) - w//2, 0, len(r) - 1)]
+
 def _joint_speed(m, fps):
     "Per-frame speed of the fastest joint [T] (m/s)."
     J = _joint_track(m)
@@ -266,12 +286,12 @@ def _joint_accel(m, fps, smooth:int=5):
     return np.concatenate([a[:1], a, a[-1:]])
 
 def _check_frozen(speeds, cfg):
-    "speeds: [T, A] fastest-joint speed per actor; frozen when every actor is still."
+    "speeds: [T, A] fastest-joint net velocity per actor; frozen when every actor is still."
     still = (speeds < cfg.frozen_velocity_threshold).all(-1)
     ratio = float(still.mean())
     if ratio > cfg.frozen_frame_ratio:
-        return SafetyIssue('frozen', cfg.frozen_severity, f"motion is frozen in {ratio:.0%} of frames (no joint faster than "
-                           f"{cfg.frozen_velocity_threshold} m/s; limit {cfg.frozen_frame_ratio:.0%})", frame_ranges(still), ratio, cfg.frozen_frame_ratio)
+        return SafetyIssue('frozen', cfg.frozen_severity, f"motion is frozen in {ratio:.0%} of frames (no joint travels faster than "
+                           f"{cfg.frozen_velocity_threshold} m/s over {cfg.frozen_window_seconds:g} s; limit {cfg.frozen_frame_ratio:.0%})", frame_ranges(still), ratio, cfg.frozen_frame_ratio)
 
 def _check_repetitive(m, cfg, speed):
     "A degenerate loop: the root-relative pose repeats with a short cycle, the root does not progress, and it moves."
@@ -381,7 +401,9 @@ class SafetyCritic:
             issues.append(SafetyIssue('non_finite', cfg.non_finite_severity, "physics contains NaN or infinite values", [], None, None))
             return self._result(issues, T, A)
         speeds = np.stack([_joint_speed(mm[:, a], cfg.fps) for a in range(A)], -1)
-        if 'frozen' in on and (i := _check_frozen(speeds, cfg)): issues.append(i)
+        if 'frozen' in on:
+            net = np.stack([_net_velocity(mm[:, a], cfg.fps, cfg.frozen_window_seconds, cfg.frozen_smooth_seconds) for a in range(A)], -1)
+            if (i := _check_frozen(net, cfg)): issues.append(i)
         for a in range(A):
             x = mm[:, a]; tag = a if A > 1 else None
             found = []
