@@ -1164,6 +1164,15 @@ def _chunk(args):
         out += _batch([scene_seed(seed, i) for i in range(b, min(b + batch, stop))], augment)
     return out
 
+def _to_np(samples):
+    "Tensors -> numpy arrays, so results cross process boundaries by value (torch would pass one fd per tensor)."
+    return [{k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in s.items()} for s in samples]
+
+def _to_torch(samples):
+    return [{k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in s.items()} for s in samples]
+
+def _chunk_np(args): return _to_np(_chunk(args))
+
 def _chunks(num_samples, workers, batch=256):
     size = max(batch, -(-num_samples//max(workers*4, 1)))
     return [(a, min(a + size, num_samples)) for a in range(0, num_samples, size)]
@@ -1182,8 +1191,8 @@ def iter_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1,
         import multiprocessing as mp
         ctx = mp.get_context('fork' if sys.platform != 'win32' else 'spawn')
         with ctx.Pool(workers) as pool:
-            for pa, chunk in zip(parts, pool.imap(_chunk, parts)):
-                bar.update(pa[1] - pa[0]); yield chunk
+            for pa, chunk in zip(parts, pool.imap(_chunk_np, parts)):
+                bar.update(pa[1] - pa[0]); yield _to_torch(chunk)
     bar.close()
 
 def generate_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1, progress:bool=False) -> list:

@@ -14,7 +14,8 @@ import torch
 from .schema import *
 
 # %% auto #0
-__all__ = ['DEFAULT_TEXT_MODEL', 'KNOWN_TEXT_MODELS', 'resolve_text_model', 'TextEncoder', 'embed_samples', 'embed_cli']
+__all__ = ['DEFAULT_TEXT_MODEL', 'KNOWN_TEXT_MODELS', 'resolve_text_model', 'TextEncoder', 'embed_samples', 'embed_cli',
+           'make_corpus']
 
 # %% ../nbs/21_embeddings.ipynb #c006
 DEFAULT_TEXT_MODEL = 'sentence-transformers/all-MiniLM-L6-v2'
@@ -73,6 +74,10 @@ class TextEncoder:
             _offline()
             from sentence_transformers import SentenceTransformer
             import logging; logging.getLogger('sentence_transformers').setLevel(logging.WARNING)
+            try:
+                from transformers.utils import logging as tl
+                tl.set_verbosity_error(); tl.disable_progress_bar()
+            except Exception: pass
             try: self._model = SentenceTransformer(str(self.path), device=self.device)
             except Exception as e: raise StickgenError(f"text model '{self.model_name}' at {self.path} could not be loaded: {str(e).splitlines()[0][:200]}") from None
         return self._model
@@ -155,3 +160,17 @@ def embed_cli(argv) -> int:
     print(f"embedded {n} samples ({st['unique']} unique texts, {st['encoded']} encoded, dim {enc.dim}, "
           f"{enc.model_name}) -> {dst} in {time.time()-t0:.1f}s")
     return 0
+
+# %% ../nbs/21_embeddings.ipynb #c018
+def make_corpus(num_samples:int, output, seed:int=0, augment:bool=False, workers:int=1, model_name:str|None=None,
+                batch_size:int=64, progress:bool=False) -> Path:
+    "Generate `num_samples` synthetic scenes (x5 with `augment`), embed their descriptions, write `.pt` or a store."
+    from stickgen.datasets import generate_dataset, write_dataset
+    from stickgen.storage import SampleStore, write_samples
+    out = Path(output)
+    enc = TextEncoder(model_name, batch_size=batch_size)          # fails early if the model is not available
+    if out.suffix == '.pt':
+        samples = embed_samples(generate_dataset(num_samples, seed, augment, workers, progress=progress), enc, progress=progress)
+        return write_samples(samples, out)
+    embed_samples(SampleStore(write_dataset(num_samples, out, seed, augment, workers, progress=progress)), enc, progress=progress)
+    return out
