@@ -392,9 +392,10 @@ def match_bvh_joints(names) -> dict:
     "keypoint -> [joint indices] for a list of BVH joint names; raises KeyError naming what is missing."
     parsed = [_name_words(n) for n in names]
     def find(base_aliases, side):
-        for a in base_aliases:
-            for i, (s, b) in enumerate(parsed):
-                if s == side and b == a: return i
+        for strip in (False, True):   # exact names first, then without a numeric suffix ('Toe0', 'Spine1')
+            for a in base_aliases:
+                for i, (s, b) in enumerate(parsed):
+                    if s == side and (b.rstrip('0123456789') if strip else b) == a: return i
         return None
     out = {}
     for k in ('pelvis', 'neck', 'head'):

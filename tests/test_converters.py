@@ -293,3 +293,29 @@ def test_real_bvh():
     kick = by['kick']['motion'].numpy()
     assert max(get_joint(kick, 'left_foot')[:, 1].max(), get_joint(kick, 'right_foot')[:, 1].max()) > 0.6
     assert action_name(by['kick']['actions'][0]) == 'kick' and action_name(by['wave-both-hands']['actions'][0]) == 'wave'
+
+@pytest.mark.parametrize('names, expect', [
+    # 100STYLE: the upper arm is called Shoulder, the thigh Hip, the ankle Ankle
+    ('Hips Chest Chest2 Chest3 Chest4 Neck Head RightCollar RightShoulder RightElbow RightWrist LeftCollar LeftShoulder LeftElbow '
+     'LeftWrist RightHip RightKnee RightAnkle RightToe LeftHip LeftKnee LeftAnkle LeftToe',
+     dict(pelvis='Hips', left_shoulder='LeftShoulder', left_hand='LeftWrist', left_hip='LeftHip', left_foot='LeftAnkle+LeftToe')),
+    # CMU / BEAT style (Mixamo-like, with LHipJoint and Neck1)
+    ('Hips LHipJoint LeftUpLeg LeftLeg LeftFoot LeftToeBase RHipJoint RightUpLeg RightLeg RightFoot RightToeBase LowerBack Spine Spine1 '
+     'Neck Neck1 Head LeftShoulder LeftArm LeftForeArm LeftHand LThumb RightShoulder RightArm RightForeArm RightHand RThumb',
+     dict(neck='Neck', left_shoulder='LeftArm', left_hip='LeftUpLeg', right_hand='RightHand', right_foot='RightFoot+RightToeBase')),
+    # 3ds Max biped
+    ('Bip01_Pelvis Bip01_Spine Bip01_Neck Bip01_Head Bip01_L_UpperArm Bip01_L_Hand Bip01_R_UpperArm Bip01_R_Hand Bip01_L_Thigh '
+     'Bip01_L_Foot Bip01_L_Toe0 Bip01_R_Thigh Bip01_R_Foot Bip01_R_Toe0',
+     dict(pelvis='Bip01_Pelvis', left_hip='Bip01_L_Thigh', right_foot='Bip01_R_Foot+Bip01_R_Toe0')),
+])
+def test_bvh_name_matching(names, expect):
+    names = names.split()
+    m = match_bvh_joints(names)
+    for k, v in expect.items(): assert '+'.join(names[i] for i in m[k]) == v, (k, [names[i] for i in m[k]])
+
+def test_stickgen_command(tmp_path):
+    from stickgen.cli import main
+    write_bvh(tmp_path/'dataset-1_bow_normal_001.bvh', raise_left=False)
+    assert main(['convert', 'bvh', '--input', str(tmp_path), '--output', str(tmp_path/'o.pt'), '-q']) == 0
+    assert load_samples(tmp_path/'o.pt')[0]['description'] == 'a person bows'
+    assert main(['convert', 'amass', '--input', str(tmp_path), '--output', str(tmp_path/'o2.pt')]) == 2   # no .npz: one-line error
