@@ -17,8 +17,8 @@ from .schema import *
 # %% auto #0
 __all__ = ['log', 'TARGET_FPS', 'KEYPOINTS', 'SMPL22', 'KIT21', 'NTU25', 'SKELETON_MAPS', 'SKELETON_JOINTS', 'HEAD_TO_TORSO',
            'NECK_TO_HEAD', 'SHOULDER_DROP', 'ACTION_PATTERNS', 'BVH_ALIASES', 'LABEL_ACTIONS', 'LABEL_TEXT',
-           'NTU_ACTIONS', 'STYLE100_CONTENT', 'CONVERTERS', 'map_keypoints', 'up_rotation', 'detect_scale', 'resample',
-           'facing_direction', 'choose_view', 'keypoints_to_motion', 'text_to_actions', 'text_to_action',
+           'NTU_ACTIONS', 'STYLE100_CONTENT', 'CONVERTERS', 'map_keypoints', 'up_rotation', 'detect_up', 'detect_scale',
+           'resample', 'facing_direction', 'choose_view', 'keypoints_to_motion', 'text_to_actions', 'text_to_action',
            'actions_from_text', 'clip_camera', 'motion_sample', 'ConversionReport', 'guard', 'BVH', 'read_bvh',
            'bvh_positions', 'match_bvh_joints', 'bvh_keypoints', 'label_action', 'label_text', 'bvh_texts',
            'iter_humanml3d', 'iter_kit', 'SMPLJoints', 'amass_joints', 'iter_amass', 'read_ntu_skeleton',
@@ -86,6 +86,13 @@ def up_rotation(up:str='y') -> np.ndarray:
     K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
     return np.eye(3) + s*K + (1-c)*K@K
 
+def detect_up(kp) -> str:
+    "The up axis ('y', '-z', ...) of keypoints [T, (A,) 11, 3]: the axis the neck sits above the pelvis along, on average."
+    kp = np.asarray(kp, dtype=np.float64)
+    v = (kp[..., KEYPOINTS.index('neck'), :] - kp[..., KEYPOINTS.index('pelvis'), :]).reshape(-1, 3).mean(0)
+    ax = int(np.argmax(np.abs(v)))
+    return ('' if v[ax] > 0 else '-') + 'xyz'[ax]
+
 def detect_scale(kp) -> float:
     "Factor from the source units to metres, from the height of the figure in keypoints [T, (A,) 11, 3] (y up)."
     kp = np.asarray(kp)
@@ -150,13 +157,14 @@ NECK_TO_HEAD = 0.25/1.50       # canonical head length / neck height
 SHOULDER_DROP = 0.05/0.55      # shoulders sit this far down the torso from the neck
 
 def keypoints_to_motion(kp, fps:float, up:str='y', scale=None, view='auto', target_fps:float=TARGET_FPS):
-    "Keypoints [T, (A,) 11, 3] -> (motion [T', (A,) 20] float32 at `target_fps`, info dict)."
+    "Keypoints [T, (A,) 11, 3] -> (motion [T', (A,) 20] float32 at `target_fps`, info dict); `up` may be 'auto'."
     kp = np.asarray(kp, dtype=np.float64)
     if kp.ndim not in (3, 4) or kp.shape[-2:] != (len(KEYPOINTS), 3): raise ValueError(f"keypoints must be [T, (A,) {len(KEYPOINTS)}, 3], got {kp.shape}")
     if kp.shape[0] < 2: raise ValueError(f"too short: {kp.shape[0]} frame(s)")
     if not np.isfinite(kp).all(): raise ValueError("non-finite joint positions")
     multi = kp.ndim == 4
     if not multi: kp = kp[:, None]
+    up = detect_up(kp) if up == 'auto' else up
     kp = kp @ up_rotation(up).T
     s = detect_scale(kp) if scale in (None, 'auto') else float(scale)
     kp = resample(kp*s, fps, target_fps)
@@ -180,7 +188,7 @@ def keypoints_to_motion(kp, fps:float, up:str='y', scale=None, view='auto', targ
     j2 = {k: np.stack([v @ right - x0, v[..., 1] - floor], -1).astype(np.float32) for k, v in j3.items()}
     motion = pose_from_joints(j2)
     if not multi: motion = motion[:, 0]
-    info = dict(scale=s, view=[round(float(v), 4) for v in d], floor=floor, frames=int(motion.shape[0]),
+    info = dict(up=up, scale=s, view=[round(float(v), 4) for v in d], floor=floor, frames=int(motion.shape[0]),
                 source_fps=float(fps), height=float(np.median(j2['head_top'][..., 1] - np.minimum(j2['left_foot'][..., 1], j2['right_foot'][..., 1]))))
     return motion, info
 
@@ -583,7 +591,7 @@ def _smplx_joints(model_path, poses, trans, betas, gender):
 
 _BODY_MODELS = {}
 def amass_joints(path, body_model=None):
-    "(joints [T, 22, 3] z-up metres, fps) from an AMASS .npz (parameters + body model, or stored positions)."
+    "(joints [T, 22, 3] metres, fps, up axis) from an AMASS .npz (parameters + body model: z up; stored positions: up detected)."
     with np.load(path, allow_pickle=True) as z:
         d = {k: z[k] for k in z.files}
     fps = float(d.get('mocap_framerate', d.get('mocap_frame_rate', d.get('fps', 0))) or 0)
@@ -592,7 +600,7 @@ def amass_joints(path, body_model=None):
             j = np.asarray(d[k], np.float64)
             if j.ndim != 3 or j.shape[1] < 22 or j.shape[2] != 3: raise ValueError(f"'{k}' has shape {j.shape}, expected [T, >=22, 3]")
             if fps <= 0: raise ValueError("no frame rate ('mocap_framerate' or 'fps')")
-            return j[:, :22], fps
+            return j[:, :22], fps, str(d['up']) if 'up' in d else 'auto'
     if 'poses' not in d: raise ValueError(f"neither joint positions nor 'poses' in the file (keys {sorted(d)})")
     if body_model is None:
         raise StickgenError(f"{path} holds SMPL-H pose parameters ('poses', 'trans', 'betas'); turning them into joint "
@@ -606,9 +614,9 @@ def amass_joints(path, body_model=None):
     if bm.is_dir() or bm.suffix == '.pkl':
         try: import smplx  # noqa
         except ImportError: raise StickgenError(f"body model {bm}: a model folder or .pkl needs the smplx package (pip install smplx), or pass an SMPL-H .npz") from None
-        return _smplx_joints(bm, poses, trans, betas, gender), fps
+        return _smplx_joints(bm, poses, trans, betas, gender), fps, 'z'
     if str(bm) not in _BODY_MODELS: _BODY_MODELS[str(bm)] = SMPLJoints(bm)
-    return _BODY_MODELS[str(bm)](poses, trans, betas)[:, :22], fps
+    return _BODY_MODELS[str(bm)](poses, trans, betas)[:, :22], fps, 'z'
 
 def _amass_description(path:Path) -> str:
     words = re.sub(r'(_poses|_stageii|_C3D)$', '', path.stem)
@@ -620,8 +628,8 @@ def iter_amass(root, report, body_model=None, view='auto'):
     files = sorted(Path(root).rglob('*.npz'))
     if not files: raise StickgenError(f"{root}: no .npz files (expected AMASS sequences)")
     def one(p):
-        j, fps = amass_joints(p, body_model)
-        motion, info = keypoints_to_motion(map_keypoints(j, SMPL22, 'smpl22'), fps, up='z', view=view)
+        j, fps, up = amass_joints(p, body_model)
+        motion, info = keypoints_to_motion(map_keypoints(j, SMPL22, 'smpl22'), fps, up=up, view=view)
         text = _amass_description(p)
         yield motion_sample(motion, actions_from_text(text, len(motion)), text, 'amass', meta=dict(file=str(p.relative_to(root)), **info))
     for p in files:
@@ -750,8 +758,8 @@ def iter_babel(root, report, amass_root=None, body_model=None, view='auto'):
                 cands = [amass_root/rel, amass_root/Path(*Path(rel).parts[1:]) if len(Path(rel).parts) > 1 else amass_root/rel]
                 p = next((c for c in cands if c.exists()), None)
                 if p is None: raise FileNotFoundError(f"AMASS file '{rel}' not found under {amass_root}")
-                j, fps = amass_joints(p, body_model)
-                motion, info = keypoints_to_motion(map_keypoints(j, SMPL22, 'smpl22'), fps, up='z', view=view)
+                j, fps, up = amass_joints(p, body_model)
+                motion, info = keypoints_to_motion(map_keypoints(j, SMPL22, 'smpl22'), fps, up=up, view=view)
                 yield motion_sample(motion, babel_frame_actions(ann, len(motion)), babel_description(ann), 'babel',
                                     meta=dict(babel_sid=str(ann.get('babel_sid', sid)), file=rel, **info))
             yield from guard(report, f"{jf.name}:{sid}", one)

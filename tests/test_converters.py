@@ -74,6 +74,7 @@ def test_kit_fixture(tmp_path):
 def test_amass_fixture(tmp_path):
     T = 40
     np.savez(tmp_path/'walk_pos.npz', joints=yup_to_zup(raise_left(T)), mocap_framerate=50.0)
+    np.savez(tmp_path/'yup_pos.npz', joints=raise_left(T), mocap_framerate=50.0)      # y-up positions: up detected
     # parameters + a tiny SMPL-H-like body model: rest joints as vertices, identity regressor
     rest = yup_to_zup(smpl_rest())
     parents = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19])
@@ -82,8 +83,11 @@ def test_amass_fixture(tmp_path):
     np.savez(tmp_path/'params'/'x.npz' if False else tmp_path/'seq_poses.npz', poses=poses, trans=trans, betas=np.zeros(16), gender='neutral', mocap_framerate=100.0)
     with pytest.raises(StickgenError, match='body model'): convert('amass', tmp_path)
     samples, rep = convert('amass', tmp_path, body_model=tmp_path/'model.npz')
-    assert rep.num_skipped == 1 and len(samples) == 2      # the model file itself is skipped (no joints, no poses)
-    check_figure(samples[1], int(39*25/50)+1)
+    assert rep.num_skipped == 1 and len(samples) == 3      # the model file itself is skipped (no joints, no poses)
+    by = {s['meta']['file']: s for s in samples}
+    check_figure(by['walk_pos.npz'], int(39*25/50)+1); check_figure(by['yup_pos.npz'], int(39*25/50)+1)
+    assert by['walk_pos.npz']['meta']['up'] == 'z' and by['yup_pos.npz']['meta']['up'] == 'y'
+    samples = [by['seq_poses.npz']]
     m = samples[0]['motion'].numpy()
     assert m.shape[0] == int(39*25/100)+1
     # FK: bending the left knee 90 degrees lifts the left foot
