@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/model.html.md"""
 
 # %% ../nbs/30_model.ipynb #c003
 from __future__ import annotations
-import math, re, copy, argparse, json
+import math, re, copy, argparse, json, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -194,12 +194,13 @@ def _conv_bn(cin, cout, stride=1, k=3):
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k//2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 class LightweightCNN(nn.Module):
-    "Five stride-2 conv stages, global average pooling, a linear head to `out_dim` features."
+    "Five stride-2 conv stages and a per-position MLP head to `out_dim` features (mean-pooled for the clip vector)."
     def __init__(self, out_dim:int=256, chans=(32, 64, 128, 256, 512)):
         super().__init__()
         layers, c = [], 3
         for co in chans: layers.append(_conv_bn(c, co, 2)); c = co
-        self.features, self.head, self.out_dim = nn.Sequential(*layers), nn.Linear(c, out_dim), out_dim
+        self.features, self.out_dim = nn.Sequential(*layers), out_dim
+        self.head = nn.Sequential(nn.Linear(c, 768), nn.GELU(), nn.Linear(768, out_dim))
     def forward(self, x):
         f = self.features(x)                               # [B, C, h, w]
         tok = self.head(f.flatten(2).transpose(1, 2))      # [B, N, F]
@@ -404,6 +405,11 @@ class StickFigureTransformer(nn.Module):
             if m.bias is not None: nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Embedding): nn.init.normal_(m.weight, std=0.02)
 
+    def frame_pe(self, T:int, device=None) -> torch.Tensor:
+        "Fixed sinusoidal absolute position [T, d] of the frames (RoPE alone only sees offsets; a trajectory needs 'where in the clip')."
+        pos = torch.arange(T, device=device, dtype=torch.float32)
+        return timestep_embedding(pos/1000.0, self.cfg.d_model)
+
     # -- normalization --
     def normalize(self, motion:torch.Tensor) -> torch.Tensor:
         "Poses [..., 20] (metres) -> standardized root-relative features."
@@ -456,7 +462,7 @@ class StickFigureTransformer(nn.Module):
         temb = self.time_mlp(timestep_embedding(t, cfg.d_model))
         h = self.motion_embedding(x_t) + self.actor_embedding.weight[:A] + self.action_embedding(actions)[:, :, None]
         if self.camera_embedding is not None and camera is not None: h = h + self.camera_embedding(camera.float())[:, :, None]
-        h = h + temb[:, None, None]
+        h = h + (temb + cond)[:, None, None] + self.frame_pe(T, dev)[None, :, None]
         tokens = torch.cat([temb[:, None], cond[:, None], h.reshape(B, T*A, -1)], 1)   # [B, 2 + T*A, d]
         fpos = torch.arange(1, T+1, device=dev).repeat_interleave(A)
         pos = torch.cat([torch.zeros(2, dtype=torch.long, device=dev), fpos])[None].expand(B, -1)
@@ -467,11 +473,12 @@ class StickFigureTransformer(nn.Module):
         return dict(x0=self.pose_decoder(y), action_logits=self.action_head(y.mean(2)), physics=physics,
                     position=self.position_head(y), velocity=self.velocity_head(y))
 
-def build_model(cfg) -> StickFigureTransformer:
-    "A StickFigureTransformer from a `ModelConfig`, a `model:` dict, a variant name or a YAML path."
+def build_model(cfg, device=None) -> StickFigureTransformer:
+    "A StickFigureTransformer from a `ModelConfig`, a `model:` dict, a variant name or a YAML path (`device='meta'`: shapes only)."
     if isinstance(cfg, dict): cfg = ModelConfig.from_dict(cfg)
     elif not isinstance(cfg, ModelConfig): cfg = load_model_config(cfg)
-    return StickFigureTransformer(cfg)
+    if device is None: return StickFigureTransformer(cfg)
+    with torch.device(device): return StickFigureTransformer(cfg)
 
 # %% ../nbs/30_model.ipynb #c029
 DEFAULT_LOSS_WEIGHTS = dict(pose=1.0, temporal=0.5, action=0.3, physics=0.1, foot_sliding=0.1, ground=0.1, diffusion=0.0)
@@ -551,7 +558,8 @@ def _compute_loss(self:StickFigureTransformer, batch:dict, weights:dict|None=Non
     bp = batch.get('physics')
     if bp is not None and bp.shape[:2] == (B, T):
         bp = bp.to(dev).float()
-        tp = bp[:, :, None] if bp.ndim == 3 else bp
+        bp = bp[:, :, None] if bp.ndim == 3 else bp
+        if bp.shape == tp.shape: tp = bp
     sc = PHYSICS_SCALE.to(tp)
     mp = _window_mask(mask, 2)
     aux = (_masked_mean(F.smooth_l1_loss(out['physics']/sc, tp/sc, reduction='none'), mp)
@@ -640,7 +648,7 @@ def params_table(variant:str='small', multimodal:bool=False, embedding_dim:int|N
     "Markdown table of a variant's parameters per component (optionally with LoRA trainable counts)."
     over = {} if embedding_dim is None else dict(embedding_dim=embedding_dim)
     cfg = load_model_config(variant, multimodal=multimodal, **over)
-    model = build_model(cfg)
+    model = build_model(cfg, device='meta' if not lora else None)
     c = count_parameters(model)
     rows = [f"| {COMPONENTS[k]} | {_fmt(c[k])} |" for k in COMPONENTS if c[k]]
     title = f"{cfg.variant} (d={cfg.d_model}, L={cfg.num_layers}, H={cfg.nhead}, D_text={cfg.embedding_dim}" + \
@@ -663,7 +671,7 @@ def params_cli(argv) -> int:
     a = p.parse_args(argv)
     if a.json:
         over = {} if a.embedding_dim is None else dict(embedding_dim=a.embedding_dim)
-        print(json.dumps(count_parameters(build_model(load_model_config(a.variant, multimodal=a.multimodal, **over)))))
+        print(json.dumps(count_parameters(build_model(load_model_config(a.variant, multimodal=a.multimodal, **over), device='meta'))))
     else: print(params_table(a.variant, a.multimodal, a.embedding_dim, a.lora))
     return 0
 
@@ -742,12 +750,16 @@ def merge_lora(model:nn.Module) -> nn.Module:
 
 # %% ../nbs/30_model.ipynb #c046
 def toy_motion(kind:str, num_frames:int=50, phase:float=0.0) -> np.ndarray:
-    "A simple hand-made clip [T, 20]: 'walk' (to the right, legs swinging), 'jump' (pelvis up/down), 'wave' (right hand above the head)."
+    "A simple hand-made clip [T, 20]: 'walk' (to the right, feet stepping), 'jump' (pelvis up/down), 'wave' (right hand above the head)."
     t = np.arange(num_frames)/FPS + phase
-    if kind == 'walk':
-        m = np.stack([standing_pose(x=0.8*ti - 0.8) for ti in t])
-        sw = 0.25*np.sin(2*np.pi*1.5*t)[:, None]
-        m[:, 16] += sw[:, 0]; m[:, 18] -= sw[:, 0]
+    if kind == 'walk':   # 0.8 m/s to the right; each foot planted half of the 1.5 Hz stride, swinging (lifted) the other half
+        v, f = 0.8, 1.5
+        m = np.stack([standing_pose(x=v*ti - 0.8) for ti in t])
+        for (xi, yi), off in (((16, 17), 0.0), ((18, 19), 0.5)):
+            ph = (f*t + off) % 1.0
+            rel = np.where(ph < 0.5, 0.25 - ph, ph - 0.75)*v/f
+            m[:, xi] = m[:, 6] + (0.15 if xi == 16 else -0.15)*0.5 + rel
+            m[:, yi] = np.where(ph < 0.5, 0.0, 0.12*np.sin(2*np.pi*(ph - 0.5)))
     elif kind == 'jump':
         h = np.clip(np.sin(2*np.pi*1.0*t), 0, None)*0.45
         m = np.stack([standing_pose() for _ in t]); m[:, 1::2] += h[:, None]
@@ -772,31 +784,35 @@ def classify_toy(motion) -> str:
     return max(score, key=score.get)
 
 # %% ../nbs/30_model.ipynb #c049
-def overfit_demo(steps:int=300, num_frames:int=50, seed:int=0, lr:float=2e-3, batch:int=12, verbose:bool=False):
+def overfit_demo(steps:int=150, num_frames:int=40, seed:int=0, lr:float=3e-3, batch:int=8, threads:int|None=1, verbose:bool=False):
     "Train the tiny model on the three toy prompts; returns (model, embeddings [3, D], history of losses)."
-    torch.manual_seed(seed)
-    cfg = replace(load_model_config('tiny'), dropout=0.0)
-    model = build_model(cfg)
-    kinds = ['walk', 'jump', 'wave']
-    g = torch.Generator().manual_seed(seed)
-    emb = F.normalize(torch.randn(3, cfg.embedding_dim, generator=g), dim=-1)
-    acts = [action_id_safe(k) for k in kinds]
-    clips = [[torch.from_numpy(toy_motion(k, num_frames, phase=p)) for p in np.linspace(0, 1, 8, endpoint=False)] for k in kinds]
-    model.fit_normalizer([c for cs in clips for c in cs])
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-    hist = []
-    for i in range(steps):
-        ki = torch.randint(0, 3, (batch,), generator=g)
-        pi = torch.randint(0, 8, (batch,), generator=g)
-        motion = torch.stack([clips[k][p] for k, p in zip(ki.tolist(), pi.tolist())])
-        b = dict(motion=motion, embedding=emb[ki], mask=torch.ones(batch, num_frames, dtype=torch.bool),
-                 actions=torch.tensor([acts[k] for k in ki.tolist()])[:, None].expand(-1, num_frames))
-        loss, logs = model.compute_loss(b)
-        opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
-        hist.append(logs['loss'])
-        if verbose and i % 50 == 0: print(i, {k: round(v, 4) for k, v in logs.items()})
-    return model.eval(), emb, hist
+    old_threads = torch.get_num_threads()
+    if threads: torch.set_num_threads(threads)   # one thread: notebooks are tested in parallel on 2 cores
+    try:
+        torch.manual_seed(seed)
+        cfg = replace(load_model_config('tiny'), dropout=0.0)
+        model = build_model(cfg)
+        kinds = ['walk', 'jump', 'wave']
+        g = torch.Generator().manual_seed(seed)
+        emb = F.normalize(torch.randn(3, cfg.embedding_dim, generator=g), dim=-1)
+        acts = [action_id_safe(k) for k in kinds]
+        clips = [[torch.from_numpy(toy_motion(k, num_frames, phase=p)) for p in np.linspace(0, 1, 8, endpoint=False)] for k in kinds]
+        model.fit_normalizer([c for cs in clips for c in cs])
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+        hist, t0 = [], time.time()
+        for i in range(steps):
+            ki = torch.randint(0, 3, (batch,), generator=g)
+            pi = torch.randint(0, 8, (batch,), generator=g)
+            motion = torch.stack([clips[k][p] for k, p in zip(ki.tolist(), pi.tolist())])
+            b = dict(motion=motion, embedding=emb[ki], mask=torch.ones(batch, num_frames, dtype=torch.bool),
+                     actions=torch.tensor([acts[k] for k in ki.tolist()])[:, None].expand(-1, num_frames))
+            loss, logs = model.compute_loss(b)
+            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
+            hist.append(logs['loss'])
+            if verbose and i % 25 == 0: print(i, f"{time.time()-t0:.1f}s", {k: round(v, 4) for k, v in logs.items()}, flush=True)
+        return model.eval(), emb, hist
+    finally: torch.set_num_threads(old_threads)
 
 def action_id_safe(name:str) -> int:
     from stickgen.schema import action_id
