@@ -19,7 +19,7 @@ from .diffusion import alpha_bar, q_sample, eps_from_x0, ddim_sample, guided_den
 
 # %% auto #0
 __all__ = ['IMAGE_ENCODERS', 'FUSIONS', 'VARIANTS', 'MULTIMODAL_DEFAULTS', 'ROOT_X', 'DEFAULT_LOSS_WEIGHTS', 'PHYSICS_SCALE',
-           'FOOT_SLOTS', 'CONTACT_HEIGHT', 'COMPONENTS', 'DEFAULT_LORA', 'ModelConfig', 'config_path',
+           'FOOT_SLOTS', 'CONTACT_HEIGHT', 'MIN_SNR_GAMMA', 'COMPONENTS', 'DEFAULT_LORA', 'ModelConfig', 'config_path',
            'load_model_config', 'RMSNorm', 'rope_cache', 'apply_rope', 'Attention', 'SwiGLU', 'Block',
            'TransformerEncoder', 'LightweightCNN', 'ResNetEncoder', 'MiniViT', 'GatedFusion', 'ConcatFusion',
            'FiLMFusion', 'CrossAttentionFusion', 'build_image_encoder', 'build_fusion', 'to_root_relative',
@@ -481,10 +481,11 @@ def build_model(cfg, device=None) -> StickFigureTransformer:
     with torch.device(device): return StickFigureTransformer(cfg)
 
 # %% ../nbs/30_model.ipynb #c029
-DEFAULT_LOSS_WEIGHTS = dict(pose=1.0, temporal=0.5, action=0.3, physics=0.1, foot_sliding=0.1, ground=0.1, diffusion=0.0)
+DEFAULT_LOSS_WEIGHTS = dict(pose=1.0, temporal=0.5, action=0.3, physics=0.1, foot_sliding=0.1, ground=0.1, diffusion=0.1)
 PHYSICS_SCALE = torch.tensor([1.0, 1.0, 10.0, 10.0, 1.0, 1.0])   # vx vy (m/s) ax ay (m/s²) px py (m)
 FOOT_SLOTS = ((16, 17), (18, 19))   # (x, y) of the left and right foot
 CONTACT_HEIGHT = 0.05               # a foot lower than this (m) is on the ground
+MIN_SNR_GAMMA = 5.0                 # truncation of the SNR weight of the `diffusion` term
 
 def _masked_mean(x, m):
     "Mean of `x` [B, T, ...] over positions where `m` [B, T] is True."
@@ -570,10 +571,9 @@ def _compute_loss(self:StickFigureTransformer, batch:dict, weights:dict|None=Non
         ce = F.cross_entropy(out['action_logits'].reshape(-1, self.cfg.num_actions), actions.reshape(-1).clamp(0, self.cfg.num_actions-1), reduction='none')
         terms['action'] = _masked_mean(ce.view(B, T), mask)
     else: terms['action'] = x0.new_zeros(())
-    if w['diffusion'] > 0:
-        eps_hat = eps_from_x0(x_t, t, out['x0'])
-        terms['diffusion'] = _masked_mean((eps_hat - noise).pow(2).clamp_max(100.0), mask)
-    else: terms['diffusion'] = x0.new_zeros(())
+    ab = alpha_bar(t).to(x0)
+    snr_w = (ab/(1 - ab)).clamp_max(MIN_SNR_GAMMA).view(B, 1, 1, 1)
+    terms['diffusion'] = _masked_mean(snr_w*(out['x0'] - x0).pow(2), mask)
     loss = sum(w[k]*terms[k] for k in terms)
     logs = {k: float(v.detach()) for k, v in terms.items()}
     logs['loss'] = float(loss.detach())
@@ -748,7 +748,7 @@ def merge_lora(model:nn.Module) -> nn.Module:
     if hasattr(model, '_lora_cfg'): del model._lora_cfg
     return model
 
-# %% ../nbs/30_model.ipynb #c046
+# %% ../nbs/30_model.ipynb #c048
 def toy_motion(kind:str, num_frames:int=50, phase:float=0.0) -> np.ndarray:
     "A simple hand-made clip [T, 20]: 'walk' (to the right, feet stepping), 'jump' (pelvis up/down), 'wave' (right hand above the head)."
     t = np.arange(num_frames)/FPS + phase
@@ -783,7 +783,7 @@ def classify_toy(motion) -> str:
     score = dict(walk=s['travel']/0.8, jump=s['bounce']/0.45, wave=(s['hand_up'] + 0.3)/0.5)
     return max(score, key=score.get)
 
-# %% ../nbs/30_model.ipynb #c049
+# %% ../nbs/30_model.ipynb #c051
 def overfit_demo(steps:int=150, num_frames:int=40, seed:int=0, lr:float=3e-3, batch:int=8, threads:int|None=1, verbose:bool=False):
     "Train the tiny model on the three toy prompts; returns (model, embeddings [3, D], history of losses)."
     old_threads = torch.get_num_threads()
