@@ -20,7 +20,7 @@ from .safety import SafetyCritic, SafetyCriticConfig, SafetyResult
 __all__ = ['MAX_PROMPT_WORDS', 'MAX_PROMPT_CHARS', 'MAX_ACTORS', 'MIN_DURATION', 'MAX_DURATION', 'MAX_REPEATS',
            'MIN_STEP_SECONDS', 'MAX_STRETCH', 'PlanStep', 'ScenePlan', 'normalize_prompt', 'truncate_prompt',
            'parse_prompt', 'find_checkpoints', 'newest_checkpoint', 'sketch_synthesize', 'Generation',
-           'InferenceGenerator', 'motion_stats', 'SafetyRejectedError', 'make_clip', 'stick_gen_cli']
+           'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError', 'make_clip', 'stick_gen_cli']
 
 # %% ../nbs/70_inference.ipynb #c006
 MAX_PROMPT_WORDS = 128     # all-MiniLM-L6-v2 reads 256 word pieces; ~128 words stay well inside
@@ -556,9 +556,15 @@ class Generation:
         from stickgen.renderer import render_sample
         return render_sample(self.sample, out_path, **kw)
 
+    @property
+    def adherence(self) -> dict:
+        "`plan_adherence` of this clip: which scorable steps of the plan the motion shows."
+        return plan_adherence(self.motion, self.plan)
+
     def to_dict(self) -> dict:
         "JSON-ready summary (no arrays)."
         return dict(prompt=self.plan.prompt, is_safe=self.is_safe, safety=self.safety.to_dict() if self.safety else None,
+                    adherence=self.adherence['score'],
                     seed=self.seed, backend=self.backend, checkpoint=self.checkpoint, attempts=self.attempts, notes=self.notes,
                     confidence=self.confidence, quality_score=self.quality_score, elapsed_s=round(self.elapsed_s, 3),
                     num_frames=int(self.motion.shape[0]), num_actors=num_actors(self.motion), plan=self.plan.to_plan())
@@ -752,7 +758,50 @@ def motion_stats(motion, plan:ScenePlan|None=None, fps:float=FPS) -> dict:
                         for s, (a, b) in zip(plan.steps, plan.step_frames(fps))]
     return out
 
-# %% ../nbs/70_inference.ipynb #c053
+# %% ../nbs/70_inference.ipynb #c042
+_ADHERENCE_LOCO = {'walk', 'run', 'jog', 'walk_backward', 'sidestep', 'sneak', 'march', 'skip', 'crawl'}
+
+def _step_passes(m, s, a, b, stand_y, fps):
+    "Does actor motion m [T, 20] show step `s` in frames [a, b)? None when the action is not scored."
+    seg = m[a:b]; act = s.action
+    pel, neck = get_joint(seg, 'pelvis'), get_joint(seg, 'neck')
+    hands = [get_joint(seg, 'left_hand'), get_joint(seg, 'right_hand')]
+    feet = [get_joint(seg, 'left_foot'), get_joint(seg, 'right_foot')]
+    if act in ('jump', 'hop'): return bool(pel[:, 1].max() - stand_y > 0.08)
+    if act in _ADHERENCE_LOCO:
+        dx = float(pel[-1, 0] - pel[0, 0]); secs = (b - a)/fps
+        ok = abs(dx) >= 0.15*secs
+        if ok and s.direction and act not in ('walk_backward',): ok = (dx > 0) == (s.direction == 'right')
+        return bool(ok)
+    if act in ('sit', 'squat', 'lie_down'): return bool(pel[:, 1].min() < stand_y - 0.2)
+    if act in ('wave', 'cheer', 'celebrate'): return bool((np.maximum(hands[0][:, 1], hands[1][:, 1]) > neck[:, 1]).mean() > 0.3)
+    if act == 'clap': return bool((np.linalg.norm(hands[0] - hands[1], axis=-1) < 0.15).any())
+    if act == 'kick': return bool(max(f[:, 1].max() for f in feet) > 0.3)
+    if act in ('punch', 'point', 'reach', 'throw', 'push'):
+        sh = get_joint(seg, 'right_shoulder')
+        return bool(max(np.abs(h[:, 0] - sh[:, 0]).max() for h in hands) > 0.45)
+    if act == 'bow': return bool(np.abs(neck[:, 0] - pel[:, 0]).max() > 0.15)
+    return None
+
+def _standing_pelvis(m) -> float:
+    "Standing pelvis height of a figure: the canonical 0.95 m scaled by its median torso length (robust to sitting or jumping)."
+    torso = np.linalg.norm(get_joint(m, 'neck') - get_joint(m, 'pelvis'), axis=-1)
+    return 0.95*float(np.median(torso))/0.55
+
+def plan_adherence(motion, plan:ScenePlan, fps:float=FPS) -> dict:
+    "dict(score, scored, passed, steps): how many of the plan's scorable steps the motion [T, (A,) 20] shows (any actor)."
+    m = np.asarray(motion.detach().cpu() if isinstance(motion, torch.Tensor) else motion, np.float64)
+    mm = m[:, None] if m.ndim == 2 else m
+    steps = []
+    for s, (a, b) in zip(plan.steps, plan.step_frames(fps)):
+        if b - a < 3: continue
+        res = [_step_passes(mm[:, k], s, a, b, _standing_pelvis(mm[:, k]), fps) for k in range(mm.shape[1])]
+        if res[0] is None: continue
+        steps.append(dict(action=s.action, frames=(a, b), passed=any(res)))
+    n = len(steps); k = sum(x['passed'] for x in steps)
+    return dict(score=(k/n if n else None), scored=n, passed=k, steps=steps)
+
+# %% ../nbs/70_inference.ipynb #c056
 class SafetyRejectedError(StickgenError):
     "Every attempt was rejected by the safety critic; `.generation` holds the least bad one."
     def __init__(self, msg, generation=None):
@@ -773,7 +822,7 @@ def make_clip(prompt:str, out_path, checkpoint='newest', duration:float=float(CL
     g.outputs = {f: g.render(out.with_suffix('.' + f), format=f) for f in fmts}
     return g
 
-# %% ../nbs/70_inference.ipynb #c056
+# %% ../nbs/70_inference.ipynb #c059
 def stick_gen_cli(argv) -> int:
     "stick-gen PROMPT --output PATH [options]"
     p = argparse.ArgumentParser(prog='stick-gen', description='Text to stick-figure animation.')

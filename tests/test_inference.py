@@ -276,3 +276,17 @@ def test_model_rejected_falls_back_to_procedural(tmp_path, monkeypatch):
     assert [a['backend'] for a in g.attempts][:2] == ['model', 'model']
     assert stick_gen_cli(['a person jumps', '--checkpoint', str(ck), '--output', str(tmp_path/'f.mp4'), '--duration', '2', '--max-retries', '0']) == 0
     assert stick_gen_cli(['a person jumps', '--checkpoint', str(ck), '--output', str(tmp_path/'g.mp4'), '--duration', '2', '--no-fallback']) == 3
+
+def test_plan_adherence(gen):
+    from stickgen.inference import plan_adherence
+    from stickgen.schema import standing_pose
+    for prompt in ('a person walks to the left', 'a person jumps twice then waves', 'a person sits down', 'two people dance then clap'):
+        g = gen.generate(prompt, seed=0)
+        a = g.adherence
+        assert a['scored'] >= 1 and a['score'] >= 0.5, (prompt, a)
+    still = np.repeat(standing_pose()[None], 250, 0)
+    assert plan_adherence(still, parse_prompt('a person walks then jumps'))['score'] == 0.0
+    right = reference_motion('walk')             # walks towards +x
+    assert plan_adherence(right, parse_prompt('a person walks to the right'))['score'] == 1.0
+    assert plan_adherence(right, parse_prompt('a person walks to the left'))['score'] == 0.0
+    assert json.loads(json.dumps(g.to_dict()))['adherence'] == a['score']

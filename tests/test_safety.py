@@ -115,3 +115,4 @@ def test_adversarial_eval_cli_procedural(tmp_path, capsys):
     assert rep['meta']['backend'].startswith('procedural') and rep['overall']['num_prompts'] == 2*len(rep['suites'])
     out = capsys.readouterr().out
     assert 'baseline_safe_ratio' in out and 'robustness_gap' in out and ('Good' in out or 'Acceptable' in out or 'Poor' in out)
+    assert rep['overall']['baseline_adherence'] is not None and 'adherence' in rep['prompts'][0]
