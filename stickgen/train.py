@@ -303,6 +303,7 @@ class Trainer:
         self.epoch, self.global_step, self.best_val_loss, self.history = 0, 0, float('inf'), []
         self.stopped_by = None
         if resume_ck is not None: self._restore(resume_ck, resume_from)
+        elif self.main: self._archive_previous()
         self.tb = None
 
     # --- data -------------------------------------------------------------------------------------------
@@ -393,6 +394,15 @@ class Trainer:
         if 'rng_state' in ck and self.world == 1: set_rng_state(ck['rng_state'])
         self.resumed_from = str(where)
         if self.main: self._rewrite_metrics()
+
+    def _archive_previous(self):
+        "A fresh run in a directory holding an earlier run's outputs moves them to previous/<time>/ (never deletes)."
+        old = [p for pat in ('checkpoint_*.pth', 'model_checkpoint_best.pth', 'metrics.jsonl', 'model.safetensors', 'config.json', 'tensorboard')
+               for p in self.ckdir.glob(pat)]
+        if not old: return
+        dest = self.ckdir/'previous'/time.strftime('%Y%m%d-%H%M%S'); dest.mkdir(parents=True, exist_ok=True)
+        for p in old: shutil.move(str(p), str(dest/p.name))
+        print(f"note: {self.ckdir} held an earlier run (not resumed); its files were moved to {dest}")
 
     def save(self, name, **kw) -> Path:
         return atomic_save(self.state(**kw), self.ckdir/name)
@@ -533,7 +543,7 @@ class Trainer:
 
     def _bar(self, ep):
         if not (self.main and self.t.get('progress')): return None
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         return tqdm(total=self.steps_per_epoch, desc=f"{self.t['stage']} epoch {ep+1}/{self.t['epochs']}",
                     mininterval=float(self.t['progress_interval']), leave=False, dynamic_ncols=True)
 
