@@ -611,10 +611,10 @@ class _Actor:
     def add(self, action, frames, dir=None, spd=None, amp=None, side=None):
         rng = self.rng
         kind = _AI[action][3]
-        if action in ('stand_up',) and self.post == STAND: self.add('sit', int(2.0*self.fps))
-        if action == 'get_up' and self.post == STAND: self.add('lie_down', int(3.0*self.fps))
-        if self.post in (SIT,) and action not in _SEATED_OK: self.add('stand_up', int(1.8*self.fps))
+        if self.post == SIT and action not in _SEATED_OK: self.add('stand_up', int(1.8*self.fps))
         if self.post == LIE and action not in _LYING_OK: self.add('get_up', int(3.0*self.fps))
+        if action == 'stand_up' and self.post == STAND: self.add('sit', int(2.0*self.fps))
+        if action == 'get_up' and self.post == STAND: self.add('lie_down', int(3.0*self.fps))
         if dir is None:
             if kind == 'loco':
                 dir = (-1 if self.x > 0 else 1) if abs(self.x) > 2.5 else (1 if rng.random() < 0.5 else -1)

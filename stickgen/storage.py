@@ -38,45 +38,47 @@ def _jsonable(v):
 def write_shard(samples:list, shard_dir, validate:bool=True, first_index:int=0) -> dict:
     "Write `samples` as one shard directory; returns its entry for `meta.json` (name, count, fields, sources)."
     sd = Path(shard_dir); sd.mkdir(parents=True, exist_ok=False)
-    arrays, meta, fields = {}, [], {}
+    n = len(samples)
+    arrays, meta, fields = {}, [], {}             # field -> [(i, array)], per-sample metadata, field -> np.dtype
     for i, s in enumerate(samples):
         if validate: validate_sample(s, first_index + i)
         m = {}
         for k, v in s.items():
-            if isinstance(v, (torch.Tensor, np.ndarray)) and np.ndim(v) > 0:
-                a = _np(v); dt = str(a.dtype)
-                if fields.setdefault(k, dt) != dt: raise SchemaError("dtype differs from earlier samples", first_index + i, k, fields[k], dt)
-                if a.ndim > 4: raise SchemaError("too many dimensions for the store", first_index + i, k, "<= 4 dims", a.ndim)
-                arrays.setdefault(k, []).append((i, a))
+            if isinstance(v, torch.Tensor): v = v.numpy() if v.ndim else v.item()
+            if isinstance(v, np.ndarray) and v.ndim:
+                dt = fields.setdefault(k, v.dtype)
+                if dt != v.dtype: raise SchemaError("dtype differs from earlier samples", first_index + i, k, str(dt), str(v.dtype))
+                if v.ndim > 4: raise SchemaError("too many dimensions for the store", first_index + i, k, "<= 4 dims", v.ndim)
+                arrays.setdefault(k, []).append((i, v))
             elif v is not None: m[k] = _jsonable(v)
         meta.append(m)
-    n, names = len(samples), sorted(arrays)
+    names = sorted(arrays)
     dtype = [(f'{k}_off', 'i8') for k in names] + [(f'{k}_shape', 'i4', (4,)) for k in names] + \
             [('meta_off', 'i8'), ('meta_len', 'i4'), ('split', 'i1'), ('source', 'i2')]
     idx = np.zeros(n, dtype)
     for k in names:
-        idx[f'{k}_shape'] = -1
-        parts, off = [], 0
-        for i, a in arrays[k]:
-            idx[f'{k}_off'][i] = off
-            idx[f'{k}_shape'][i, :a.ndim] = a.shape
-            parts.append(a.reshape(-1)); off += a.size
-        flat = np.concatenate(parts)
+        rows = np.array([i for i, _ in arrays[k]], np.int64)
+        sizes = np.array([a.size for _, a in arrays[k]], np.int64)
+        shapes = np.full((len(rows), 4), -1, np.int32)
+        for j, (_, a) in enumerate(arrays[k]): shapes[j, :a.ndim] = a.shape
+        offs = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        col_off, col_shape = idx[f'{k}_off'], idx[f'{k}_shape']
+        col_shape[:] = -1; col_off[rows] = offs; col_shape[rows] = shapes
+        flat = np.concatenate([a.reshape(-1) for _, a in arrays[k]])
         if flat.dtype.kind in 'iu' and flat.dtype.itemsize > 1 and flat.size and -128 <= flat.min() and flat.max() <= 127:
             flat = flat.astype(np.int8)                         # small integers (action ids, expressions) take 1 byte on disk
         np.save(sd/f'{k}.npy', flat)
-    lines, off, sources = [], 0, []
-    for i, m in enumerate(meta):
-        b = json.dumps(m, ensure_ascii=False, separators=(',', ':')).encode() + b'\n'
-        idx['meta_off'][i], idx['meta_len'][i] = off, len(b); off += len(b); lines.append(b)
-        sp = m.get('split', '')
-        idx['split'][i] = _SPLITS.index(sp) if sp in _SPLITS else 3
-        src = m.get('source', '')
-        if src not in sources: sources.append(src)
-        idx['source'][i] = sources.index(src)
+    lines = [json.dumps(m, ensure_ascii=False, separators=(',', ':')).encode() + b'\n' for m in meta]
+    lens = np.array([len(b) for b in lines], np.int64)
+    idx['meta_len'] = lens; idx['meta_off'] = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    sp = [m.get('split', '') for m in meta]
+    idx['split'] = [_SPLITS.index(x) if x in _SPLITS else 3 for x in sp]
+    sources = list(dict.fromkeys(m.get('source', '') for m in meta))
+    code = {x: j for j, x in enumerate(sources)}
+    idx['source'] = [code[m.get('source', '')] for m in meta]
     (sd/'meta.jsonl').write_bytes(b''.join(lines))
     np.save(sd/'index.npy', idx)
-    return dict(name=sd.name, count=n, fields=fields, sources=sources)
+    return dict(name=sd.name, count=n, fields={k: str(dt) for k, dt in fields.items()}, sources=sources)
 
 def finalize_store(tmp_dir, shards:list, path) -> Path:
     "Write `meta.json` for `shards` (entries from `write_shard`, in order) in `tmp_dir` and move it to `path`."
