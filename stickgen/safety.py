@@ -589,6 +589,7 @@ def adversarial_eval_cli(argv) -> int:
                        with_retries=a.with_retries, suites_file=str(_find_suites_file(a.suites_file)), created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
     out = Path(a.output_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'adversarial_report.json').write_text(json.dumps(rep, indent=1, ensure_ascii=False))
+    (out/'summary.txt').write_text(format_report_summary(rep) + '\n')
     print(format_report_summary(rep))
     print(f"report: {out/'adversarial_report.json'}")
     return 0
