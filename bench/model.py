@@ -3,7 +3,8 @@
 Usage: python bench/model.py [--variants tiny small medium large] [--threads N] [--repeats 3] [--steps S]
 Random weights (speed does not depend on the values). Classifier-free guidance runs as one batched forward
 (batch 2) per step. Prints one line per variant; the small variant must take <= 1 s on a 2-core CPU.
-Note the machine load (printed): on a shared machine the figures are pessimistic.
+Note the machine load (printed): on a shared machine wall times are pessimistic; with --threads 1 the process CPU
+time approximates the wall time on an idle core.
 """
 import argparse, os, statistics, time
 import torch
@@ -16,11 +17,13 @@ def bench(variant, repeats=3, steps=None, frames=CLIP_FRAMES):
     e = torch.nn.functional.normalize(torch.randn(1, m.cfg.embedding_dim), dim=-1)
     steps = m.cfg.sampler_steps if steps is None else steps
     m.generate(e, num_frames=frames, steps=1)                        # warm-up
-    times = []
+    times, cpu = [], []
     for r in range(repeats):
-        t0 = time.perf_counter(); m.generate(e, num_frames=frames, steps=steps, seed=r); times.append(time.perf_counter() - t0)
+        t0, c0 = time.perf_counter(), time.process_time()
+        m.generate(e, num_frames=frames, steps=steps, seed=r)
+        times.append(time.perf_counter() - t0); cpu.append(time.process_time() - c0)
     return dict(variant=variant, params=count_parameters(m)['total'], steps=steps, guidance=m.cfg.guidance,
-                median_s=statistics.median(times), min_s=min(times))
+                median_s=statistics.median(times), min_s=min(times), cpu_s=statistics.median(cpu))
 
 
 def main(argv=None):
@@ -36,7 +39,8 @@ def main(argv=None):
     for v in a.variants:
         r = bench(v, a.repeats, a.steps)
         print(f"{v:>6}: {r['params']/1e6:6.2f}M params, {r['steps']} steps, CFG {r['guidance']}: "
-              f"{r['median_s']:.3f} s / 250-frame clip (min {r['min_s']:.3f} s, {CLIP_FRAMES/FPS/r['median_s']:.1f}x real time)", flush=True)
+              f"{r['median_s']:.3f} s / 250-frame clip (min {r['min_s']:.3f} s, {CLIP_FRAMES/FPS/r['median_s']:.1f}x real time; "
+              f"process CPU time {r['cpu_s']:.3f} s)", flush=True)
 
 
 if __name__ == '__main__': main()

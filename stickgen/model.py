@@ -600,7 +600,7 @@ def _generate(self:StickFigureTransformer, embeddings, num_frames:int=CLIP_FRAME
     was_training = self.training
     self.eval()
     try:
-        with torch.inference_mode():
+        with torch.no_grad():
             def net(x_t, t, keep):
                 r = x_t.shape[0]//B
                 rep = lambda v: None if v is None else v.repeat(r, *([1]*(v.ndim-1)))
