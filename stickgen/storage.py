@@ -7,7 +7,7 @@ Docs: https://stickgen.github.io/stickgen/storage.html.md"""
 
 # %% ../nbs/22_storage.ipynb #c003
 from __future__ import annotations
-import json, os, shutil, tempfile, time
+import json, math, os, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from .schema import _np
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'is_store', 'write_shard', 'finalize_store', 'new_store_dir', 'StoreWriter',
-           'SampleStore', 'write_samples', 'open_samples', 'pt_to_store', 'store_to_pt', 'MotionDataset',
+           'NpyReader', 'SampleStore', 'write_samples', 'open_samples', 'pt_to_store', 'store_to_pt', 'MotionDataset',
            'collate_motion']
 
 # %% ../nbs/22_storage.ipynb #c006
@@ -131,6 +131,32 @@ class StoreWriter:
         else: self.abort()
 
 # %% ../nbs/22_storage.ipynb #c008
+class NpyReader:
+    "Positional reads of a flat `.npy` file: `read(offset, count)` elements, without mapping the file."
+    def __init__(self, path):
+        self.path = str(path)
+        with open(self.path, 'rb') as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(f)
+            self.header, self.dtype, self.shape = f.tell(), np.dtype(dtype), shape
+        self.fd = os.open(self.path, os.O_RDONLY)
+    def read(self, offset:int, count:int) -> np.ndarray:
+        buf = bytearray(count*self.dtype.itemsize)
+        n = os.preadv(self.fd, [buf], self.header + offset*self.dtype.itemsize)
+        if n != len(buf): raise StickgenError(f"{self.path}: truncated file (wanted {len(buf)} bytes at element {offset}, got {n})")
+        return np.frombuffer(buf, self.dtype)
+    def read_bytes(self, offset:int, count:int) -> bytes: return os.pread(self.fd, count, offset)
+    def __del__(self):
+        try: os.close(self.fd)
+        except Exception: pass
+
+class _Bytes(NpyReader):
+    "A plain file read the same way (the metadata table)."
+    def __init__(self, path):
+        self.path, self.header, self.dtype = str(path), 0, np.dtype(np.uint8)
+        self.fd = os.open(self.path, os.O_RDONLY)
+
 class SampleStore:
     "A store directory as a random-access sequence of sample dicts; nothing is read until a sample is asked for."
     def __init__(self, path):
@@ -151,14 +177,13 @@ class SampleStore:
     def _shard(self, si):
         if si not in self._cache:
             sh = self.meta['shards'][si]; d = self.path/sh['name']
-            self._cache[si] = (np.load(d/'index.npy', mmap_mode='r'),
-                               {k: np.load(d/f'{k}.npy', mmap_mode='r') for k in sh['fields']},
-                               np.memmap(d/'meta.jsonl', dtype=np.uint8, mode='r') if (d/'meta.jsonl').stat().st_size else np.zeros(0, np.uint8))
+            self._cache[si] = (np.load(d/'index.npy', mmap_mode='r'), {k: NpyReader(d/f'{k}.npy') for k in sh['fields']},
+                               _Bytes(d/'meta.jsonl'))
         return self._cache[si]
 
     def _column(self, name):
         key = ('col', name)
-        if key not in self._cache: self._cache[key] = np.load(self.path/'cols'/f'{name}.npy', mmap_mode='r')
+        if key not in self._cache: self._cache[key] = NpyReader(self.path/'cols'/f'{name}.npy')
         return self._cache[key]
 
     def _locate(self, i):
@@ -174,7 +199,7 @@ class SampleStore:
         _, si, j = self._locate(i)
         idx, _, mj = self._shard(si)
         r = idx[j]
-        return json.loads(bytes(mj[int(r['meta_off']):int(r['meta_off']) + int(r['meta_len'])]))
+        return json.loads(mj.read_bytes(int(r['meta_off']), int(r['meta_len'])))
 
     def __getitem__(self, i):
         if isinstance(i, slice): return [self[k] for k in range(*i.indices(len(self)))]
@@ -185,13 +210,13 @@ class SampleStore:
         for k, a in arrs.items():
             shp = tuple(int(x) for x in r[f'{k}_shape'] if x >= 0)
             if not shp: continue
-            off = int(r[f'{k}_off']); size = int(np.prod(shp))
-            x = np.array(a[off:off + size]).reshape(shp)
+            x = a.read(int(r[f'{k}_off']), math.prod(shp)).reshape(shp)
             dt = self.meta['fields'][k]
             s[k] = torch.from_numpy(x if x.dtype == dt else x.astype(dt))
-        s.update(json.loads(bytes(mj[int(r['meta_off']):int(r['meta_off']) + int(r['meta_len'])])))
+        s.update(json.loads(mj.read_bytes(int(r['meta_off']), int(r['meta_len']))))
         for k in self.meta.get('columns', {}):
-            s[k] = torch.from_numpy(np.array(self._column(k)[gi]))
+            c = self._column(k); row = math.prod(c.shape[1:])
+            s[k] = torch.from_numpy(c.read(gi*row, row).reshape(c.shape[1:]))
         return s
 
     def __iter__(self):
@@ -210,8 +235,7 @@ class SampleStore:
         "Every sample's description, read from the metadata tables only."
         out = []
         for si in range(len(self.meta['shards'])):
-            idx, _, mj = self._shard(si)
-            raw = bytes(mj)
+            raw = (self.path/self.meta['shards'][si]['name']/'meta.jsonl').read_bytes()
             out += [json.loads(l)['description'] for l in raw.splitlines() if l]
         return out
 
