@@ -51,7 +51,9 @@ def main(argv=None):
     p.add_argument('--variant', default='small'); p.add_argument('--batch', type=int, default=2)
     p.add_argument('--frames', type=int, default=250); p.add_argument('--steps', type=int, default=4)
     p.add_argument('--matmul', type=int, default=2048); p.add_argument('--json', action='store_true')
+    p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch default = cores)')
     a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
     from stickgen.model import build_model, load_model_config, count_parameters
     torch.manual_seed(0)
     model = build_model(load_model_config(a.variant)); model.train()

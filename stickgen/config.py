@@ -24,6 +24,7 @@ TRAINING_DEFAULTS = dict(
     grad_accum_steps=16,       # micro-steps per optimizer step (effective batch = batch_size*grad_accum_steps*world)
     epochs=30,
     max_steps=None,            # stop after this many optimizer steps (None: run all epochs)
+    max_minutes=None,          # stop (validate + checkpoint) once training has run this long (demos, budgets)
     learning_rate=3e-4,
     min_lr_ratio=0.0,          # cosine decays to learning_rate*min_lr_ratio
     warmup_epochs=5,           # linear warmup, counted in epochs and applied per optimizer step

@@ -480,7 +480,8 @@ class Trainer:
         last = dict(train_loss=None, val_loss=None, aux={})
         self.model.train()
         t_start = time.time()
-        while self.epoch < int(t['epochs']) and not (max_steps and self.global_step >= max_steps):
+        budget = 60*float(t['max_minutes']) if t.get('max_minutes') else None
+        while self.epoch < int(t['epochs']) and not (max_steps and self.global_step >= max_steps) and self.stopped_by != 'max_minutes':
             ep = self.epoch
             loader = self._train_loader(ep)
             bar = self._bar(ep)
@@ -521,6 +522,8 @@ class Trainer:
                     rec.update({k: float(v) for k, v in (info or {}).items() if isinstance(v, (int, float)) and k != 'loss'})
                     self.log(rec)
                 if max_steps and self.global_step >= max_steps: self.stopped_by = 'max_steps'; break
+                if budget and _allreduce_mean(float(time.time() - t_start > budget), self.world, self.device) > 0:
+                    self.stopped_by = 'max_minutes'; break
             if bar is not None: bar.close()
             train_loss = _allreduce_mean(ep_loss/max(1, ep_n), self.world, self.device)
             val = self.validate() if self.main else {}
@@ -539,7 +542,7 @@ class Trainer:
             if self.world > 1: torch.distributed.barrier()
             self.epoch += 1
         if self.tb is not None: self.tb.close()
-        return dict(last, seconds=time.time()-t_start)
+        return dict(last, seconds=time.time()-t_start, stopped_by=self.stopped_by)
 
     def _bar(self, ep):
         if not (self.main and self.t.get('progress')): return None
