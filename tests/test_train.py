@@ -205,3 +205,16 @@ def test_cli_errors_are_one_line(tmp_path):
     r = subprocess.run([str(Path(sys.executable).parent/'stickgen'), 'train', '--config', 'tiny', '--set', 'training.lr=1'],
                        cwd=REPO, capture_output=True, text=True)
     assert r.returncode == 2 and "unknown key 'training.lr'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_missing_default_data_is_generated(tmp_path, monkeypatch):
+    "No data on a fresh machine: the config's embedded default is generated (here by a stand-in), then trained on."
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(ENV_DATA, raising=False)
+    made = []
+    def fake_corpus(path, num_samples=2000, seed=0, **kw):
+        made.append((str(path), num_samples)); return save_samples(toy_samples(), path)
+    monkeypatch.setattr(T, 'generate_default_corpus', fake_corpus)
+    res = T.train(str(REPO/'configs'/'tiny.yaml'), checkpoint_dir=tmp_path/'ck', **{**FAST, 'max_steps': 1, 'epochs': 1})
+    assert made == [('data/train_data_embedded.pt', load_config('tiny')['data']['synthetic_samples'])]
+    assert res['global_step'] == 1 and (tmp_path/'data'/'train_data_embedded.pt').exists()
