@@ -566,7 +566,9 @@ def _compute_loss(self:StickFigureTransformer, batch:dict, weights:dict|None=Non
     aux = (_masked_mean(F.smooth_l1_loss(out['physics']/sc, tp/sc, reduction='none'), mp)
            + _masked_mean(F.smooth_l1_loss(out['position'], tp[..., 4:6], reduction='none'), mask)
            + _masked_mean(F.smooth_l1_loss(out['velocity'], tp[..., 0:2], reduction='none'), mp))
-    terms['physics'] = terms['physics'] + 0.1*aux
+    # consistency: the physics head must agree with the physics of the clip the pose decoder produced
+    cons = _masked_mean(F.smooth_l1_loss(out['physics']/sc, torch_physics(pred_m).detach()/sc, reduction='none'), mp)
+    terms['physics'] = terms['physics'] + 0.1*(aux + cons)
     if actions is not None:
         ce = F.cross_entropy(out['action_logits'].reshape(-1, self.cfg.num_actions), actions.reshape(-1).clamp(0, self.cfg.num_actions-1), reduction='none')
         terms['action'] = _masked_mean(ce.view(B, T), mask)

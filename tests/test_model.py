@@ -251,3 +251,22 @@ def test_params_cli(capsys):
     assert params_cli(['--variant', 'tiny', '--multimodal', '--json']) == 0
     d = json.loads(capsys.readouterr().out)
     assert d['image_encoder'] > 0
+
+
+def test_camera_conditioning():
+    m = build_model(replace(load_model_config('tiny'), use_camera=True)).eval()
+    b = _batch(T=10)
+    b['camera'] = torch.randn(2, 10, 3)
+    loss, _ = m.compute_loss(b)
+    loss.backward()
+    assert m.camera_embedding.weight.grad.abs().sum() > 0
+    assert m.generate(b['embedding'], num_frames=10, steps=2, camera=b['camera'])['motion'].shape == (2, 10, 20)
+
+
+def test_generate_given_actions_and_1d_embedding():
+    m = build_model('tiny')
+    acts = torch.full((12,), 3)
+    g = m.generate(torch.randn(384), num_frames=12, actions=acts, steps=2)
+    assert g['motion'].shape == (1, 12, 20) and torch.equal(g['actions'][0], acts)
+    with pytest.raises(StickgenError, match='actions'):
+        m.generate(torch.randn(384), num_frames=10, actions=acts, steps=1)
