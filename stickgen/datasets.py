@@ -724,6 +724,8 @@ def plan_scene(seed:int, actors:int|None=None, actions:list|None=None, interacti
             else:
                 n = min(T - a0.t, int(fps*(_AI[after][0] + rng.random())))
                 a0.add(after, n, dir=1); a1.add(after, n, dir=-1)
+        for a, d in ((a0, 1), (a1, -1)):          # the rest of the clip: they stand there (nothing undescribed happens)
+            if a.t < T: a.add('idle', T - a.t, dir=d)
         plan['after'] = after
         acts = [a0, a1]
         if actors >= 3:
