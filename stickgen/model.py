@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/model.html.md"""
 
 # %% ../nbs/30_model.ipynb #c003
 from __future__ import annotations
-import math, re, copy, argparse, json, time
+import math, re, argparse, json, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .schema import (StickgenError, POSE_DIM, NUM_ACTIONS, FPS, CLIP_FRAMES, GROUND_Y, STICK20,
-                             DEFAULT_BONE_MASS, standing_pose, get_joint)
+                             DEFAULT_BONE_MASS, standing_pose, get_joint, action_id)
 from .diffusion import alpha_bar, q_sample, eps_from_x0, ddim_sample, guided_denoiser, seeded_noise
 
 # %% auto #0
@@ -26,7 +26,7 @@ __all__ = ['IMAGE_ENCODERS', 'FUSIONS', 'VARIANTS', 'MULTIMODAL_DEFAULTS', 'ROOT
            'from_root_relative', 'default_normalizer', 'torch_center_of_mass', 'torch_physics', 'timestep_embedding',
            'PhysicsGate', 'StickFigureTransformer', 'build_model', 'motion_losses', 'count_parameters', 'params_table',
            'params_cli', 'load_lora_config', 'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora',
-           'load_lora', 'merge_lora', 'toy_motion', 'motion_stats', 'classify_toy', 'overfit_demo', 'action_id_safe']
+           'load_lora', 'merge_lora', 'toy_motion', 'motion_stats', 'classify_toy', 'overfit_demo']
 
 # %% ../nbs/30_model.ipynb #c006
 IMAGE_ENCODERS = ('lightweight_cnn', 'resnet', 'mini_vit')
@@ -797,7 +797,7 @@ def overfit_demo(steps:int=150, num_frames:int=40, seed:int=0, lr:float=3e-3, ba
         kinds = ['walk', 'jump', 'wave']
         g = torch.Generator().manual_seed(seed)
         emb = F.normalize(torch.randn(3, cfg.embedding_dim, generator=g), dim=-1)
-        acts = [action_id_safe(k) for k in kinds]
+        acts = [action_id(k) for k in kinds]
         clips = [[torch.from_numpy(toy_motion(k, num_frames, phase=p)) for p in np.linspace(0, 1, 8, endpoint=False)] for k in kinds]
         model.fit_normalizer([c for cs in clips for c in cs])
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
@@ -815,7 +815,3 @@ def overfit_demo(steps:int=150, num_frames:int=40, seed:int=0, lr:float=3e-3, ba
             if verbose and i % 25 == 0: print(i, f"{time.time()-t0:.1f}s", {k: round(v, 4) for k, v in logs.items()}, flush=True)
         return model.eval(), emb, hist
     finally: torch.set_num_threads(old_threads)
-
-def action_id_safe(name:str) -> int:
-    from stickgen.schema import action_id
-    return action_id(name)
