@@ -172,9 +172,11 @@ def generate_default_corpus(path, num_samples:int=2000, seed:int=0, augment:bool
     path = Path(path)
     t0 = time.time()
     print(f"{path} does not exist: generating {num_samples} synthetic samples (seed {seed}) and embedding them ...", flush=True)
-    samples = generate_dataset(num_samples, seed=seed, augment=augment)
+    import inspect
+    pkw = lambda f: dict(progress=progress) if 'progress' in inspect.signature(f).parameters else {}
+    samples = generate_dataset(num_samples, seed=seed, augment=augment, **pkw(generate_dataset))
     enc = TextEncoder(model_name=text_model) if text_model else TextEncoder()
-    out = embed_samples(samples, enc)
+    out = embed_samples(samples, enc, **pkw(embed_samples))
     samples = out if out is not None else samples
     try: from stickgen.storage import write_samples
     except ImportError: from stickgen.schema import save_samples as write_samples
