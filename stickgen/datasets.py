@@ -1400,6 +1400,10 @@ def generate_data_cli(argv) -> int:
     out = Path(a.output)
     t0 = time.time()
     if out.suffix == '.pt':
+        total = a.num_samples*(5 if a.augment else 1)
+        if total > 100_000:
+            print(f"note: a .pt file of {total} samples is held in memory whole (~{total*47e3/1e9:.0f} GB) and must be loaded whole; "
+                  f"an output directory writes a memory-mapped store instead", file=sys.stderr)
         samples = generate_dataset(a.num_samples, a.seed, a.augment, a.workers, progress=not a.quiet)
         save_samples(samples, out); n = len(samples)
     else:
