@@ -58,13 +58,15 @@ lab: install
 # Docs site without Quarto: nbdev-export, then scripts/build_docs.py runs every notebook (cached in
 # _proc/.docs_cache, per-notebook timeout), applies nbdev's doc processors (show_doc API entries) into _proc/,
 # and builds the static site in _docs/ with mkdocs-material (config: mkdocs.yml).
+# DOCS_ARGS passes options, e.g. DOCS_ARGS="--timeout 900" or DOCS_ARGS="--exec-re '^(?!50_eval)'".
 DOCS_PORT ?= 8000
 DOCS_JOBS ?= 2
+DOCS_ARGS ?=
 .PHONY: docs docs-serve docs-test
 
 docs: install
 	$(BIN)/nbdev-export
-	$(BIN)/python scripts/build_docs.py --jobs $(DOCS_JOBS)
+	$(BIN)/python scripts/build_docs.py --jobs $(DOCS_JOBS) $(DOCS_ARGS)
 
 docs-serve: docs
 	$(BIN)/python scripts/build_docs.py --serve-only --serve $(DOCS_PORT)

@@ -120,6 +120,24 @@ def test_api_reference_for_validate_sample(site, server, browser):
     assert any(l.endswith('schema.html#validate_sample') for l in links), links
 
 
+def test_clips_and_plots_are_embedded_as_files(site, server, browser):
+    "The executed quick start shows its clip as an MP4 next to the page; the schema notebook's plots are PNG files."
+    out, manifest = site
+    executed = {p['page'] for p in manifest['pages'] if p['executed']}
+    if 'index.html' in executed:
+        open_page(browser, f'{server}/index.html')
+        vids = browser.execute_script("return [...document.querySelectorAll('article video')].map(v => [v.currentSrc || v.src, v.readyState])")
+        assert vids and all('index_files/' in s and s.endswith('.mp4') for s, _ in vids), vids
+        for _ in range(50):
+            if browser.execute_script("return document.querySelector('article video').readyState") >= 1: break
+            time.sleep(0.1)
+        assert browser.execute_script("return document.querySelector('article video').duration") > 1
+    if 'schema.html' in executed:
+        open_page(browser, f'{server}/schema.html')
+        imgs = browser.execute_script("return [...document.querySelectorAll('article img')].map(i => [i.src, i.naturalWidth])")
+        assert any('schema_files/' in s and w > 100 for s, w in imgs), imgs
+
+
 def test_search_finds_validate_sample(site, server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
