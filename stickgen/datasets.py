@@ -988,7 +988,7 @@ def _plural(text):
         if re.search(r'(ches|shes|sses|xes|oes)$', w) and w not in ('does',): return w[:-2]
         if w == 'does': return 'do'
         return w[:-1] if w.endswith('s') else w
-    return re.sub(r'\^(\S+)', conj, text)
+    return re.sub(r'\^([A-Za-z-]+)', conj, text)
 
 def _sing(text): return text.replace('^', '')
 
@@ -1013,10 +1013,10 @@ def _merge_segments(segs):
         out.append(sg)
     return out
 
-def _sequence_text(rng, segs, pron, poss, first_subject, max_clauses=6):
+def _sequence_text(rng, segs, pron, poss, first_subject, max_clauses=6, full=False):
     segs = _merge_segments(segs)[:max_clauses]
     clauses = [_segment_clause(rng, sg, poss, pron) for sg in segs]
-    if len(clauses) > 1 and rng.random() < 0.15: clauses = clauses[:-1]     # a short description skips the tail
+    if not full and len(clauses) > 1 and rng.random() < 0.15: clauses = clauses[:-1]     # a short description skips the tail
     txt = first_subject + ' ' + clauses[0]
     for i, c in enumerate(clauses[1:], 1):
         conn = rng.choice(_FINALLY if (i == len(clauses) - 1 and i > 1) else _THEN)
@@ -1042,6 +1042,14 @@ def describe_plan(plan, n:int=3, seed:int|None=None) -> list:
 
 def _describe_once(rng, plan):
     mood, setting, actors = plan.get('mood'), plan.get('setting'), plan['actors']
+    if plan['kind'] == 'plan':                     # synthesize_from_plan: every step, all actors doing it together
+        A = len(actors)
+        subj, pron, poss = (rng.choice(_SUBJ) if A == 1 else
+                            (rng.choice(['two people', 'two figures', 'a pair of people'] if A == 2 else [f'{A} people', 'a group of people']), 'they', 'their'))
+        t = _sequence_text(rng, actors[0]['segs'], pron, poss, subj, max_clauses=99, full=True)
+        txt = _cap(_plural(t) if A > 1 else _sing(t)).rstrip('.') + '.'
+        if plan.get('camera') not in (None, 'static') and rng.random() < 0.5: txt += ' ' + rng.choice(_CAM[plan['camera']]).format(o='them' if A > 1 else 'the figure')
+        return txt
     if plan['kind'] == 'interaction':
         inter = plan['interaction']
         pair = 'two fighters' if inter == 'fight' and rng.random() < 0.3 else rng.choice(_PAIRS)
@@ -1324,7 +1332,7 @@ def synthesize_from_plan(plan:list, actors:int=1, seed:int=0, camera:str='static
     T = max(a.t for a in acts)
     for a in acts: a.finish(T)
     p = dict(seed=int(seed), T=T, fps=fps, setting=None, mood=None, camera=camera, interaction=interaction,
-             kind='solo' if actors == 1 else 'group', meet=None)
+             kind='plan', meet=None)
     p['actors'] = [dict(segs=a.segs, start_x=(i - (actors - 1)/2)*1.6, hand=a.hand, scale=1.0) for i, a in enumerate(acts)]
     if interaction:
         j = next(j for j, sg in enumerate(acts[0].segs) if NAMED_ACTIONS[int(sg[0])] == interaction)

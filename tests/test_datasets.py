@@ -121,3 +121,9 @@ def test_cli(tmp_path, capsys):
     assert len(st) == 30 and all(torch.equal(st[i]['motion'], pt[i]['motion']) for i in range(30))
     assert main(['generate-data', '--num-samples', '0', '--output', str(tmp_path/'b.pt')]) == 2
     assert 'num-samples' in capsys.readouterr().err
+
+def test_plural_and_plan_descriptions():
+    from stickgen.datasets import _plural
+    assert _plural('they ^jumps, then ^catches and ^carries; ^does it') == 'they jump, then catch and carry; do it'
+    s = synthesize_from_plan([dict(action='run', seconds=2), dict(action='jump', seconds=1.5), dict(action='sit', seconds=2)], actors=2)
+    for d in s['paraphrases']: assert '^' not in d and ' they jumps' not in d and '{' not in d
