@@ -53,7 +53,7 @@ export: install
 	$(BIN)/python scripts/make_readme.py nbs/index.ipynb README.md
 
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Docs site without Quarto: nbdev-export, then scripts/build_docs.py runs every notebook (cached in
 # _proc/.docs_cache, per-notebook timeout), applies nbdev's doc processors (show_doc API entries) into _proc/,

@@ -4,7 +4,7 @@ Markdown cells are copied, code cells become fenced blocks followed by their
 text outputs; cells marked `#| hide` are left out and `#|` directive lines
 are dropped.
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 def cell_source(cell): return ''.join(cell['source']) if isinstance(cell['source'], list) else cell['source']
@@ -26,9 +26,13 @@ def render(nb:dict) -> str:
                 parts.append(txt.strip() if 'text/markdown' in out.get('data', {}) else f"```\n{txt.rstrip()}\n```")
     return '\n\n'.join(parts) + '\n'
 
+def relink(md:str, nbs_dir:str='nbs') -> str:
+    "Point relative links to notebooks (`00_schema.ipynb`) at `nbs/`, since README.md sits at the repo root."
+    return re.sub(r'\]\((?!https?:|/|#|nbs/)([^)\s]+\.ipynb)', lambda m: f"]({nbs_dir}/{m.group(1)}", md)
+
 def main(src='nbs/index.ipynb', dest='README.md'):
     nb = json.loads(Path(src).read_text())
     note = "<!-- generated from nbs/index.ipynb by scripts/make_readme.py (make export); edit the notebook, not this file -->\n\n"
-    Path(dest).write_text(note + render(nb))
+    Path(dest).write_text(note + relink(render(nb)))
 
 if __name__ == '__main__': main(*sys.argv[1:3])
