@@ -591,8 +591,12 @@ class InferenceGenerator:
             if model_path is None: self.notes.append(f"no trained checkpoint under {runs_dir}/; using the procedural story engine driven by the prompt parser")
         elif model_path == 'procedural': model_path = None
         self.checkpoint = Path(model_path) if model_path is not None else None
+        self.checkpoint_sha256 = None
         if self.checkpoint is not None:
             if not self.checkpoint.exists(): raise StickgenError(f"checkpoint not found: {self.checkpoint}")
+            if self.checkpoint.is_file():   # what was loaded, even if the file is replaced later
+                import hashlib
+                with open(self.checkpoint, 'rb') as f: self.checkpoint_sha256 = hashlib.file_digest(f, 'sha256').hexdigest()[:16]
             self._load_model()
             self.backend = 'model'
         else: self.backend = self._procedural_backend()

@@ -581,11 +581,8 @@ def adversarial_eval_cli(argv) -> int:
         return dict(motion=g.sample['motion'], physics=g.sample.get('physics'), quality_score=g.quality_score, notes=g.notes, backend=g.backend,
                     adherence=g.adherence['score'])
     rep = run_adversarial_eval(generate_fn, suites, SafetyCritic(cfg), seed=a.seed, log=None if a.quiet else (lambda s: print(s, file=sys.stderr)))
-    sha = None
-    if gen.checkpoint and Path(gen.checkpoint).is_file():
-        import hashlib
-        with open(gen.checkpoint, 'rb') as f: sha = hashlib.file_digest(f, 'sha256').hexdigest()[:16]
-    rep['meta'] = dict(checkpoint=str(gen.checkpoint) if gen.checkpoint else 'procedural', checkpoint_sha256=sha, backend=gen.backend, seed=a.seed, duration=a.duration,
+    rep['meta'] = dict(checkpoint=str(gen.checkpoint) if gen.checkpoint else 'procedural', checkpoint_sha256=gen.checkpoint_sha256,
+                       backend=gen.backend, seed=a.seed, duration=a.duration,
                        with_retries=a.with_retries, suites_file=str(_find_suites_file(a.suites_file)), created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
     out = Path(a.output_dir); out.mkdir(parents=True, exist_ok=True)
     (out/'adversarial_report.json').write_text(json.dumps(rep, indent=1, ensure_ascii=False))
