@@ -18,9 +18,9 @@ from .schema import _np
 __all__ = ['L_HEAD', 'L_TORSO', 'SHOULDER_DROP', 'L_ARM', 'L_LEG', 'VX', 'LIFT', 'LEGL', 'LEGR', 'LEAN', 'HEADC', 'ARML', 'ARMR',
            'RIG_CHANNELS', 'NCH', 'POSTURES', 'STAND', 'SIT', 'SITG', 'LIE', 'CRAWL', 'ACTION_FNS', 'MOODS',
            'INTERACTIONS', 'CAMERAS', 'SETTINGS', 'rig_to_motion', 'posture_base', 'plan_scene', 'render_plans',
-           'split_for_seed', 'describe_plan', 'scene_seed', 'generate_scene', 'speed_plan', 'iter_dataset',
-           'generate_dataset', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample', 'synthesize_from_plan',
-           'write_dataset', 'generate_data_cli']
+           'split_for_seed', 'describe_plan', 'scene_seed', 'generate_scene', 'speed_plan', 'progress_interval',
+           'iter_dataset', 'generate_dataset', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample',
+           'synthesize_from_plan', 'write_dataset', 'generate_data_cli']
 
 # %% ../nbs/20_datasets.ipynb #c006
 L_HEAD, L_TORSO, SHOULDER_DROP = 0.25, 0.55, 0.05
@@ -1187,11 +1187,15 @@ def _chunks(num_samples, workers, batch=256):
     size = max(batch, -(-num_samples//max(workers*4, 1)))
     return [(a, min(a + size, num_samples)) for a in range(0, num_samples, size)]
 
+def progress_interval() -> float:
+    "Seconds between progress-bar refreshes: 30 inside a notebook (executed notebooks keep every refresh), else 1."
+    return float(os.environ.get('STICKGEN_PROGRESS_INTERVAL', 30.0 if 'ipykernel' in sys.modules else 1.0))
+
 def iter_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1, batch:int=256, progress:bool=False):
     "Yield lists of samples (in order) for `num_samples` base scenes; see `generate_dataset`."
     from tqdm.auto import tqdm
     parts = [(a, b, seed, augment, batch) for a, b in _chunks(num_samples, workers, batch)]
-    bar = tqdm(total=num_samples, desc='generate', unit='scene', disable=not progress, mininterval=1.0)
+    bar = tqdm(total=num_samples, desc='generate', unit='scene', disable=not progress, mininterval=progress_interval())
     if workers <= 1:
         for pa in parts:
             for b in range(pa[0], pa[1], batch):
@@ -1374,7 +1378,7 @@ def write_dataset(num_samples:int, path, seed:int=0, augment:bool=False, workers
     tmp = new_store_dir(path)
     parts = [(a, min(a + per, num_samples), seed, augment, 256, str(tmp/f"shard_{k:05d}"), a*mult, check)
              for k, a in enumerate(range(0, num_samples, per))]
-    bar = tqdm(total=num_samples, desc='generate', unit='scene', disable=not progress, mininterval=1.0)
+    bar = tqdm(total=num_samples, desc='generate', unit='scene', disable=not progress, mininterval=progress_interval())
     shards = []
     try:
         if workers <= 1: it = map(_chunk_to_shard, parts)
