@@ -579,9 +579,9 @@ class InferenceGenerator:
     "Text -> checked stick-figure clip, from a trained checkpoint or the prompt-driven procedural engine."
     def __init__(self, model_path='newest', enable_safety_check:bool=True, safety_config:SafetyCriticConfig|dict|None=None,
                  max_retries:int=3, device:str='cpu', runs_dir='runs', fps:float=FPS, guidance:float|None=None, steps:int|None=None,
-                 fallback_on_reject:bool=False):
+                 fallback_on_reject:bool=False, min_adherence:float|None=None):
         self.enable_safety_check, self.max_retries, self.device, self.fps = enable_safety_check, int(max_retries), device, fps
-        self.fallback_on_reject = fallback_on_reject
+        self.fallback_on_reject, self.min_adherence = fallback_on_reject, min_adherence
         self.guidance, self.steps = guidance, steps
         self.critic = SafetyCritic(safety_config)
         self.notes, self._draw_notes = [], []
@@ -709,13 +709,20 @@ class InferenceGenerator:
         self._draw_notes = []
         backend = self.backend
         best, attempts = self._attempts(self._draw, plan, seed, backend)
-        if (best[1] is not None and not best[1].is_safe and self.fallback_on_reject and self.backend == 'model'):
-            notes.append(f"the model's clips were rejected by the safety critic ({'; '.join(best[1].get_rejection_reasons())}); "
-                         f"fell back to the procedural story engine")
+        rejected = best[1] is not None and not best[1].is_safe and self.fallback_on_reject
+        adh = plan_adherence(best[0]['motion'], plan, self.fps)['score'] if self.min_adherence is not None else None
+        ignored = adh is not None and adh < self.min_adherence and not rejected
+        if self.backend == 'model' and (rejected or ignored):
             fb = InferenceGenerator('procedural', self.enable_safety_check, self.critic.config, self.max_retries, fps=self.fps)
             fbest, fatt = fb._attempts(fb._draw, plan, seed, fb.backend)
             attempts += fatt
-            if (not fbest[1].is_safe, fbest[1].max_severity) <= (not best[1].is_safe, best[1].max_severity):
+            if rejected and (fbest[1] is None or (not fbest[1].is_safe, fbest[1].max_severity) <= (not best[1].is_safe, best[1].max_severity)):
+                notes.append(f"the model's clips were rejected by the safety critic ({'; '.join(best[1].get_rejection_reasons())}); "
+                             f"fell back to the procedural story engine")
+                best, backend = fbest, fb.backend + ' (fallback)'
+            elif ignored and (fbest[1] is None or fbest[1].is_safe):
+                notes.append(f"the model's clip showed {adh:.0%} of the prompt's scorable steps (minimum {self.min_adherence:.0%}); "
+                             f"used the procedural story engine instead")
                 best, backend = fbest, fb.backend + ' (fallback)'
             notes += fb._draw_notes
         s, r, sd, q = best[:4]
@@ -812,10 +819,11 @@ class SafetyRejectedError(StickgenError):
         super().__init__(msg); self.generation = generation
 
 def make_clip(prompt:str, out_path, checkpoint='newest', duration:float=float(CLIP_SECONDS), seed:int=0, actors:int|None=None,
-              enable_safety_check:bool=True, formats=None, runs_dir='runs', max_retries:int=3, fallback_on_reject:bool=True) -> Generation:
+              enable_safety_check:bool=True, formats=None, runs_dir='runs', max_retries:int=3, fallback_on_reject:bool=True,
+              min_adherence:float|None=0.5) -> Generation:
     "Generate a checked clip for `prompt` and render it to `out_path` (and `formats`, e.g. ('mp4', 'motion')); returns the `Generation`."
     gen = InferenceGenerator(checkpoint, enable_safety_check=enable_safety_check, max_retries=max_retries, runs_dir=runs_dir,
-                             fallback_on_reject=fallback_on_reject)
+                             fallback_on_reject=fallback_on_reject, min_adherence=min_adherence)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         g = gen.generate(prompt, duration=duration, seed=seed, actors=actors)
@@ -840,7 +848,9 @@ def stick_gen_cli(argv) -> int:
     p.add_argument('--no-safety', '--no_safety', action='store_true', help='skip the safety critic (not recommended)')
     p.add_argument('--max-retries', '--max_retries', type=int, default=3)
     p.add_argument('--no-fallback', '--no_fallback', action='store_true',
-                   help="when the model's clips are all rejected, exit 3 instead of falling back to the procedural engine")
+                   help="never replace the model's clip by the procedural engine's (rejected -> exit 3; low adherence -> kept)")
+    p.add_argument('--min-adherence', '--min_adherence', type=float, default=0.5,
+                   help="replace a model clip showing less than this share of the prompt's scorable steps (default 0.5)")
     p.add_argument('--runs-dir', default='runs')
     p.add_argument('--json', action='store_true', help='print the generation summary as JSON')
     try: a = p.parse_args(argv)
@@ -852,7 +862,7 @@ def stick_gen_cli(argv) -> int:
     if a.max_retries < 0: raise StickgenError("--max-retries must be >= 0")
     t0 = time.time()
     gen = InferenceGenerator(a.checkpoint, enable_safety_check=not a.no_safety, max_retries=a.max_retries, runs_dir=a.runs_dir,
-                             fallback_on_reject=not a.no_fallback)
+                             fallback_on_reject=not a.no_fallback, min_adherence=None if a.no_fallback else a.min_adherence)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         g = gen.generate(a.prompt, duration=a.duration, seed=a.seed, actors=a.actors)

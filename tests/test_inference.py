@@ -290,3 +290,23 @@ def test_plan_adherence(gen):
     assert plan_adherence(right, parse_prompt('a person walks to the right'))['score'] == 1.0
     assert plan_adherence(right, parse_prompt('a person walks to the left'))['score'] == 0.0
     assert json.loads(json.dumps(g.to_dict()))['adherence'] == a['score']
+
+def test_model_ignoring_the_prompt_falls_back(tmp_path, monkeypatch):
+    "A safe model clip that shows none of the asked-for steps is replaced when min_adherence is set (stick-gen's default)."
+    class Walker(_FakeModel):
+        def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
+            return dict(motion=torch.from_numpy(reference_motion('walk', num_frames/25))[None], actions=actions)
+    import stickgen.train as tr
+    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (Walker(), {}), raising=False)
+    monkeypatch.setattr(InferenceGenerator, '_encoder', lambda self: _FakeEncoder())
+    ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
+    g = InferenceGenerator(ck).generate('a person jumps twice then waves', duration=4)
+    assert g.backend == 'model' and g.is_safe and g.adherence['score'] == 0.0
+    g = InferenceGenerator(ck, min_adherence=0.5).generate('a person jumps twice then waves', duration=4)
+    assert g.backend.endswith('(fallback)') and g.adherence['score'] == 1.0 and any('procedural story engine instead' in n for n in g.notes)
+    g = InferenceGenerator(ck, min_adherence=0.5).generate('a person walks to the right', duration=4)
+    assert g.backend == 'model'                                  # the model did what was asked: kept
+    from stickgen.renderer import load_motion
+    assert stick_gen_cli(['a person jumps twice then waves', '--checkpoint', str(ck), '--output', str(tmp_path/'j.motion')]) == 0
+    st = motion_stats(load_motion(tmp_path/'j.motion')['motion'], parse_prompt('a person jumps twice then waves'))
+    assert st['steps'][0]['pelvis_excursion'] > 0.1 and st['steps'][2]['hand_above_head'] > 0.3
