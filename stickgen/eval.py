@@ -511,10 +511,15 @@ class BenchContext:
         self.mm_prompts = min(self.mm_prompts, len(self.test))
         self.mm_idx = np.random.default_rng(self.seed).choice(len(self.test), self.mm_prompts, replace=False)
 
+    def halves(self, r:int) -> tuple:
+        "Indices (A, B) of replication `r`'s random halves of the test set: rows generate for A and are compared with real B."
+        p, n = np.random.default_rng(self.seed + r).permutation(len(self.test)), len(self.test)//2
+        return p[:n], p[n:2*n]
+
     def protocol(self) -> dict:
         "The settings a table was computed with."
         return dict(test_samples=len(self.test), replications=self.replications, r_precision_batch=32,
-                    diversity_times=min(self.diversity_times, len(self.test) - 1), mm_prompts=self.mm_prompts,
+                    diversity_times=min(self.diversity_times, len(self.test)//2 - 1), fid_sets=f"{len(self.test)//2} vs {len(self.test)//2}", mm_prompts=self.mm_prompts,
                     mm_repeats=self.mm_repeats, mm_times=min(self.mm_times, self.mm_repeats - 1),
                     evaluator=self.evaluator.meta.get('version'), evaluator_data_hash=self.evaluator.meta.get('data_hash'))
 
@@ -538,14 +543,15 @@ def quality_columns(motions, artifact_threshold:float=0.5, max_clips:int=64) -> 
                 safe_ratio=_safe_ratio(motions))
 
 def score_row(ctx:BenchContext, name:str, generate, generate_mm=None, params=None, kind:str='baseline', note:str='') -> dict:
-    """One benchmark row. `generate(rep)` -> (motions for every test prompt, seconds); `generate_mm(rep)` -> [prompts][repeats] motions."""
+    """One benchmark row. `generate(rep, idx)` -> (motions for test prompts `idx`, seconds); `generate_mm(rep)` -> [prompts][repeats] motions."""
     reps, secs, first = [], [], None
     for r in range(ctx.replications):
-        motions, sec = generate(r)
+        a, b = ctx.halves(r)
+        motions, sec = generate(r, a)
         secs.append(sec)
         if first is None: first = motions
         emb = ctx.evaluator.embed_motions(motions)
-        reps.append(_scores(ctx, emb, ctx.text_emb, ctx.motion_emb, r, generate_mm))
+        reps.append(_scores(ctx, emb, ctx.text_emb[a], ctx.motion_emb[b], r, generate_mm))
     return _row(name, reps, first, params, kind, note, per_clip=float(np.sum(secs)/max(1, ctx.replications*len(first))))
 
 def _scores(ctx, emb, text_emb, ref_emb, r, generate_mm=None) -> dict:
@@ -568,10 +574,9 @@ def _row(name, reps, motions, params, kind, note, per_clip=None) -> dict:
 
 def real_row(ctx:BenchContext) -> dict:
     "The Real row: per replication, half A of the shuffled test set scored against half B."
-    reps, n = [], len(ctx.test)//2
+    reps = []
     for r in range(ctx.replications):
-        p = np.random.default_rng(ctx.seed + r).permutation(len(ctx.test))
-        a, b = p[:n], p[n:2*n]
+        a, b = ctx.halves(r)
         reps.append(_scores(ctx, ctx.motion_emb[a], ctx.text_emb[a], ctx.motion_emb[b], r))
     return _row('Real (test, half vs half)', reps, [s['motion'] for s in ctx.test], None, 'real', 'test split in halves')
 
@@ -587,11 +592,11 @@ def baseline_rows(ctx:BenchContext) -> list:
     Tmax = max(ctx.lengths)
     train_m = [s['motion'] for s in ctx.train]
     mean = np.mean([_crop(m, Tmax) for m in train_m], 0)
-    rows = [score_row(ctx, 'Mean training motion', lambda r: ([mean[:T] for T in ctx.lengths], 0.0),
+    rows = [score_row(ctx, 'Mean training motion', lambda r, idx: ([mean[:ctx.lengths[i]] for i in idx], 0.0),
                       lambda r: [[mean[:ctx.lengths[i]]]*ctx.mm_repeats for i in ctx.mm_idx], note='the same clip for every prompt')]
-    def rand(r):
+    def rand(r, idx):
         g = np.random.default_rng(10_000 + r)
-        return [_crop(train_m[j], T) for j, T in zip(g.integers(len(train_m), size=len(ctx.lengths)), ctx.lengths)], 0.0
+        return [_crop(train_m[j], ctx.lengths[i]) for j, i in zip(g.integers(len(train_m), size=len(idx)), idx)], 0.0
     def rand_mm(r):
         g = np.random.default_rng(20_000 + r)
         return [[_crop(train_m[j], ctx.lengths[i]) for j in g.integers(len(train_m), size=ctx.mm_repeats)] for i in ctx.mm_idx]
@@ -600,7 +605,7 @@ def baseline_rows(ctx:BenchContext) -> list:
     if tr.shape[1] == ctx.text.shape[1]:
         sim = (ctx.text/np.linalg.norm(ctx.text, axis=1, keepdims=True)) @ (tr/np.linalg.norm(tr, axis=1, keepdims=True)).T
         nn_idx = np.argsort(-sim, axis=1, kind='stable')[:, :ctx.mm_repeats]
-        rows.append(score_row(ctx, 'Nearest-text retrieval', lambda r: ([_crop(train_m[nn_idx[i, 0]], T) for i, T in enumerate(ctx.lengths)], 0.0),
+        rows.append(score_row(ctx, 'Nearest-text retrieval', lambda r, idx: ([_crop(train_m[nn_idx[i, 0]], ctx.lengths[i]) for i in idx], 0.0),
                               lambda r: [[_crop(train_m[j], ctx.lengths[i]) for j in nn_idx[i]] for i in ctx.mm_idx],
                               note='training motion of the nearest sentence embedding'))
     return rows
@@ -632,7 +637,7 @@ def model_sampler(model, ctx:BenchContext, batch_size:int=64, **gen_kw):
                 mot = np.asarray(_np(mot), np.float32)
                 for k, m in zip(ks, mot): out[k] = m
         return out, secs
-    def generate(r): return run(list(range(len(ctx.test))), ctx.lengths, 1000*r)
+    def generate(r, idx): return run(list(idx), [ctx.lengths[i] for i in idx], 1000*r)
     def generate_mm(r):
         idx = [i for i in ctx.mm_idx for _ in range(ctx.mm_repeats)]
         flat, _ = run(idx, [ctx.lengths[i] for i in idx], 1000*r + 500_000)
