@@ -731,7 +731,9 @@ class InferenceGenerator:
             msg = (f"REJECTED by the safety critic after {len(attempts)} attempt(s); returning the least bad clip: "
                    + '; '.join(r.get_rejection_reasons()))
             notes.append(msg); warnings.warn(msg)
-        elif r is not None and len(attempts) > 1: notes.append(f"safe on attempt {len(attempts)} (seed {sd}, {backend})")
+        else:
+            mine = sum(1 for a in attempts if a.get('backend') == backend.replace(' (fallback)', ''))
+            if r is not None and mine > 1: notes.append(f"safe on attempt {mine} of the {backend} backend (seed {sd})")
         if not self.enable_safety_check: notes.append("safety check disabled: this clip was not checked")
         return Generation(s, r, plan, sd, backend, str(self.checkpoint) if self.checkpoint else None, attempts, notes, q, time.time() - t0)
 
