@@ -136,14 +136,18 @@ def speaking_face(face:FaceFeatures, seconds:float, rate:float=SPEECH_RATE) -> F
     shape = SPEECH_CYCLE[int(math.floor(seconds*rate + 1e-9)) % len(SPEECH_CYCLE)]
     return replace(face, mouth_shape=shape, mouth_openness=SPEECH_OPENNESS[shape], mouth_curve=0.4*face.mouth_curve)
 
-def face_track(actions, fps:float=FPS, speech=None, blend_seconds:float=BLEND_SECONDS, speech_rate:float=SPEECH_RATE) -> list:
-    "Per-frame `FaceFeatures` for one actor from its `actions` [T] (and an optional `speech` mask [T])."
+def face_track(actions, fps:float=FPS, speech=None, blend_seconds:float=BLEND_SECONDS, speech_rate:float=SPEECH_RATE,
+               expressions=None) -> list:
+    "Per-frame `FaceFeatures` for one actor from its `actions` [T], an optional `speech` mask [T] and optional `expressions` [T]."
     actions = np.asarray(_np(actions)).astype(np.int64).reshape(-1)
     T = len(actions)
     speak = actions == TALK
     if speech is not None: speak = speak | np.asarray(_np(speech)).astype(bool).reshape(-1)[:T]
-    cache = {}
-    expr = [cache.setdefault(int(a), expression_for_action(int(a))) for a in actions]
+    if expressions is not None:   # the sample's own per-frame expressions (a mood from the text) win over the actions'
+        expr = [FacialExpression(int(e)) for e in np.asarray(_np(expressions)).astype(np.int64).reshape(-1)[:T]]
+    else:
+        cache = {}
+        expr = [cache.setdefault(int(a), expression_for_action(int(a))) for a in actions]
     out, blend_frames = [], max(blend_seconds*fps, 1e-9)
     cur, start = None, None
     t0 = s0 = 0
@@ -288,7 +292,7 @@ def _as_camera(camera, m, fps):
 class FramePainter:
     "Everything needed to paint the frames of one clip."
     def __init__(self, motion, actions=None, camera=None, speech=None, fps:float=FPS, width:int=640, height:int=480,
-                 face:bool=True, style:Style|None=None, **style_kw):
+                 face:bool=True, style:Style|None=None, expressions=None, **style_kw):
         m = np.asarray(_np(motion), np.float32)
         if m.ndim not in (2, 3) or m.shape[-1] != POSE_DIM or m.shape[0] < 1:
             raise StickgenError(f"motion: expected shape [T, {POSE_DIM}] or [T, A, {POSE_DIM}] with T >= 1, found {tuple(m.shape)}")
@@ -302,18 +306,20 @@ class FramePainter:
         self.style = make_style(style, **style_kw)
         self.actions = self._actions(actions)
         self.speech = None if speech is None else self._mask(speech)
+        self.expressions = None if expressions is None else self._actions(expressions, 'expressions')
         self.faces = None
         if face:
-            tracks = [face_track(self.actions[:, a], self.fps, None if self.speech is None else self.speech[:, a]) for a in range(A)]
+            tracks = [face_track(self.actions[:, a], self.fps, None if self.speech is None else self.speech[:, a],
+                                 expressions=None if self.expressions is None else self.expressions[:, a]) for a in range(A)]
             self.faces = [[tracks[a][t] for a in range(A)] for t in range(T)]
 
-    def _actions(self, actions):
+    def _actions(self, actions, name='actions'):
         T, A = self.T, self.A
         if actions is None: return np.zeros((T, A), np.int64)
         a = np.asarray(_np(actions)).astype(np.int64)
         if a.shape == (T,): return np.repeat(a[:, None], A, 1)
         if a.shape == (T, A): return a
-        raise StickgenError(f"actions: expected shape [{T}] or [{T}, {A}], found {tuple(a.shape)}")
+        raise StickgenError(f"{name}: expected shape [{T}] or [{T}, {A}], found {tuple(a.shape)}")
 
     def _mask(self, speech):
         T, A = self.T, self.A
@@ -582,25 +588,25 @@ def output_format(out_path, format:str|None=None) -> str:
 
 def render_clip(motion, out_path, actions=None, camera=None, speech=None, fps:float=FPS, width:int=640, height:int=480,
                 face:bool=True, format:str|None=None, step:int|None=None, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF,
-                description:str='', **style) -> Path:
+                description:str='', expressions=None, **style) -> Path:
     "Render `motion` [T, (A,) 20] to `out_path` (.mp4 / .gif / .motion / a directory of PNGs)."
     fmt = output_format(out_path, format)
     if fmt == 'motion':
         cam = _as_camera(camera, as_multi_actor(np.asarray(_np(motion), np.float32)), fps) if camera is not None else None
         s = dict(motion=motion, actions=actions, camera=cam, speech=speech, fps=fps, description=description)
         return export_motion({k: v for k, v in s.items() if v is not None}, out_path)
-    painter = FramePainter(motion, actions, camera, speech, fps, width, height, face, **style)
+    painter = FramePainter(motion, actions, camera, speech, fps, width, height, face, expressions=expressions, **style)
     if fmt == 'mp4': return render_video(painter, out_path, step or 1, preset, crf)
     if fmt == 'gif': return render_gif(painter, out_path, step or 2)
     return render_pngs(painter, out_path, step or 1)
 
 def render_sample(sample:dict, out_path, **kw) -> Path:
-    "Render a sample dict (motion, actions, camera, optional speech) with `render_clip`."
+    "Render a sample dict (motion, actions, camera, optional speech and per-frame expression) with `render_clip`."
     if not isinstance(sample, dict) or 'motion' not in sample: raise StickgenError("render_sample: expected a sample dict with a 'motion' field")
     if output_format(out_path, kw.get('format')) == 'motion':
         return export_motion(sample, out_path, kw.get('precision', MOTION_PRECISION))
     args = dict(actions=sample.get('actions'), camera=sample.get('camera'), speech=sample.get('speech'),
-                fps=sample.get('fps', FPS)) | kw
+                expressions=sample.get('expression'), fps=sample.get('fps', FPS)) | kw
     return render_clip(sample['motion'], out_path, **args)
 
 def render_outputs(sample:dict, out_dir, name:str='clip', formats=('mp4', 'gif', 'motion'), **kw) -> dict:

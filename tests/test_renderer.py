@@ -167,3 +167,20 @@ def test_viewer_tables_match_schema():
                                       for f in (EXPRESSION_FEATURES[e] for e in FacialExpression)]
     assert arr('SPEECH_OPEN') == [SPEECH_OPENNESS[m] for m in SPEECH_CYCLE]
     assert f"const TALK = {int(ActionType.TALK)};" in js
+
+def test_sample_expressions_override_action_faces():
+    "A mood from the text (the sample's per-frame `expression`) drives the face, blending in over 0.3 s."
+    import torch
+    from stickgen.renderer import face_track, FramePainter, render_sample
+    from stickgen.schema import FacialExpression, face_for_expression, ActionType, standing_pose, make_sample
+    T = 25
+    walk = np.full(T, int(ActionType.WALK))
+    happy = np.full(T, int(FacialExpression.HAPPY))
+    assert face_track(walk)[0] == face_for_expression(FacialExpression.NEUTRAL)
+    assert face_track(walk, expressions=happy)[0] == face_for_expression(FacialExpression.HAPPY)
+    mood = np.r_[np.full(10, int(FacialExpression.NEUTRAL)), np.full(T-10, int(FacialExpression.SAD))]
+    track = face_track(walk, expressions=mood)
+    assert track[10].mouth_curve == 0.0 and track[10+8].mouth_curve == face_for_expression(FacialExpression.SAD).mouth_curve
+    s = make_sample(np.stack([standing_pose()]*T), walk, "a person walks sadly", expression=torch.from_numpy(np.full(T, int(FacialExpression.SAD))))
+    fp = FramePainter(s['motion'], s['actions'], expressions=s['expression'])
+    assert fp.faces[0][0] == face_for_expression(FacialExpression.SAD)
