@@ -382,12 +382,8 @@ def export_sample_clip(dest:Path) -> str:
 import sys
 from pathlib import Path
 from stickgen.renderer import export_motion
-try:
-    from stickgen.datasets import generate_scene
-    sample, what = generate_scene(0), 'a scene from the story engine (`stickgen.datasets.generate_scene(0)`)'
-except Exception:
-    from stickgen.cli import demo_sample
-    sample, what = demo_sample(), 'the demo sample (`stickgen.cli.demo_sample()`)'
+from stickgen.datasets import generate_scene
+sample, what = generate_scene(0), 'a scene from the story engine (`stickgen.datasets.generate_scene(0)`)'
 export_motion(sample, Path(sys.argv[1]))
 print(what)
 '''

@@ -12,7 +12,7 @@ import numpy as np
 from .schema import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'available_commands', 'run_command', 'main', 'stick_gen_main', 'demo_sample', 'demo', 'demo_cli']
+__all__ = ['COMMANDS', 'DEMO_PROMPT', 'available_commands', 'run_command', 'main', 'stick_gen_main', 'demo', 'demo_cli']
 
 # %% ../nbs/90_cli.ipynb #c006
 COMMANDS = {
@@ -78,36 +78,76 @@ def stick_gen_main(argv=None) -> int:
     return run_command(stick_gen_cli, argv, 'stick-gen')
 
 # %% ../nbs/90_cli.ipynb #c014
-def demo_sample(num_frames:int=CLIP_FRAMES):
-    "A small hand-made sample: a figure steps to the right while waving its right hand."
-    t = np.arange(num_frames)/FPS
-    motion = np.stack([standing_pose(x=0.3*np.sin(0.4*np.pi*ti)) for ti in t])
-    shoulder = get_joint(motion, 'right_shoulder')
-    ang = np.deg2rad(120 + 30*np.sin(2*np.pi*1.5*t))               # the arm swings above the head, 1.5 Hz
-    hand = shoulder + 0.65*np.stack([np.cos(ang), np.sin(ang)], -1)   # the right hand is on the -x side
-    set_joint(motion, 'right_hand', hand.astype(np.float32))
-    actions = np.full(num_frames, int(ActionType.WAVE), np.int64)
-    return make_sample(motion, actions, "a person sways from side to side and waves happily", source='demo')
+DEMO_PROMPT = "a person walks to the left and waves happily"
 
-def demo(output_dir='runs/demo', num_frames:int=CLIP_FRAMES) -> dict:
-    "Run the demo job into `output_dir`; returns the paths it wrote."
+def _demo_data(out, scenes, log):
+    from stickgen.embeddings import make_corpus
+    log(f"[1/5] data: {scenes} synthetic scenes (x5 with augmentation), embedded offline")
+    return make_corpus(scenes, out/'corpus.pt', augment=True, seed=0)
+
+def _demo_sample(out, corpus, log):
+    from stickgen.storage import open_samples
+    from stickgen.renderer import render_outputs
+    from stickgen.curation import motion_quality
+    sample = open_samples(corpus)[0]
+    q = motion_quality(sample['motion'], camera=sample['camera'])
+    log(f"[2/5] sample: \"{sample['description']}\" (quality {q['quality_score']:.2f}, artifact {q['artifact_score']:.2f})")
+    return render_outputs(sample, out, 'sample', formats=('mp4', 'gif', 'motion'))
+
+def _demo_train(out, corpus, minutes, max_steps, log, epochs=40):
+    "Train tiny for up to `epochs` epochs; the time budget normally ends it first (it validates and checkpoints then)."
+    from stickgen.train import train
+    log(f"[3/5] train: tiny variant, budget {minutes} min" + (f", at most {max_steps} steps" if max_steps else ''))
+    res = train('tiny', data_path=str(corpus), checkpoint_dir=str(out/'checkpoints'), epochs=epochs, max_minutes=minutes,
+                max_steps=max_steps)
+    log(f"      {res['global_step']} steps, best validation loss {res['best_val_loss']:.3f}")
+    return Path(res['best_checkpoint'])
+
+def _demo_eval(out, ckpt, quick, log):
+    from stickgen.eval import quick_bench
+    log("[4/5] eval: StickGen-Bench (small) of the trained checkpoint")
+    kw = dict(num_train=64, num_test=64, replications=1, mm_prompts=2, mm_repeats=3, evaluator_epochs=1) if quick else {}
+    res = quick_bench(ckpt, output_dir=out/'eval', evaluator_dir=out/'evaluator', log=None, **kw)
+    log(res['markdown'])
+    return out/'eval'
+
+def _demo_clips(out, ckpt, prompt, log):
+    from stickgen.inference import InferenceGenerator, plan_adherence
+    log(f"[5/5] clip: \"{prompt}\"")
+    made = {}
+    for name, path in (('model', ckpt), ('procedural', 'procedural')):
+        g = InferenceGenerator(path, fallback_on_reject=False, min_adherence=None).generate(prompt, seed=0)
+        made[f'clip_{name}'] = g.render(out/f'clip_{name}.mp4')
+        adh = plan_adherence(g.motion, g.plan)['score']
+        log(f"      {name:>10}: safe={g.is_safe}, plan adherence {adh:.0%}, backend {g.backend}")
+    return made
+
+def demo(output_dir='runs/demo', scenes:int=200, train_minutes:float=6.0, max_steps:int|None=None,
+         prompt:str=DEMO_PROMPT, quick:bool=False, log=print) -> dict:
+    "Run the demo job into `output_dir`: data -> sample render -> train tiny -> eval -> clips. Returns what it wrote."
     import matplotlib; matplotlib.use('Agg')
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
-    made = {}
-    made['samples'] = save_samples([demo_sample(num_frames)], out/'demo_sample.pt')
-    sample = load_samples(made['samples'])[0]
-    fig = plot_strip(sample['motion'].numpy(), n=8)
-    fig.savefig(out/'demo_strip.png', dpi=80); made['strip'] = out/'demo_strip.png'
+    made = dict(corpus=_demo_data(out, scenes, log))
+    made.update(_demo_sample(out, made['corpus'], log))
+    made['checkpoint'] = _demo_train(out, made['corpus'], train_minutes, max_steps, log)
+    made['eval'] = _demo_eval(out, made['checkpoint'], quick, log)
+    made.update(_demo_clips(out, made['checkpoint'], prompt, log))
     return made
 
 def demo_cli(argv) -> int:
-    "stickgen demo [--output-dir DIR]"
-    p = argparse.ArgumentParser(prog='stickgen demo', description='Run the end-to-end demo job.')
+    "stickgen demo [--output-dir DIR] [--scenes N] [--train-minutes M] [--prompt TEXT] [--quick]"
+    p = argparse.ArgumentParser(prog='stickgen demo', description='Run the end-to-end demo job: data, sample, train, eval, clip.')
     p.add_argument('--output-dir', default='runs/demo')
-    p.add_argument('--num-frames', type=int, default=CLIP_FRAMES)
+    p.add_argument('--scenes', type=int, default=200, help='synthetic scenes to generate (x5 with augmentation)')
+    p.add_argument('--train-minutes', type=float, default=6.0, help='time budget of the tiny training run')
+    p.add_argument('--max-steps', type=int, default=None, help='stop training after this many steps')
+    p.add_argument('--prompt', default=DEMO_PROMPT)
+    p.add_argument('--quick', action='store_true', help='a small evaluation (seconds instead of minutes)')
     a = p.parse_args(argv)
+    if a.scenes < 10: raise StickgenError(f"--scenes must be at least 10 (train and validation need clips), got {a.scenes}")
+    if a.train_minutes <= 0: raise StickgenError(f"--train-minutes must be positive, got {a.train_minutes}")
     t0 = time.time()
-    made = demo(a.output_dir, a.num_frames)
-    print(f"demo finished in {time.time()-t0:.1f}s; outputs:")
-    for k, v in made.items(): print(f"  {k:>8}: {v}")
+    made = demo(a.output_dir, a.scenes, a.train_minutes, a.max_steps, a.prompt, a.quick)
+    print(f"\ndemo finished in {time.time()-t0:.0f}s; outputs:")
+    for k, v in made.items(): print(f"  {k:>16}: {v}")
     return 0

@@ -107,8 +107,13 @@ def test_synthesize_from_plan():
     with pytest.raises(StickgenError): synthesize_from_plan([dict(action='walk')], camera='drone')
 
 def test_generic_augment_of_foreign_sample():
-    from stickgen.cli import demo_sample
-    s = demo_sample()
+    import numpy as np
+    from stickgen.schema import make_sample, standing_pose, set_joint, get_joint, ActionType
+    T = 50                                       # a hand-made clip: swaying while the right hand circles overhead
+    m = np.stack([standing_pose(x=0.3*np.sin(0.1*t)) for t in range(T)])
+    ang = np.deg2rad(120 + 30*np.sin(np.arange(T)/4))
+    set_joint(m, 'right_hand', (get_joint(m, 'right_shoulder') + 0.65*np.stack([np.cos(ang), np.sin(ang)], -1)).astype(np.float32))
+    s = make_sample(m, np.full(T, int(ActionType.WAVE)), "a person sways to the left and waves", source='handmade')
     for v in augment_sample(s, 0): _check(v, tol=2e-3)
 
 def test_cli(tmp_path, capsys):
