@@ -22,7 +22,8 @@ __all__ = ['FPS', 'CLIP_SECONDS', 'CLIP_FRAMES', 'GROUND_Y', 'GRAVITY', 'STICK20
            'pose_from_joints', 'standing_pose', 'plot_pose', 'plot_strip', 'bone_lengths', 'mirror_permutation',
            'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id', 'action_name', 'FacialExpression', 'MouthShape',
            'EyeShape', 'FaceFeatures', 'expression_for_action', 'face_for_expression', 'blend_faces', 'center_of_mass',
-           'compute_physics', 'static_camera', 'make_sample', 'validate_sample', 'save_samples', 'load_samples']
+           'compute_physics', 'static_camera', 'make_sample', 'validate_sample', 'atomic_save', 'save_samples',
+           'load_samples']
 
 # %% ../nbs/00_schema.ipynb #c006
 FPS = 25           # frames per second of every motion in the repo
@@ -450,21 +451,23 @@ def _to_storable(sample:dict) -> dict:
         out[k] = v
     return out
 
-def save_samples(samples, path, validate:bool=True) -> Path:
-    "Validate `samples` (a list of dicts) and write them atomically to `path` as `torch.save(list[dict])`."
-    if not isinstance(samples, (list, tuple)): raise SchemaError("not a list of samples", None, None, "a list of dicts", type(samples).__name__)
-    samples = [_to_storable(validate_sample(s, i) if validate else s) for i, s in enumerate(samples)]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_save(obj, path) -> Path:
+    "`torch.save(obj)` to `path` atomically: a temp file in the same directory, fsync, then `os.replace`."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            torch.save(samples, f)
+            torch.save(obj, f)
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
     return path
+
+def save_samples(samples, path, validate:bool=True) -> Path:
+    "Validate `samples` (a list of dicts) and write them atomically to `path` as `torch.save(list[dict])`."
+    if not isinstance(samples, (list, tuple)): raise SchemaError("not a list of samples", None, None, "a list of dicts", type(samples).__name__)
+    return atomic_save([_to_storable(validate_sample(s, i) if validate else s) for i, s in enumerate(samples)], path)
 
 def load_samples(path, validate:bool=True) -> list:
     "Load a `.pt` sample file safely (weights_only) and validate every sample."

@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from .schema import StickgenError, CLIP_FRAMES
+from .schema import StickgenError, CLIP_FRAMES, atomic_save
 from .config import (load_config, apply_overrides, resolve_sources, dump_config, config_data_path,
                              DATA_DEFAULTS, ENV_RESUME, ENV_INIT, ENV_DATA)
 
 # %% auto #0
-__all__ = ['PELVIS', 'RUN_KEYS', 'select_device', 'warmup_cosine', 'make_scheduler', 'atomic_save', 'load_checkpoint',
-           'find_checkpoint', 'get_rng_state', 'set_rng_state', 'seed_everything', 'EMA', 'dist_info',
-           'init_distributed', 'launch_torchrun', 'split_indices', 'generate_default_corpus', 'ensure_data',
-           'motion_aux_metrics', 'model_config_from', 'lora_state_dict', 'model_from_checkpoint_dict',
-           'build_run_model', 'Trainer', 'export_release', 'load_model_from_checkpoint', 'resolve_run', 'train',
-           'train_parser', 'train_cli', 'read_metrics', 'plot_metrics']
+__all__ = ['PELVIS', 'RUN_KEYS', 'select_device', 'warmup_cosine', 'make_scheduler', 'load_checkpoint', 'find_checkpoint',
+           'get_rng_state', 'set_rng_state', 'seed_everything', 'EMA', 'dist_info', 'init_distributed',
+           'launch_torchrun', 'split_indices', 'generate_default_corpus', 'ensure_data', 'motion_aux_metrics',
+           'model_config_from', 'lora_state_dict', 'model_from_checkpoint_dict', 'build_run_model', 'Trainer',
+           'export_release', 'load_model_from_checkpoint', 'resolve_run', 'train', 'train_parser', 'train_cli',
+           'read_metrics', 'plot_metrics']
 
 # %% ../nbs/40_train.ipynb #c006
 def select_device(device:str|torch.device='auto') -> torch.device:
@@ -48,19 +48,6 @@ def make_scheduler(optimizer, warmup_steps:int, total_steps:int, min_lr_ratio:fl
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup_steps, total_steps, min_lr_ratio))
 
 # %% ../nbs/40_train.ipynb #c012
-def atomic_save(obj, path) -> Path:
-    "`torch.save(obj)` to `path` atomically (temp file in the same directory + fsync + os.replace)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
-
 def load_checkpoint(path, map_location='cpu') -> dict:
     "Load a training checkpoint with `weights_only=True`; a missing or unreadable file is a `StickgenError`."
     path = Path(path)
