@@ -665,7 +665,7 @@ class InferenceGenerator:
         n = s['motion'].shape[0]
         if n == T: return s
         out = dict(s)
-        for k in ('motion', 'actions', 'physics', 'camera', 'speech'):
+        for k in ('motion', 'actions', 'physics', 'camera', 'speech', 'expression', 'actor_actions'):   # every per-frame field
             v = s.get(k)
             if v is None or not hasattr(v, 'shape') or v.shape[0] != n: continue
             v = torch.as_tensor(v)

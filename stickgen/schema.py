@@ -432,6 +432,13 @@ def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_
         sp = sample['speech']
         _check_array(sp, 'speech', index, 'bool')
         _check_shape(sp, 'speech', index, lambda s: s == (T,), f"[{T}]")
+    if sample.get('expression') is not None:
+        ex = sample['expression']
+        _check_array(ex, 'expression', index, 'int64')
+        _check_shape(ex, 'expression', index, lambda s: s == (T,) or (A is not None and s == (T, A)), f"[{T}]" + (f" or [{T}, {A}]" if A else ""))
+        en = _np(ex)
+        if en.size and (en.min() < 0 or en.max() >= len(FacialExpression)):
+            raise SchemaError("expression id out of range", index, 'expression', f"ids in [0, {len(FacialExpression)})", int(en[(en < 0) | (en >= len(FacialExpression))].flat[0]))
     for k in QUALITY_FIELDS:
         if sample.get(k) is None: continue
         v = sample[k]
