@@ -131,35 +131,10 @@ def _first_actor(motion) -> np.ndarray:
     if m.ndim != 2 or m.shape[-1] != POSE_DIM: raise StickgenError(f"motion: expected [T, {POSE_DIM}] or [T, A, {POSE_DIM}], found shape {m.shape}")
     return m
 
-def _local_motion_quality(motion, fps:float=FPS, camera=None) -> dict:
-    "Fallback artifact detectors with the reference design's thresholds (used when stickgen.curation is absent)."
-    m = _first_actor(motion)
-    if len(m) < 3: return dict(quality_score=0.0, artifact_score=1.0, jitter=0.0, static=1.0, explosion=0.0, repetition=0.0, camera_stability=1.0)
-    vel = np.linalg.norm(np.diff(m, axis=0).reshape(len(m)-1, -1, 2), axis=-1).mean(-1)   # mean joint displacement / frame (m)
-    acc = np.linalg.norm(np.diff(m, 2, axis=0).reshape(len(m)-2, -1, 2), axis=-1).mean(-1)
-    jitter = float(acc.var()/(vel.mean() + 1e-6))
-    static = float((vel < 0.01).mean())
-    z = (vel - vel.mean())/(vel.std() + 1e-8)
-    explosion = float((z > 3).mean()) if vel.std() > 1e-4 else 0.0
-    rep = 0.0
-    s = vel - vel.mean()
-    if s.std() > 1e-6 and len(s) > 25:
-        rep = max(float(np.corrcoef(s[:-L], s[L:])[0, 1]) for L in range(5, 21))
-    flags = dict(jitter=jitter > 0.3, static=static > 0.8, explosion=explosion > 0, repetition=rep > 0.7)
-    artifact = min(1.0, 0.35*flags['jitter'] + 0.35*flags['static'] + 0.2*flags['explosion'] + 0.1*flags['repetition'])
-    cam_stab = 1.0
-    if camera is not None:
-        c = np.asarray(_np(camera), np.float64)
-        cam_stab = float(1/(1 + 10*np.abs(np.diff(c, 2, axis=0)).mean())) if len(c) > 2 else 1.0
-    return dict(quality_score=float(1 - artifact), artifact_score=float(artifact), jitter=jitter, static=static,
-                explosion=explosion, repetition=rep, camera_stability=cam_stab)
-
 def motion_quality(motion, fps:float=FPS, camera=None) -> dict:
-    "Quality and artifact scores of one clip: `stickgen.curation.motion_quality` when installed, else the local copy."
-    if importlib.util.find_spec('stickgen.curation') is not None:
-        cur = importlib.import_module('stickgen.curation')
-        if hasattr(cur, 'motion_quality'): return dict(cur.motion_quality(_first_actor(motion).astype(np.float32), fps=fps, camera=camera))
-    return _local_motion_quality(motion, fps, camera)
+    "Quality and artifact scores of one clip (its first actor), as curation computes them (`stickgen.curation.motion_quality`)."
+    from stickgen.curation import motion_quality as curation_quality
+    return dict(curation_quality(_first_actor(motion).astype(np.float32), fps=fps, camera=camera))
 
 # %% ../nbs/50_eval.ipynb #c019
 def smoothness(motion) -> float:

@@ -23,7 +23,7 @@ __all__ = ['FPS', 'CLIP_SECONDS', 'CLIP_FRAMES', 'GROUND_Y', 'GRAVITY', 'STICK20
            'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id', 'action_name', 'FacialExpression', 'MouthShape',
            'EyeShape', 'FaceFeatures', 'expression_for_action', 'face_for_expression', 'blend_faces', 'center_of_mass',
            'compute_physics', 'static_camera', 'make_sample', 'validate_sample', 'atomic_save', 'save_samples',
-           'load_samples']
+           'load_samples', 'validate_samples']
 
 # %% ../nbs/00_schema.ipynb #c006
 FPS = 25           # frames per second of every motion in the repo
@@ -485,9 +485,15 @@ def load_samples(path, validate:bool=True) -> list:
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SchemaError(f"not a readable sample file ({first[:200]})", path=path) from None
+    return validate_samples(data, path) if validate else _check_list(data, path)
+
+def _check_list(data, path=None) -> list:
     if not isinstance(data, list): raise SchemaError("not a list of samples", None, None, "list[dict]", type(data).__name__, path=path)
-    if validate:
-        for i, s in enumerate(data):
-            try: validate_sample(s, i)
-            except SchemaError as e: raise SchemaError(str(e), path=path) from None
+    return data
+
+def validate_samples(data, path=None) -> list:
+    "Check that `data` (e.g. what a `.pt` file held) is a list of valid samples; errors also name `path`."
+    for i, s in enumerate(_check_list(data, path)):
+        try: validate_sample(s, i)
+        except SchemaError as e: raise SchemaError(str(e), path=path) from None
     return data

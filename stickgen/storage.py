@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .schema import *
-from .schema import _np
+from .schema import _np, _check_list
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'is_store', 'write_shard', 'finalize_store', 'new_store_dir', 'StoreWriter',
@@ -275,12 +275,7 @@ def open_samples(path, validate:bool=False):
     if p.suffix != '.pt': raise StickgenError(f"{p}: expected a .pt sample file or a store directory")
     try: data = torch.load(p, map_location='cpu', weights_only=True, mmap=True)
     except Exception: return load_samples(p, validate=True)
-    if not isinstance(data, list): raise SchemaError("not a list of samples", None, None, "list[dict]", type(data).__name__, path=p)
-    if validate:
-        for i, s in enumerate(data):
-            try: validate_sample(s, i)
-            except SchemaError as e: raise SchemaError(str(e), path=p) from None
-    return data
+    return validate_samples(data, p) if validate else _check_list(data, p)
 
 def pt_to_store(pt_path, store_path, shard_size:int=4096) -> Path:
     "Convert a `.pt` sample file to a store directory."
