@@ -7,7 +7,7 @@ Docs: https://stickgen.github.io/stickgen/datasets.html.md"""
 
 # %% ../nbs/20_datasets.ipynb #c003
 from __future__ import annotations
-import argparse, math, os, re, sys, time
+import argparse, contextlib, gc, math, os, re, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -18,9 +18,9 @@ from .schema import _np
 __all__ = ['L_HEAD', 'L_TORSO', 'SHOULDER_DROP', 'L_ARM', 'L_LEG', 'VX', 'LIFT', 'LEGL', 'LEGR', 'LEAN', 'HEADC', 'ARML', 'ARMR',
            'RIG_CHANNELS', 'NCH', 'POSTURES', 'STAND', 'SIT', 'SITG', 'LIE', 'CRAWL', 'ACTION_FNS', 'MOODS',
            'INTERACTIONS', 'CAMERAS', 'SETTINGS', 'rig_to_motion', 'posture_base', 'plan_scene', 'render_plans',
-           'split_for_seed', 'describe_plan', 'scene_seed', 'generate_scene', 'speed_plan', 'progress_interval',
-           'iter_dataset', 'generate_dataset', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample',
-           'synthesize_from_plan', 'write_dataset', 'generate_data_cli']
+           'split_for_seed', 'describe_plan', 'scene_seed', 'generate_scene', 'speed_plan', 'pack_samples',
+           'unpack_samples', 'progress_interval', 'iter_dataset', 'generate_dataset', 'swap_left_right',
+           'enforce_bone_lengths', 'augment_sample', 'synthesize_from_plan', 'write_dataset', 'generate_data_cli']
 
 # %% ../nbs/20_datasets.ipynb #c006
 L_HEAD, L_TORSO, SHOULDER_DROP = 0.25, 0.55, 0.05
@@ -621,7 +621,7 @@ class _Actor:
             elif self.post != STAND: dir = self.pdir
             else: dir = 1 if rng.random() < 0.5 else -1
         mood = _MOOD_SPEED.get(self.mood, 1.0)
-        spd = spd if spd is not None else float(np.clip(rng.lognormvariate(0, 0.18)*mood, 0.6, 1.6))
+        spd = spd if spd is not None else min(max(rng.lognormvariate(0, 0.18)*mood, 0.6), 1.6)
         amp = amp if amp is not None else 0.7 + 0.6*rng.random()
         side = side if side is not None else (self.hand if rng.random() < 0.85 else -self.hand)
         p0, d0 = self.post, self.pdir
@@ -760,7 +760,7 @@ def plan_scene(seed:int, actors:int|None=None, actions:list|None=None, interacti
         for i, d in enumerate(plan['actors']): d['start_x'] = [-2.0, 2.0, acts[-1].x][i] if i < 3 else 0.0
     else: plan['actors'][0]['start_x'] = rng.uniform(-1.0, 1.0)
     for i, d in enumerate(plan['actors']):
-        d['scale'] = float(np.clip(rng.gauss(1.0, 0.05), 0.88, 1.12))
+        d['scale'] = min(max(rng.gauss(1.0, 0.05), 0.88), 1.12)
     plan['subjects'] = None
     return plan
 
@@ -1128,12 +1128,16 @@ def generate_scene(seed:int=0, **overrides) -> dict:
         overrides['actors'] = max(2, overrides.get('actors') or 2)
     return render_plans([plan_scene(seed, **overrides)])[0]
 
-def _batch(seeds, augment=False, with_text=True):
-    import gc
-    was = gc.isenabled(); gc.disable()                 # many small objects, no cycles: skip the collector's pauses
-    try: return _batch_(seeds, augment, with_text)
+@contextlib.contextmanager
+def _gc_paused():
+    "Many small objects and no reference cycles: skip the cyclic collector's pauses (restored afterwards)."
+    was = gc.isenabled(); gc.disable()
+    try: yield
     finally:
         if was: gc.enable()
+
+def _batch(seeds, augment=False, with_text=True):
+    with _gc_paused(): return _batch_(seeds, augment, with_text)
 
 def speed_plan(plan:dict, factor:float) -> dict:
     "The same scene played `factor` times faster (time rescaled in the plan, so physics and bones stay exact)."
@@ -1174,18 +1178,59 @@ def _chunk(args):
         out += _batch([scene_seed(seed, i) for i in range(b, min(b + batch, stop))], augment)
     return out
 
-def _to_np(samples):
-    "Tensors -> numpy arrays, so results cross process boundaries by value (torch would pass one fd per tensor)."
-    return [{k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in s.items()} for s in samples]
+def pack_samples(samples) -> tuple:
+    """Samples -> (flat arrays by field, per-sample layout): a batch crosses a process boundary as a few large
+    buffers instead of thousands of small pickled tensors (unpickling those cost the parent more than generating)."""
+    flats, layout = {}, []
+    for s in samples:
+        lay = []
+        for k, v in s.items():
+            if isinstance(v, torch.Tensor):
+                a = v.numpy(); flats.setdefault(k, []).append(a.ravel()); lay.append((k, a.shape))
+            else: lay.append((k, None, v))
+        layout.append(lay)
+    return {k: np.concatenate(v) for k, v in flats.items()}, layout
 
-def _to_torch(samples):
-    return [{k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in s.items()} for s in samples]
+def unpack_samples(packed) -> list:
+    "Inverse of `pack_samples`: each tensor is a view of its own slice of the flat buffer (no copy)."
+    flats, layout = packed
+    at = dict.fromkeys(flats, 0)
+    out = []
+    for lay in layout:
+        s = {}
+        for item in lay:
+            if item[1] is None: s[item[0]] = item[2]; continue
+            k, shape = item; o = at[k]; n = math.prod(shape)
+            s[k] = torch.from_numpy(flats[k][o:o + n].reshape(shape)); at[k] = o + n
+        out.append(s)
+    return out
 
-def _chunk_np(args): return _to_np(_chunk(args))
+def _exchange_dir() -> str:
+    "Where workers leave their batches for the parent: RAM-backed /dev/shm when it has room, else the temp dir."
+    try:
+        st = os.statvfs('/dev/shm')
+        if st.f_bavail*st.f_frsize > 2**31: return '/dev/shm'
+    except OSError: pass
+    return tempfile.gettempdir()
 
-def _chunks(num_samples, workers, batch=256):
-    size = max(batch, -(-num_samples//max(workers*4, 1)))
-    return [(a, min(a + size, num_samples)) for a in range(0, num_samples, size)]
+def _chunk_to_file(args):
+    """Worker side: generate a batch and write its flat buffers to one file (8-byte aligned); return only the
+    small layout. A pipe would carry the buffers in 64 KB pieces through several copies, costing the parent
+    more CPU per scene than a file read."""
+    *chunk_args, folder = args
+    flats, layout = pack_samples(_chunk(tuple(chunk_args)))
+    path, spec, off = os.path.join(folder, f"batch_{chunk_args[0]:012d}.bin"), [], 0
+    with open(path, 'wb') as f:
+        for k, v in flats.items():
+            pad = -off % 8; f.write(b'\0'*pad); off += pad
+            f.write(memoryview(np.ascontiguousarray(v)).cast('B')); spec.append((k, v.dtype.str, off, v.size)); off += v.nbytes
+    return path, spec, layout
+
+def _read_chunk_file(path, spec, layout) -> list:
+    "Parent side: one read of the batch file, then every tensor is a view of its slice."
+    buf = np.fromfile(path, np.uint8); os.remove(path)
+    flats = {k: buf[o:o + n*np.dtype(dt).itemsize].view(dt) for k, dt, o, n in spec}
+    return unpack_samples((flats, layout))
 
 def progress_interval() -> float:
     "Seconds between progress-bar refreshes: 30 inside a notebook (executed notebooks keep every refresh), else 1."
@@ -1194,25 +1239,23 @@ def progress_interval() -> float:
 def iter_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1, batch:int=256, progress:bool=False):
     "Yield lists of samples (in order) for `num_samples` base scenes; see `generate_dataset`."
     from tqdm.auto import tqdm
-    parts = [(a, b, seed, augment, batch) for a, b in _chunks(num_samples, workers, batch)]
+    parts = [(a, min(a + batch, num_samples), seed, augment, batch) for a in range(0, num_samples, batch)]
     bar = tqdm(total=num_samples, desc='generate', unit='scene', disable=not progress, mininterval=progress_interval())
     if workers <= 1:
         for pa in parts:
-            for b in range(pa[0], pa[1], batch):
-                chunk = _chunk((b, min(b + batch, pa[1]), seed, augment, batch))
-                bar.update(min(b + batch, pa[1]) - b); yield chunk
+            chunk = _chunk(pa); bar.update(pa[1] - pa[0]); yield chunk
     else:
         import multiprocessing as mp
         ctx = mp.get_context('fork' if sys.platform != 'win32' else 'spawn')
-        with ctx.Pool(workers) as pool:
-            for pa, chunk in zip(parts, pool.imap(_chunk_np, parts)):
-                bar.update(pa[1] - pa[0]); yield _to_torch(chunk)
+        with tempfile.TemporaryDirectory(prefix='stickgen-gen-', dir=_exchange_dir()) as folder, ctx.Pool(workers) as pool:
+            for pa, res in zip(parts, pool.imap(_chunk_to_file, [pa + (folder,) for pa in parts])):
+                bar.update(pa[1] - pa[0]); yield _read_chunk_file(*res)
     bar.close()
 
 def generate_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1, progress:bool=False) -> list:
     "`num_samples` base scenes (x5 with `augment`: each followed by its 4 augmented variants), deterministic by seed."
     if num_samples < 0: raise StickgenError(f"generate_dataset: num_samples must be >= 0, got {num_samples}")
-    return [s for chunk in iter_dataset(num_samples, seed, augment, workers, progress=progress) for s in chunk]
+    with _gc_paused(): return [s for chunk in iter_dataset(num_samples, seed, augment, workers, progress=progress) for s in chunk]
 
 # %% ../nbs/20_datasets.ipynb #c029
 def swap_left_right(text:str) -> str:
@@ -1374,7 +1417,7 @@ def write_dataset(num_samples:int, path, seed:int=0, augment:bool=False, workers
     from stickgen.storage import new_store_dir, finalize_store
     from tqdm.auto import tqdm
     mult = 5 if augment else 1
-    per = max(1, shard_size//mult)
+    per = max(1, min(shard_size//mult, -(-num_samples//(4*workers))))   # >= 4 shards per worker keep both cores busy to the end
     tmp = new_store_dir(path)
     parts = [(a, min(a + per, num_samples), seed, augment, 256, str(tmp/f"shard_{k:05d}"), a*mult, check)
              for k, a in enumerate(range(0, num_samples, per))]

@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/schema.html.md"""
 
 # %% ../nbs/00_schema.ipynb #c003
 from __future__ import annotations
-import math, os, tempfile
+import functools, math, os, tempfile
 from dataclasses import dataclass, field, asdict, replace
 from enum import IntEnum
 from pathlib import Path
@@ -327,14 +327,18 @@ DEFAULT_BONE_MASS = dict(head=0.08, torso=0.50, left_arm=0.05, right_arm=0.05, l
 def center_of_mass(motion, mass:dict|None=None, skeleton:Skeleton=STICK20) -> np.ndarray:
     "Centre of mass [..., 2] of poses [..., pose_dim], weighting bone midpoints by `mass` (bone -> fraction)."
     motion = _np(motion).astype(np.float64)
-    mass = mass or DEFAULT_BONE_MASS
-    total, com = 0.0, 0.0
+    return motion @ _com_matrix(tuple(sorted((mass or DEFAULT_BONE_MASS).items())), skeleton)
+
+@functools.lru_cache(maxsize=64)
+def _com_matrix(mass:tuple, skeleton:Skeleton) -> np.ndarray:
+    "The centre of mass is linear in the pose: [pose_dim, 2] weights, one matmul for a whole corpus."
+    mass, W = dict(mass), np.zeros((skeleton.pose_dim, 2))
+    eye = np.eye(skeleton.pose_dim)
     for name, a, b in skeleton.bones:
-        w = float(mass.get(name, 0.0))
-        com = com + w*(get_joint(motion, a, skeleton) + get_joint(motion, b, skeleton))/2
-        total += w
+        W += float(mass.get(name, 0.0))*(get_joint(eye, a, skeleton) + get_joint(eye, b, skeleton))/2
+    total = sum(float(mass.get(name, 0.0)) for name, _, _ in skeleton.bones)
     if total <= 0: raise StickgenError("center_of_mass: the bone masses sum to zero")
-    return com/total
+    return W/total
 
 def compute_physics(motion, fps:float=FPS, mass:dict|None=None, skeleton:Skeleton=STICK20):
     "Physics [T, 6] or [T, A, 6] = (vx, vy, ax, ay, px, py) of the centre of mass of `motion` [T, (A,) D]."

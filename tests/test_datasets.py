@@ -1,4 +1,5 @@
 "Story engine: physics of every action, determinism, augmentation, descriptions, CLI."
+import os
 import numpy as np, pytest, torch
 from stickgen.schema import *
 from stickgen.datasets import *
@@ -132,3 +133,18 @@ def test_plural_and_plan_descriptions():
     assert _plural('they ^jumps, then ^catches and ^carries; ^does it') == 'they jump, then catch and carry; do it'
     s = synthesize_from_plan([dict(action='run', seconds=2), dict(action='jump', seconds=1.5), dict(action='sit', seconds=2)], actors=2)
     for d in s['paraphrases']: assert '^' not in d and ' they jumps' not in d and '{' not in d
+
+def test_workers_hand_back_identical_samples(tmp_path):
+    "Several workers (batches written to files, read back as views) give exactly the one-process samples."
+    from stickgen.datasets import iter_dataset, _exchange_dir
+    before = {p for p in os.listdir(_exchange_dir()) if p.startswith('stickgen-gen-')}
+    one = [s for c in iter_dataset(24, seed=5, augment=True, batch=8) for s in c]
+    two = [s for c in iter_dataset(24, seed=5, augment=True, workers=2, batch=8) for s in c]
+    assert len(one) == len(two) == 120 and any(s['motion'].ndim == 3 for s in one)
+    for x, y in zip(one, two):
+        assert list(x) == list(y)
+        for k, v in x.items():
+            if isinstance(v, torch.Tensor): assert v.dtype == y[k].dtype and torch.equal(v, y[k]), k
+            else: assert v == y[k], k
+    validate_samples(two)
+    assert {p for p in os.listdir(_exchange_dir()) if p.startswith('stickgen-gen-')} == before   # exchange folder removed
