@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/eval.html.md"""
 
 # %% ../nbs/50_eval.ipynb #c003
 from __future__ import annotations
-import argparse, hashlib, importlib, importlib.util, json, math, os, re, subprocess, tempfile, time, zlib
+import argparse, hashlib, json, math, os, re, subprocess, tempfile, time, zlib
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np
@@ -233,40 +233,34 @@ def read_samples(path) -> list:
     "Samples from a `.pt` file or a store directory, as a list of dicts."
     p = Path(path)
     if not p.exists(): raise StickgenError(f"{p}: file not found")
-    if importlib.util.find_spec('stickgen.storage') is not None:
-        st = importlib.import_module('stickgen.storage')
-        if hasattr(st, 'open_samples'): return list(st.open_samples(p))
-    return load_samples(p)
+    from stickgen.storage import open_samples
+    return list(open_samples(p))
 
 def sample_text_embeddings(samples, encoder=None) -> np.ndarray:
     "Text embeddings [N, D]: each sample's `embedding`, else `encoder.encode` (default `stickgen.embeddings.TextEncoder`) of the descriptions."
     if all(s.get('embedding') is not None for s in samples):
         return np.stack([np.asarray(_np(s['embedding']), np.float32) for s in samples])
     if encoder is None:
-        if importlib.util.find_spec('stickgen.embeddings') is None:
-            raise StickgenError("samples have no 'embedding' field and stickgen.embeddings is not installed: embed them first (stickgen embed)")
-        encoder = importlib.import_module('stickgen.embeddings').TextEncoder()
+        from stickgen.embeddings import TextEncoder
+        encoder = TextEncoder()
     return np.asarray(encoder.encode([s['description'] for s in samples]), np.float32)
 
 def single_actor(samples) -> list:
     "The samples whose motion is one actor ([T, 20] or [T, 1, 20]); the benchmark scores single-actor clips."
     return [s for s in samples if s['motion'].ndim == 2 or s['motion'].shape[1] == 1]
 
-def synthetic_corpus(num_train:int, num_test:int, seed:int=0, num_frames:int|None=None) -> tuple:
-    "(train, test) single-actor samples, embedded: the story engine's `train` / `test` splits when installed, else `toy_corpus`."
-    have = all(importlib.util.find_spec(f'stickgen.{m}') is not None for m in ('datasets', 'embeddings'))
-    if have:
-        ds, emb = importlib.import_module('stickgen.datasets'), importlib.import_module('stickgen.embeddings')
-        train, test = [], []
-        for chunk in ds.iter_dataset(40*(num_train + num_test), seed=seed, batch=256):
-            for s in single_actor(chunk):
-                if s.get('split', 'train') == 'train' and len(train) < num_train: train.append(s)
-                elif s.get('split') == 'test' and len(test) < num_test: test.append(s)
-            if len(train) >= num_train and len(test) >= num_test: break
-        enc = emb.TextEncoder()
-        return emb.embed_samples(train, enc), emb.embed_samples(test, enc)
-    kw = {} if num_frames is None else dict(num_frames=num_frames)
-    return toy_corpus(num_train, seed, **kw), toy_corpus(num_test, seed + TEST_SEED_OFFSET, **kw)
+def synthetic_corpus(num_train:int, num_test:int, seed:int=0) -> tuple:
+    "(train, test) single-actor samples of the story engine's `train` / `test` splits, embedded with the default text encoder."
+    from stickgen.datasets import iter_dataset
+    from stickgen.embeddings import TextEncoder, embed_samples
+    train, test = [], []
+    for chunk in iter_dataset(40*(num_train + num_test), seed=seed, batch=256):
+        for s in single_actor(chunk):
+            if s['split'] == 'train' and len(train) < num_train: train.append(s)
+            elif s['split'] == 'test' and len(test) < num_test: test.append(s)
+        if len(train) >= num_train and len(test) >= num_test: break
+    enc = TextEncoder()
+    return embed_samples(train, enc), embed_samples(test, enc)
 
 def data_hash(samples) -> str:
     "A sha256 over every sample's motion bytes, description and embedding: identifies a data version."
@@ -500,17 +494,12 @@ class BenchContext:
 
 # %% ../nbs/50_eval.ipynb #c038
 def _safe_ratio(motions):
-    if importlib.util.find_spec('stickgen.safety') is None: return None
-    try:
-        sf = importlib.import_module('stickgen.safety')
-        critic = sf.SafetyCritic(sf.SafetyCriticConfig())
-        return float(np.mean([bool(critic.evaluate(np.asarray(_np(m), np.float32)).is_safe) for m in motions]))
-    except Exception as e:  # the safety module is optional here; a broken one must not sink the table
-        print(f"safe ratio skipped: {type(e).__name__}: {e}")
-        return None
+    from stickgen.safety import SafetyCritic, SafetyCriticConfig
+    critic = SafetyCritic(SafetyCriticConfig())
+    return float(np.mean([bool(critic.evaluate(np.asarray(_np(m), np.float32)).is_safe) for m in motions]))
 
 def quality_columns(motions, artifact_threshold:float=0.5, max_clips:int=64) -> dict:
-    "Realism (mean), artifact rate (share with artifact score > threshold), safe ratio (None without stickgen.safety), on the first `max_clips` clips."
+    "Realism (mean), artifact rate (share with artifact score > threshold), safe ratio (`stickgen.safety.SafetyCritic`), on the first `max_clips` clips."
     motions = motions[:max_clips]
     q = [motion_quality(m) for m in motions]
     return dict(realism=float(np.mean([realism_score(m, quality=x) for m, x in zip(motions, q)])),
@@ -586,15 +575,7 @@ def baseline_rows(ctx:BenchContext) -> list:
     return rows
 
 # %% ../nbs/50_eval.ipynb #c042
-def _params(model):
-    try:
-        cp = importlib.import_module('stickgen.model').count_parameters(model)
-        if isinstance(cp, dict):
-            for k in ('total', 'Total', 'all'):
-                if k in cp: return int(cp[k])
-        elif isinstance(cp, (int, float)): return int(cp)
-    except Exception: pass
-    return int(sum(p.numel() for p in model.parameters()))
+def _params(model) -> int: return int(sum(p.numel() for p in model.parameters()))
 
 def model_sampler(model, ctx:BenchContext, batch_size:int=64, **gen_kw):
     "(generate, generate_mm) callables for `score_row` that sample `model.generate` on the test prompts."
@@ -627,10 +608,10 @@ def model_row(ctx:BenchContext, model, name:str, note:str='', **gen_kw) -> dict:
 
 def evaluate_checkpoint(checkpoint, ctx:BenchContext, name:str|None=None, device:str='cpu', **gen_kw) -> dict:
     "Load `checkpoint` with `stickgen.train.load_model_from_checkpoint` and score it: one benchmark row."
-    if importlib.util.find_spec('stickgen.train') is None: raise StickgenError("evaluating a checkpoint needs stickgen.train, which this installation does not have")
+    from stickgen.train import load_model_from_checkpoint
     p = Path(checkpoint)
     if not p.exists(): raise StickgenError(f"{p}: checkpoint not found")
-    model, cfg = importlib.import_module('stickgen.train').load_model_from_checkpoint(p, device=device)
+    model, cfg = load_model_from_checkpoint(p, device=device)
     want = getattr(getattr(model, 'cfg', None), 'embedding_dim', None)
     if want is not None and int(want) != ctx.text.shape[1]:
         raise StickgenError(f"{p}: the model expects {want}-d text embeddings, the reference data has {ctx.text.shape[1]}-d ones (embed it with the model's text encoder)")
