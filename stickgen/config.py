@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/config.html.md"""
 
 # %% ../nbs/05_config.ipynb #c003
 from __future__ import annotations
-import copy, dataclasses, difflib, importlib.util, os
+import copy, dataclasses, difflib, os
 from pathlib import Path
 import yaml
 from .schema import StickgenError
@@ -83,16 +83,13 @@ TOP_LEVEL_SCALARS = ('variant', 'description', 'base', 'config_path')   # labels
 SECTION_ALIASES = {'loss_weights': 'loss'}       # the reference design's name for `loss`
 
 # %% ../nbs/05_config.ipynb #c008
-def model_config_keys() -> list|None:
-    "Field names of `stickgen.model.ModelConfig`, or None when the model module is not installed."
-    if importlib.util.find_spec('stickgen.model') is None: return None
-    try:
-        from stickgen.model import ModelConfig
-        return [f.name for f in dataclasses.fields(ModelConfig)]
-    except Exception: return None
+def model_config_keys() -> list:
+    "Field names of `stickgen.model.ModelConfig` (imported when needed: the model module reads configs too)."
+    from stickgen.model import ModelConfig
+    return [f.name for f in dataclasses.fields(ModelConfig)]
 
-def valid_keys(section:str) -> list|None:
-    "The keys allowed in `section` (None: not checked)."
+def valid_keys(section:str) -> list:
+    "The keys allowed in `section`."
     if section == 'model': return model_config_keys()
     return list(DEFAULTS[section])
 
@@ -125,9 +122,8 @@ def _check_section(name, values, where):
     if values is None: return {}
     if not isinstance(values, dict): raise StickgenError(f"{where}: section '{name}' must be a mapping of keys, found {type(values).__name__}")
     ok = valid_keys(name)
-    if ok is not None:
-        for k in values:
-            if k not in ok: raise StickgenError(f"{where}: unknown key '{name}.{k}'{suggest(k, ok)} (valid keys: {', '.join(ok)})")
+    for k in values:
+        if k not in ok: raise StickgenError(f"{where}: unknown key '{name}.{k}'{suggest(k, ok)} (valid keys: {', '.join(ok)})")
     return values
 
 def validate_config(raw:dict, where:str='config') -> dict:
@@ -174,12 +170,7 @@ def load_config(config='tiny', overrides:dict|None=None) -> dict:
     return cfg
 
 # %% ../nbs/05_config.ipynb #c013
-def _sections_with(key) -> list:
-    out = []
-    for s in SECTIONS:
-        ok = valid_keys(s)
-        if ok is not None and key in ok: out.append(s)
-    return out
+def _sections_with(key) -> list: return [s for s in SECTIONS if key in valid_keys(s)]
 
 def apply_overrides(cfg:dict, overrides:dict) -> dict:
     "A copy of `cfg` with `overrides` ({'training.epochs': 3} or {'epochs': 3}) applied; None values are skipped."
@@ -190,7 +181,7 @@ def apply_overrides(cfg:dict, overrides:dict) -> dict:
         else:
             secs = [s for s in _sections_with(k) if s != 'model'] or _sections_with(k)
             if not secs:
-                everything = [x for s in SECTIONS for x in (valid_keys(s) or [])]
+                everything = [x for s in SECTIONS for x in valid_keys(s)]
                 raise StickgenError(f"unknown override '{k}'{suggest(k, everything)}")
             if len(secs) > 1: raise StickgenError(f"override '{k}' is ambiguous: it is a key of {', '.join(secs)}; write e.g. '{secs[0]}.{k}'")
             sec, key = secs[0], k

@@ -908,11 +908,8 @@ def convert(dataset:str, input_dir, limit:int|None=None, **opts):
 
 def _write(samples, path):
     path = Path(path)
-    if path.suffix != '.pt':
-        try: from stickgen.storage import write_samples
-        except ImportError: raise StickgenError(f"output {path}: only .pt files can be written (stickgen.storage is not installed)") from None
-        return write_samples(samples, path)
-    return save_samples(list(samples), path)
+    from stickgen.storage import write_samples
+    return write_samples(samples, path)
 
 def convert_cli(argv) -> int:
     "stickgen convert DATASET --input DIR --output FILE [--limit N] [options]"

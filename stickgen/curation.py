@@ -123,24 +123,15 @@ def open_collection(path):
     "Random-access sequence of sample dicts for a `.pt` file or a store directory."
     path = Path(path)
     if not path.exists(): raise StickgenError(f"{path}: not found")
-    try: from stickgen.storage import open_samples
-    except ImportError: open_samples = None
-    if open_samples is not None: return open_samples(path)
-    if path.is_dir(): raise StickgenError(f"{path}: a store directory needs stickgen.storage, which is not installed")
-    try: data = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
-    except Exception as e: raise SchemaError(f"not a readable sample file ({str(e).splitlines()[0][:200] if str(e) else type(e).__name__})", path=path) from None
-    if not isinstance(data, list): raise SchemaError("not a list of samples", expected="list[dict]", found=type(data).__name__, path=path)
-    return data
+    from stickgen.storage import open_samples
+    return open_samples(path)
 
 def write_collection(samples, path) -> Path:
     "Write an iterable of samples to `path` (.pt, or a store directory through stickgen.storage)."
     path = Path(path)
-    try: from stickgen.storage import write_samples
-    except ImportError: write_samples = None
-    if write_samples is not None: 
-        write_samples(samples, path); return path
-    if path.suffix != '.pt': raise StickgenError(f"{path}: only .pt outputs are possible without stickgen.storage")
-    return save_samples(list(samples), path)
+    from stickgen.storage import write_samples
+    write_samples(samples, path)
+    return path
 
 # %% ../nbs/24_curation.ipynb #c020
 def dominant_action(actions) -> int:

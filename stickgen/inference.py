@@ -599,21 +599,12 @@ class InferenceGenerator:
                 with open(self.checkpoint, 'rb') as f: self.checkpoint_sha256 = hashlib.file_digest(f, 'sha256').hexdigest()[:16]
             self._load_model()
             self.backend = 'model'
-        else: self.backend = self._procedural_backend()
+        else: self.backend = 'procedural'
 
     def _load_model(self):
-        try: from stickgen.train import load_model_from_checkpoint
-        except ImportError as e: raise StickgenError(f"cannot load {self.checkpoint}: stickgen.train is not available ({e})") from None
+        from stickgen.train import load_model_from_checkpoint
         self.model, self.model_config = load_model_from_checkpoint(self.checkpoint, device=self.device)
         self.model.eval()
-
-    def _procedural_backend(self) -> str:
-        try:
-            from stickgen.datasets import synthesize_from_plan  # noqa: F401
-            return 'procedural'
-        except ImportError:
-            self.notes.append("stickgen.datasets is not installed; using the built-in sketch animator")
-            return 'procedural:sketch'
 
     def _encoder(self):
         if self.encoder is None:
@@ -675,8 +666,7 @@ class InferenceGenerator:
         return out
 
     def _quality(self, s:dict):
-        try: from stickgen.curation import motion_quality
-        except ImportError: return None
+        from stickgen.curation import motion_quality
         try: return float(motion_quality(s['motion'], fps=self.fps, camera=s.get('camera'))['quality_score'])
         except Exception: return None
 
