@@ -159,14 +159,10 @@ def generate_default_corpus(path, num_samples:int=2000, seed:int=0, augment:bool
     path = Path(path)
     t0 = time.time()
     print(f"{path} does not exist: generating {num_samples} synthetic samples (seed {seed}) and embedding them ...", flush=True)
-    import inspect
-    pkw = lambda f: dict(progress=progress) if 'progress' in inspect.signature(f).parameters else {}
-    samples = generate_dataset(num_samples, seed=seed, augment=augment, **pkw(generate_dataset))
+    samples = generate_dataset(num_samples, seed=seed, augment=augment, progress=progress)
     enc = TextEncoder(model_name=text_model) if text_model else TextEncoder()
-    out = embed_samples(samples, enc, **pkw(embed_samples))
-    samples = out if out is not None else samples
-    try: from stickgen.storage import write_samples
-    except ImportError: from stickgen.schema import save_samples as write_samples
+    samples = embed_samples(samples, enc, progress=progress)
+    from stickgen.storage import write_samples
     path.parent.mkdir(parents=True, exist_ok=True)
     write_samples(samples, path)
     print(f"wrote {len(samples)} samples to {path} in {time.time()-t0:.0f}s", flush=True)
