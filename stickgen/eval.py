@@ -836,6 +836,8 @@ def _run_dir(d:Path) -> Path: return d.parent if d.name in _CKPT_DIRS else d
 
 def _archived(p:Path, root:Path) -> bool: return 'previous' in p.relative_to(root).parts
 
+def _is_eval_record(p:Path) -> bool: return p.suffix == '.ipynb' and 'eval' in p.stem   # e.g. runs/tiny/50_eval.ipynb: a benchmark, not a run
+
 def collect_runs(runs_dir='runs') -> list:
     "One dict per run under `runs_dir`: a directory holding an executed notebook or a checkpoint (a `checkpoints/` folder belongs to its parent)."
     runs_dir = Path(runs_dir)
@@ -846,13 +848,14 @@ def collect_runs(runs_dir='runs') -> list:
             for r in json.loads(b.read_text()).get('rows', []):
                 if r.get('kind') == 'model': bench[r['name']] = r
         except Exception: pass
-    found = [p for pat in ('*.pth', '*.ipynb', 'metrics.jsonl', 'train_result.json') for p in runs_dir.rglob(pat) if not _archived(p, runs_dir)]
+    found = [p for pat in ('*.pth', '*.ipynb', 'metrics.jsonl', 'train_result.json') for p in runs_dir.rglob(pat)
+             if not _archived(p, runs_dir) and not _is_eval_record(p)]
     dirs = sorted({_run_dir(p.parent) for p in found})
     out = []
     for d in dirs:
         rel = d.relative_to(runs_dir).parts
         if not rel or rel[0] == 'evaluator' or d.name == 'eval': continue
-        inside = lambda pat: sorted(p for p in d.rglob(pat) if not _archived(p, runs_dir))
+        inside = lambda pat: sorted(p for p in d.rglob(pat) if not _archived(p, runs_dir) and not _is_eval_record(p))
         ck = [c for c in find_checkpoints(d) if not _archived(c, runs_dir)]
         meta = _ckpt_meta(ck[0]) if ck else {}
         tr = {}
@@ -885,7 +888,10 @@ def write_runs_index(runs_dir='runs', path=None) -> Path:
         lines.append(f"| {r['run']} | {r['variant']} | {r['stage']} | {r['data']} | {r['commit']} | {f(r['epoch'])} | {f(r['val_loss'])} | "
                      f"{f(r['fid'])} | {f(r['r_precision_top3'])} | {', '.join(r['notebooks']) or '-'} |")
     bench = sorted(runs_dir.rglob('bench.md'))
-    if bench: lines += ['', 'Benchmark tables: ' + ', '.join(f"[{b.relative_to(runs_dir)}]({b.relative_to(runs_dir)})" for b in bench)]
+    link = lambda p: f"[{p.relative_to(runs_dir)}]({p.relative_to(runs_dir)})"
+    if bench: lines += ['', 'Benchmark tables: ' + ', '.join(map(link, bench))]
+    records = sorted(p for p in runs_dir.rglob('*.ipynb') if _is_eval_record(p) and not _archived(p, runs_dir))
+    if records: lines += ['', 'Executed benchmark notebooks: ' + ', '.join(map(link, records))]
     path.write_text('\n'.join(lines) + '\n')
     return path
 
