@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/eval.html.md"""
 
 # %% ../nbs/50_eval.ipynb #c003
 from __future__ import annotations
-import argparse, hashlib, json, math, os, re, subprocess, tempfile, time, zlib
+import argparse, hashlib, json, math, os, re, subprocess, tempfile, time, warnings, zlib
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np
@@ -58,7 +58,8 @@ def frechet_from_stats(mu1, sigma1, mu2, sigma2, eps:float=1e-6) -> float:
     if mu1.shape != mu2.shape or s1.shape != s2.shape:
         raise StickgenError(f"frechet_distance: the two sets have different dimensions ({mu1.shape} vs {mu2.shape})")
     diff = mu1 - mu2
-    with blas_threads(1):
+    with blas_threads(1), warnings.catch_warnings():
+        warnings.simplefilter('ignore', scipy.linalg.LinAlgWarning)   # small sets have singular covariances: handled below
         covmean = scipy.linalg.sqrtm(s1.dot(s2))
         if not np.isfinite(covmean).all():
             offset = np.eye(s1.shape[0])*eps
