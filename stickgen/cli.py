@@ -112,13 +112,13 @@ def _demo_eval(out, ckpt, quick, log):
     return out/'eval'
 
 def _demo_clips(out, ckpt, prompt, log):
-    from stickgen.inference import InferenceGenerator, plan_adherence
+    from stickgen.inference import InferenceGenerator
     log(f"[5/5] clip: \"{prompt}\"")
     made = {}
     for name, path in (('model', ckpt), ('procedural', 'procedural')):
         g = InferenceGenerator(path, fallback_on_reject=False, min_adherence=None).generate(prompt, seed=0)
         made[f'clip_{name}'] = g.render(out/f'clip_{name}.mp4')
-        adh = plan_adherence(g.motion, g.plan)['score']
+        adh = g.adherence['score']
         log(f"      {name:>10}: safe={g.is_safe}, plan adherence {adh:.0%}, backend {g.backend}")
     return made
 

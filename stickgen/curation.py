@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from .schema import *
+from .storage import open_samples, write_samples
 
 # %% auto #0
-__all__ = ['log', 'QUALITY_THRESHOLDS', 'camera_stability', 'motion_quality', 'open_collection', 'write_collection',
-           'dominant_action', 'scan_sample', 'with_quality', 'cap_groups', 'collection_stats', 'merge', 'merge_cli',
-           'CurationConfig', 'select_with_caps', 'curate', 'curate_cli']
+__all__ = ['log', 'QUALITY_THRESHOLDS', 'camera_stability', 'motion_quality', 'dominant_action', 'scan_sample', 'with_quality',
+           'cap_groups', 'collection_stats', 'merge', 'merge_cli', 'CurationConfig', 'select_with_caps', 'curate',
+           'curate_cli']
 
 # %% ../nbs/24_curation.ipynb #c005
 log = logging.getLogger('stickgen.curation')
@@ -118,21 +119,6 @@ def motion_quality(motion, fps:float=FPS, camera=None, **thresholds) -> dict:
     return dict(quality_score=float(np.clip(quality, 0, 1)), artifact_score=float(artifact), camera_stability=float(cam),
                 flags=flags, severities=sev, plausibility=float(plaus), **out)
 
-# %% ../nbs/24_curation.ipynb #c018
-def open_collection(path):
-    "Random-access sequence of sample dicts for a `.pt` file or a store directory."
-    path = Path(path)
-    if not path.exists(): raise StickgenError(f"{path}: not found")
-    from stickgen.storage import open_samples
-    return open_samples(path)
-
-def write_collection(samples, path) -> Path:
-    "Write an iterable of samples to `path` (.pt, or a store directory through stickgen.storage)."
-    path = Path(path)
-    from stickgen.storage import write_samples
-    write_samples(samples, path)
-    return path
-
 # %% ../nbs/24_curation.ipynb #c020
 def dominant_action(actions) -> int:
     "The most frequent action id of a clip's actions [T] (or [T, A])."
@@ -211,7 +197,7 @@ def _scan_inputs(inputs, rescore=False, opened=None):
     "Yield (input index, sample index, record or None, reason) for every sample of every input (`opened` caches the collections)."
     opened = {} if opened is None else opened
     for fi, path in enumerate(inputs):
-        coll = opened[fi] = opened.get(fi) or open_collection(path)
+        coll = opened[fi] = opened.get(fi) or open_samples(path)
         for si in range(len(coll)):
             try: yield fi, si, scan_sample(coll[si], si, rescore), None
             except SchemaError as e: yield fi, si, None, f"invalid: {e.field or 'sample'}"
@@ -222,7 +208,7 @@ def _stream(inputs, picks, records, opened=None):
     by_file, opened = {}, ({} if opened is None else opened)
     for fi, si in picks: by_file.setdefault(fi, []).append(si)
     for fi in sorted(by_file):
-        coll = opened.get(fi) or open_collection(inputs[fi])
+        coll = opened.get(fi) or open_samples(inputs[fi])
         for si in by_file[fi]: yield with_quality(coll[si], records[(fi, si)])
 
 def merge(inputs, output, balance_sources:bool=True, max_source_fraction:float=0.3, filter_artifacts:bool=True,
@@ -250,7 +236,7 @@ def merge(inputs, output, balance_sources:bool=True, max_source_fraction:float=0
                 dropped['source cap'] += 1; dropped_by_source.setdefault(records[k]['source'], Counter())['source cap'] += 1
         order = [order[i] for i in keep]
     if not order: raise StickgenError(f"merge: nothing left to write (dropped: {dict(dropped)})")
-    write_collection(_stream(inputs, order, records, opened), output)
+    write_samples(_stream(inputs, order, records, opened), output)
     stats = dict(inputs={k: v for k, v in n_in.items()}, output=str(output), **collection_stats(records[k] for k in order),
                  dropped=dict(dropped), dropped_by_source={k: dict(v) for k, v in dropped_by_source.items()},
                  settings=dict(balance_sources=balance_sources, max_source_fraction=max_source_fraction,
@@ -376,9 +362,9 @@ def curate(input, output_dir, cfg:CurationConfig|None=None, rescore:bool=False, 
         ss = set(sft); drop_p['in sft'] += sum(k in ss for k in pre); pre = [k for k in pre if k not in ss]
     pre, eff_p = _select(pre, recs, cfg, False, drop_p)
     paths = dict(pretrain=out/f'pretrain_data{suffix}', sft=out/f'sft_data{suffix}')
-    coll = opened.get(0) or open_collection(input)
+    coll = opened.get(0) or open_samples(input)
     for name, keys in (('pretrain', pre), ('sft', sft)):
-        write_collection((with_quality(coll[k], recs[k]) for k in keys), paths[name])
+        write_samples((with_quality(coll[k], recs[k]) for k in keys), paths[name])
     stats = dict(input=str(input), total_input=n, config={k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
                  pretrain=dict(path=str(paths['pretrain']), **collection_stats(recs[k] for k in pre), dropped=dict(drop_p), effective_fractions=eff_p),
                  sft=dict(path=str(paths['sft']), **collection_stats(recs[k] for k in sft), dropped=dict(drop_s), effective_fractions=eff_s))

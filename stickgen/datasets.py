@@ -1223,7 +1223,7 @@ def _chunk_to_file(args):
     with open(path, 'wb') as f:
         for k, v in flats.items():
             pad = -off % 8; f.write(b'\0'*pad); off += pad
-            f.write(memoryview(np.ascontiguousarray(v)).cast('B')); spec.append((k, v.dtype.str, off, v.size)); off += v.nbytes
+            f.write(memoryview(v).cast('B')); spec.append((k, v.dtype.str, off, v.size)); off += v.nbytes
     return path, spec, layout
 
 def _read_chunk_file(path, spec, layout) -> list:

@@ -187,6 +187,13 @@ class _FakeEncoder:
     dim = 384
     def encode(self, texts): return np.ones((len(texts), 384), np.float32)/np.sqrt(384)
 
+def _fake_checkpoint(tmp_path, monkeypatch, model, config=None):
+    "A checkpoint file that loads as `model` (stickgen.train patched); returns its path."
+    import stickgen.train as tr
+    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (model, config or {}), raising=False)
+    ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
+    return ck
+
 def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
     ck = tmp_path/'tiny'/'model_checkpoint_best.pth'; ck.parent.mkdir(parents=True); ck.write_bytes(b'x')
     fake = _FakeModel()
@@ -252,9 +259,7 @@ def test_model_backend_joint_actors(tmp_path, monkeypatch):
             m = np.stack([reference_motion('walk', num_frames/25, x0=2.0*a) for a in range(num_actors)], 1)
             return dict(motion=torch.from_numpy(m)[None] if num_actors > 1 else torch.from_numpy(m[:, 0])[None], actions=actions)
     fake = Joint()
-    import stickgen.train as tr
-    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (fake, {}), raising=False)
-    ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
+    ck = _fake_checkpoint(tmp_path, monkeypatch, fake)
     gen = InferenceGenerator(ck); gen.encoder = _FakeEncoder()
     g = gen.generate('three people walk', duration=2, seed=5)
     assert g.is_safe and g.motion.shape == (50, 3, 20) and fake.calls == [dict(shape=(1, 384), num_actors=3, seed=5)]
@@ -263,10 +268,8 @@ def test_model_rejected_falls_back_to_procedural(tmp_path, monkeypatch):
     class Frozen(_FakeModel):
         def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
             return dict(motion=torch.from_numpy(degenerate_motion('frozen', num_frames/25))[None], actions=actions)
-    import stickgen.train as tr
-    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (Frozen(), {}), raising=False)
+    ck = _fake_checkpoint(tmp_path, monkeypatch, Frozen())
     monkeypatch.setattr(InferenceGenerator, '_encoder', lambda self: _FakeEncoder())
-    ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
     with pytest.warns(UserWarning):
         g = InferenceGenerator(ck, max_retries=1).generate('a person jumps', duration=2)
     assert g.is_safe is False and g.backend == 'model'
@@ -296,10 +299,8 @@ def test_model_ignoring_the_prompt_falls_back(tmp_path, monkeypatch):
     class Walker(_FakeModel):
         def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
             return dict(motion=torch.from_numpy(reference_motion('walk', num_frames/25))[None], actions=actions)
-    import stickgen.train as tr
-    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (Walker(), {}), raising=False)
+    ck = _fake_checkpoint(tmp_path, monkeypatch, Walker())
     monkeypatch.setattr(InferenceGenerator, '_encoder', lambda self: _FakeEncoder())
-    ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
     g = InferenceGenerator(ck).generate('a person jumps twice then waves', duration=4)
     assert g.backend == 'model' and g.is_safe and g.adherence['score'] == 0.0
     g = InferenceGenerator(ck, min_adherence=0.5).generate('a person jumps twice then waves', duration=4)
