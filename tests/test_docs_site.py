@@ -146,8 +146,9 @@ def test_search_finds_validate_sample(site, server, browser):
     box.click()
     box.send_keys('validate_sample')
     def hits(d):
-        items = d.find_elements(By.CSS_SELECTOR, '.md-search-result__item a')
-        return [a.get_attribute('href') for a in items] or False
+        # read the hrefs in one script call: the result list re-renders while results stream in, so holding
+        # element references between find and read can go stale
+        return d.execute_script("return Array.from(document.querySelectorAll('.md-search-result__item a')).map(a => a.href)") or False
     found = WebDriverWait(browser, 20).until(hits)
     assert any(re.search(r'/schema\.html(\?[^#]*)?#validate_sample$', h) for h in found), found
 
