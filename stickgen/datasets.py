@@ -1,5 +1,5 @@
-"""Procedural, physically sensible stick-figure motion for every named action, scenes of 1–3 actors with
-interactions, varied English descriptions, augmentation, and `stickgen generate-data`.
+"""Scenes from the story engine as training samples: batching, worker processes, augmentation, writing a
+corpus to a file or a store, and `stickgen generate-data`.
 
 Docs: https://stickgen.github.io/stickgen/datasets.html.md"""
 
@@ -7,1116 +7,42 @@ Docs: https://stickgen.github.io/stickgen/datasets.html.md"""
 
 # %% ../nbs/20_datasets.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, gc, math, os, re, sys, tempfile, time
+import argparse, contextlib, gc, math, multiprocessing, os, random, re, shutil, sys, tempfile, time
+from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import torch
 from .schema import *
 from .schema import _np
+from .plan import Plan, MOODS, CAMERAS, INTERACTIONS
+from .rig import animate
+from .story import plan_scene, resolve_plan, scene_seed, split_for_seed
+from .language import describe
+from .storage import write_shard, new_store_dir, finalize_store, SampleStore
 
 # %% auto #0
-__all__ = ['L_HEAD', 'L_TORSO', 'SHOULDER_DROP', 'L_ARM', 'L_LEG', 'VX', 'LIFT', 'LEGL', 'LEGR', 'LEAN', 'HEADC', 'ARML', 'ARMR',
-           'RIG_CHANNELS', 'NCH', 'POSTURES', 'STAND', 'SIT', 'SITG', 'LIE', 'CRAWL', 'ACTION_FNS', 'MOODS',
-           'INTERACTIONS', 'CAMERAS', 'SETTINGS', 'rig_to_motion', 'posture_base', 'plan_scene', 'render_plans',
-           'split_for_seed', 'describe_plan', 'scene_seed', 'generate_scene', 'speed_plan', 'pack_samples',
-           'unpack_samples', 'progress_interval', 'iter_dataset', 'generate_dataset', 'swap_left_right',
-           'enforce_bone_lengths', 'augment_sample', 'synthesize_from_plan', 'write_dataset', 'generate_data_cli']
-
-# %% ../nbs/20_datasets.ipynb #c006
-L_HEAD, L_TORSO, SHOULDER_DROP = 0.25, 0.55, 0.05
-L_ARM, L_LEG = math.hypot(0.22, 0.57), math.hypot(0.15, 0.95)   # the canonical standing pose's bones
-VX, LIFT, LEGL, LEGR, LEAN, HEADC, ARML, ARMR = range(8)
-RIG_CHANNELS = ('vx', 'lift', 'leg_l', 'leg_r', 'lean', 'head', 'arm_l', 'arm_r')
-NCH = len(RIG_CHANNELS)
-
-def rig_to_motion(rig, px, scale=1.0):
-    "Forward kinematics: rig [..., T, 8] and pelvis x [..., T] -> poses [..., T, 20] (float32), feet on the ground."
-    rig = np.asarray(rig, np.float32); px = np.asarray(px, np.float32)
-    s = np.asarray(scale, np.float32)
-    if s.ndim: s = s.reshape(s.shape + (1,)*(px.ndim - s.ndim))
-    pl, pr, lean, hd, al, ar = (rig[..., c] for c in (LEGL, LEGR, LEAN, HEADC, ARML, ARMR))
-    ll, lt, lh, la, sd = L_LEG*s, L_TORSO*s, L_HEAD*s, L_ARM*s, SHOULDER_DROP*s
-    cl, cr = np.cos(pl), np.cos(pr)
-    py = ll*np.maximum(cl, cr) + np.maximum(rig[..., LIFT], 0)
-    sl, cl_ = np.sin(lean), np.cos(lean)
-    nx, ny = px + lt*sl, py + lt*cl_
-    hx, hy = nx + lh*np.sin(lean + hd), ny + lh*np.cos(lean + hd)
-    sx, sy = nx - sd*sl, ny - sd*cl_
-    out = np.stack([nx, ny, hx, hy, nx, ny, px, py,
-                    sx, sy, sx + la*np.sin(al), sy - la*np.cos(al),
-                    sx, sy, sx + la*np.sin(ar), sy - la*np.cos(ar),
-                    px + ll*np.sin(pl), py - ll*cl, px + ll*np.sin(pr), py - ll*cr], -1)
-    low = out[..., 1::2].min(-1)
-    out[..., 1::2] -= np.minimum(low, 0.0)[..., None]
-    return out
-
-# %% ../nbs/20_datasets.ipynb #c008
-POSTURES = ('stand', 'sit', 'sit_ground', 'lie', 'crawl')
-STAND, SIT, SITG, LIE, CRAWL = range(len(POSTURES))
-
-def _posture_table(d):
-    z = np.zeros_like(d)
-    return np.stack([
-        np.stack([z, z, z+0.157, z-0.157, z, z, z+0.36, z-0.36], -1),            # stand
-        np.stack([z, z, d*1.08, d*1.08, -d*0.08, z, d*0.5, d*0.62], -1),           # sit (on a chair)
-        np.stack([z, z, d*1.45, d*1.40, -d*0.15, d*0.1, -d*0.5, -d*0.45], -1),      # sit on the ground
-        np.stack([z, z, -d*1.50, -d*1.46, d*1.52, z, -d*1.45, -d*1.40], -1),        # lie
-        np.stack([z, z, -d*1.10, -d*1.05, d*1.30, -d*0.3, d*0.40, d*0.34], -1),     # crawl
-    ], 0)
-_POSTURE_TAB = _posture_table(np.array([-1.0, 1.0]))     # [posture, facing left/right, 8]
-
-def posture_base(pid, pdir):
-    "Rig presets [n, 8] for posture ids `pid` [n] facing `pdir` [n] (±1)."
-    pid = np.asarray(pid, np.int64).reshape(-1); d = np.asarray(pdir, np.float64).reshape(-1)
-    return _POSTURE_TAB[pid, (d > 0).astype(np.int64)]
-
-# %% ../nbs/20_datasets.ipynb #c012
-class _P:
-    "Per-segment parameters, each an array [n, 1] (b0, b1: [n, 1, 8])."
-    def __init__(self, **kw): self.__dict__.update(kw)
-
-def _ease(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x*x*(3 - 2*x)
-
-def _env(t, dur, ramp=0.35):
-    "1 inside [0, dur], easing to 0 over `ramp` seconds at both ends."
-    return _ease(np.minimum(t, dur - t)/ramp)
-
-def _osc(t, f, ph=0.0): return np.sin(2*np.pi*f*t + ph)
-
-def _start(t, p):
-    "Rig [n, F, 8] filled with the start posture."
-    return np.broadcast_to(p.b0, t.shape + (NCH,)).copy()
-
-def _lerp_posture(t, p, t0, t1):
-    w = _ease((t - t0)/np.maximum(t1 - t0, 1e-6))[..., None]
-    return p.b0*(1 - w) + p.b1*w
-
-def _dist(vx, fps):
-    "Distance travelled [n, F] from a velocity [n, F], starting at 0 at local time 0."
-    return np.cumsum(np.abs(vx), -1)/fps
-
-def _gait(dist, step, travel, p_swing=0.6):
-    "Leg angles (left, right) [n, F] of a compass gait after `dist` metres, step length `step`, travel sign."
-    sa = np.clip(step/(2*L_LEG), 0.02, 0.8)
-    ph = dist/step
-    k, u = np.floor(ph), ph - np.floor(ph)
-    x = 1 - 2*u
-    st = np.arcsin(x*sa)
-    sw = -np.arcsin(np.sign(x)*np.abs(x)**p_swing*sa)
-    left_stance = (k % 2) == 0
-    return travel*np.where(left_stance, st, sw), travel*np.where(left_stance, sw, st), u
-
-def _flight(u, step_time, frac):
-    "Parabolic flight height during the middle `frac` of each step (gravity)."
-    tf = frac*step_time
-    w = np.clip(1 - ((u - 0.5)/(frac/2))**2, 0, None)
-    return 0.5*GRAVITY*(tf/2)**2*w
-
-def _locomote(t, p, fps, speed, step, arm_swing, lean, p_swing=0.6, flight=0.0, backward=False):
-    out = _start(t, p)
-    travel = -p.dir if backward else p.dir
-    v = speed*p.spd*_ease(t/0.3)*(t <= p.dur + 1.0)
-    vx = travel*v
-    stp = step*np.sqrt(p.amp)
-    L, R, u = _gait(_dist(vx, fps), stp, travel, p_swing)
-    out[..., VX], out[..., LEGL], out[..., LEGR] = vx, L, R
-    if flight: out[..., LIFT] = _flight(u, stp/np.maximum(speed*p.spd, 0.1), flight)*_ease(t/0.3)
-    out[..., LEAN] = p.dir*lean*_ease(t/0.3)
-    out[..., ARML] = p.b0[..., ARML] - arm_swing*L
-    out[..., ARMR] = p.b0[..., ARMR] - arm_swing*R
-    return out
-
-def _set_arm(out, p, angle, w=1.0):
-    "Move the active arm (`p.side`) to `angle` [n, F] with weight `w`."
-    left = (p.side > 0)
-    for ch, m in ((ARML, left), (ARMR, ~left)):
-        cur = out[..., ch]
-        out[..., ch] = np.where(m, cur + (angle - cur)*w, cur)
-    return out
-
-def _jump_lift(t, t0, h):
-    "Height of a ballistic flight of apex `h` that takes off at `t0`."
-    tf = 2*np.sqrt(2*h/GRAVITY)
-    tau = t - t0
-    return np.where((tau > 0) & (tau < tf), np.sqrt(2*GRAVITY*h)*tau - 0.5*GRAVITY*tau**2, 0.0), tf
-
-def _hops(t, period, h, start=0.0):
-    "Repeated ballistic hops of apex `h`, one per `period` seconds (flight shorter than the period)."
-    tf = np.minimum(2*np.sqrt(2*h/GRAVITY), 0.8*period)
-    hh = GRAVITY*tf**2/8
-    tau = np.mod(t - start, period)
-    return np.where((t > start) & (tau < tf), np.sqrt(2*GRAVITY*hh)*tau - 0.5*GRAVITY*tau**2, 0.0)
-
-# %% ../nbs/20_datasets.ipynb #c014
-def _a_idle(t, p, fps):
-    out = _start(t, p)
-    out[..., LEAN] += 0.02*_osc(t, 0.25*p.spd, 6*p.r[:, :1])
-    out[..., HEADC] += 0.06*_osc(t, 0.12, 6*p.r[:, 1:2])
-    out[..., ARML] += 0.03*_osc(t, 0.25*p.spd)
-    out[..., ARMR] -= 0.03*_osc(t, 0.25*p.spd)
-    return out
-
-def _a_walk(t, p, fps):     return _locomote(t, p, fps, 1.25, 0.68, 0.8, 0.05)
-def _a_run(t, p, fps):      return _locomote(t, p, fps, 3.6, 1.15, 1.1, 0.22, 0.45, flight=0.45)
-def _a_jog(t, p, fps):      return _locomote(t, p, fps, 2.3, 0.9, 0.9, 0.12, 0.5, flight=0.3)
-def _a_walk_backward(t, p, fps): return _locomote(t, p, fps, 0.8, 0.5, 0.5, -0.06, backward=True)
-def _a_march(t, p, fps):    return _locomote(t, p, fps, 1.2, 0.62, 1.5, 0.0, 0.3)
-
-def _a_sidestep(t, p, fps):
-    out = _locomote(t, p, fps, 0.7, 0.42, 0.0, 0.0)
-    out[..., ARML], out[..., ARMR] = p.b0[..., ARML] + 0.15, p.b0[..., ARMR] - 0.15
-    return out
-
-def _a_sneak(t, p, fps):
-    out = _locomote(t, p, fps, 0.5, 0.85, 0.2, 0.35, 0.8)
-    out[..., ARML] = p.dir*0.9 + 0.1*_osc(t, 0.6); out[..., ARMR] = p.dir*0.75 - 0.1*_osc(t, 0.6)
-    out[..., HEADC] = -p.dir*0.25
-    return out
-
-def _a_carry(t, p, fps):
-    out = _locomote(t, p, fps, 1.0, 0.55, 0.0, -0.05)
-    out[..., ARML] = p.dir*(0.95 + 0.1*p.r[:, :1]); out[..., ARMR] = p.dir*(0.9 + 0.1*p.r[:, :1])
-    return out
-
-def _a_skip(t, p, fps):
-    out = _locomote(t, p, fps, 1.8, 0.8, 1.2, 0.1, 0.3)
-    step = 0.8*np.sqrt(p.amp)
-    out[..., LIFT] = _hops(t, step/(1.8*p.spd), 0.08*p.amp)
-    return out
-
-def _a_hop(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    period = 0.55/p.spd
-    v = p.dir*0.7*p.spd*e
-    out[..., VX] = v
-    lift_leg = np.where(p.side > 0, LEGL, LEGR)
-    out[..., LIFT] = _hops(t, period, 0.12*p.amp)*e
-    hold = p.dir*0.55*e; stance = -p.dir*0.05*e
-    out[..., LEGL] = np.where(p.side > 0, hold, stance); out[..., LEGR] = np.where(p.side > 0, stance, hold)
-    out[..., ARML] = 1.2*e + 0.36*(1 - e); out[..., ARMR] = -1.2*e - 0.36*(1 - e)
-    return out
-
-def _a_jump(t, p, fps):
-    out = _start(t, p)
-    h = 0.25 + 0.3*p.r[:, :1]*p.amp
-    t0 = np.minimum(0.45, 0.3*p.dur)
-    lift, tf = _jump_lift(t, t0, h)
-    crouch = np.exp(-((t - (t0 - 0.1))/0.16)**2) + np.exp(-((t - (t0 + tf + 0.1))/0.16)**2)
-    spread = 0.157 + 0.45*crouch
-    out[..., LEGL], out[..., LEGR] = spread, -spread
-    out[..., LIFT] = lift
-    fwd = (p.r[:, 1:2] > 0.5)*p.dir*(1.0 + p.r[:, 2:3])         # half the jumps go forward
-    air = (t > t0) & (t < t0 + tf)
-    out[..., VX] = np.where(air, fwd/np.maximum(tf, 0.2), 0.0)
-    up = _ease((t - t0 + 0.15)/0.2)*(1 - _ease((t - t0 - tf)/0.3))
-    out[..., ARML] = 0.36 + (2.6 - 0.36)*up - 0.5*crouch; out[..., ARMR] = -0.36 - (2.6 - 0.36)*up + 0.5*crouch
-    out[..., LEAN] = p.dir*0.25*crouch
-    return out
-
-def _a_turn(t, p, fps):
-    out = _start(t, p); u = _ease(t/np.maximum(p.dur, 0.5))
-    sh = np.sin(np.pi*u)
-    out[..., ARML] = p.b0[..., ARML]*np.cos(np.pi*u) + p.dir*0.3*sh
-    out[..., ARMR] = p.b0[..., ARMR]*np.cos(np.pi*u) + p.dir*0.3*sh
-    step = 0.12*np.maximum(_osc(t, 1.6), 0)*sh
-    out[..., LEGL] += p.dir*step; out[..., LEGR] += p.dir*0.12*np.maximum(-_osc(t, 1.6), 0)*sh
-    out[..., HEADC] = p.dir*0.3*sh
-    return out
-
-def _a_spin(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    turns = 1 + np.floor(2*p.r[:, :1])
-    ph = 2*np.pi*turns*np.clip(t/np.maximum(p.dur, 0.5), 0, 1)
-    out[..., ARML] = (1.4*np.cos(ph))*e + p.b0[..., ARML]*(1 - e)
-    out[..., ARMR] = (-1.4*np.cos(ph))*e + p.b0[..., ARMR]*(1 - e)
-    out[..., LEGL] = 0.157*np.cos(ph)*e + 0.157*(1 - e); out[..., LEGR] = -0.157*np.cos(ph)*e - 0.157*(1 - e)
-    out[..., LIFT] = 0.03*np.abs(np.sin(ph))*e
-    return out
-
-def _a_sit(t, p, fps):
-    out = _lerp_posture(t, p, 0.0, 1.1/p.spd)
-    out[..., LEAN] += p.dir*0.35*np.sin(np.pi*np.clip(t/(1.1/p.spd), 0, 1))
-    out[..., LEAN] += 0.02*_osc(t, 0.25)
-    return out
-
-def _a_stand_up(t, p, fps):
-    T = 1.2/p.spd
-    out = _lerp_posture(t, p, 0.0, T)
-    out[..., LEAN] += p.dir*0.5*np.sin(np.pi*np.clip(t/T, 0, 1))
-    return out
-
-def _mid(p, pid):
-    return posture_base(np.full(len(p.dir), pid), p.dir[:, 0])[:, None, :]
-
-def _a_lie_down(t, p, fps):
-    a = _ease(t/1.0); b = _ease((t - 1.0)/1.0)
-    mid = _mid(p, SITG)
-    return (p.b0*(1 - a[..., None]) + mid*a[..., None])*(1 - b[..., None]) + p.b1*b[..., None]
-
-def _a_get_up(t, p, fps):
-    a = _ease(t/1.0); b = _ease((t - 1.0)/1.2)
-    mid = _mid(p, SITG)
-    out = (p.b0*(1 - a[..., None]) + mid*a[..., None])*(1 - b[..., None]) + p.b1*b[..., None]
-    out[..., LEAN] += p.dir*0.6*np.sin(np.pi*np.clip((t - 1.0)/1.2, 0, 1))
-    return out
-
-def _a_fall(t, p, fps):
-    Tf = 0.55 + 0.35*p.r[:, :1]
-    u = np.clip(t/Tf, 0, 1)**2                   # accelerating like a toppling body
-    out = p.b0*(1 - u[..., None]) + p.b1*u[..., None]
-    flail = np.sin(np.pi*np.clip(t/Tf, 0, 1))
-    out[..., ARML] += 1.5*flail; out[..., ARMR] -= 1.5*flail
-    return out
-
-def _a_squat(t, p, fps):
-    out = _start(t, p)
-    period = (1.6 + 0.8*p.r[:, :1])/p.spd
-    d = 0.5 - 0.5*np.cos(2*np.pi*np.clip(t, 0, None)/period)
-    d = d*_env(t, p.dur, 0.2)
-    out[..., LEGL] += 0.75*d; out[..., LEGR] -= 0.75*d
-    out[..., LEAN] += p.dir*0.35*d
-    out[..., ARML] += (p.dir*1.45 - out[..., ARML])*d; out[..., ARMR] += (p.dir*1.4 - out[..., ARMR])*d
-    return out
-
-def _a_crawl(t, p, fps):
-    down = _ease(t/0.8) * (1 - _ease((t - p.dur + 0.8)/0.8))
-    crawl = _mid(p, CRAWL)
-    out = p.b0*(1 - down[..., None]) + crawl*down[..., None]
-    v = p.dir*0.45*p.spd*_ease((t - 0.8)/0.3)*(1 - _ease((t - p.dur + 1.0)/0.2))
-    ph = 2*np.pi*_dist(v, fps)/0.35
-    out[..., VX] = v
-    out[..., ARML] += p.dir*0.18*np.sin(ph)*down; out[..., ARMR] -= p.dir*0.18*np.sin(ph)*down
-    out[..., LEGL] += p.dir*0.12*np.sin(ph)*down; out[..., LEGR] -= p.dir*0.12*np.sin(ph)*down
-    return out
-
-def _a_climb(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    top = np.minimum(0.35*p.spd*p.dur/2, 0.9)
-    half = np.maximum(p.dur/2, 0.5)
-    out[..., LIFT] = top*np.sin(np.pi*np.clip(t/p.dur, 0, 1))
-    ph = 2*np.pi*1.0*p.spd*t
-    out[..., ARML] = (p.dir*(2.6 + 0.25*np.sin(ph)))*e + p.b0[..., ARML]*(1 - e)
-    out[..., ARMR] = (p.dir*(2.6 - 0.25*np.sin(ph)))*e + p.b0[..., ARMR]*(1 - e)
-    out[..., LEGL] = (p.dir*0.35*np.maximum(np.sin(ph), 0))*e + p.b0[..., LEGL]*(1 - e)
-    out[..., LEGR] = (p.dir*0.35*np.maximum(-np.sin(ph), 0))*e + p.b0[..., LEGR]*(1 - e)
-    out[..., LEAN] += p.dir*0.08*e
-    return out
-
-def _a_wave(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    f = (1.5 + p.r[:, :1])*p.spd
-    up = 2.35 + 0.2*p.r[:, 1:2] + 0.35*p.amp*_osc(t, f)
-    return _set_arm(out, p, p.side*up, e)
-
-def _a_point(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    out = _set_arm(out, p, p.dir*(1.45 + 0.35*p.r[:, :1]), e)
-    out[..., HEADC] += p.dir*0.1*e
-    return out
-
-def _a_clap(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    beat = np.abs(np.sin(np.pi*(1.6 + 0.8*p.r[:, :1])*p.spd*t))
-    overhead = p.r[:, 1:2] > 0.6
-    front_l, front_r = p.dir*(1.35 + 0.3*beat), p.dir*(1.35 - 0.3*beat)
-    over_l, over_r = np.pi - 0.45*beat, -(np.pi - 0.45*beat)
-    out[..., ARML] += (np.where(overhead, over_l, front_l) - out[..., ARML])*e
-    out[..., ARMR] += (np.where(overhead, over_r, front_r) - out[..., ARMR])*e
-    return out
-
-def _a_bow(t, p, fps):
-    out = _start(t, p)
-    T = np.minimum(p.dur, 2.0/p.spd)
-    d = np.sin(np.pi*np.clip(t/T, 0, 1))**2*(0.6 + 0.4*p.amp*p.r[:, :1] + 0.1)
-    out[..., LEAN] += p.dir*d
-    out[..., HEADC] += p.dir*0.3*d
-    out[..., ARML] += (p.dir*0.2*d); out[..., ARMR] += (p.dir*0.2*d)
-    return out
-
-def _a_talk(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    g1 = 0.5 + 0.5*_osc(t, 0.7*p.spd, 6*p.r[:, :1]); g2 = 0.5 + 0.5*_osc(t, 0.55*p.spd, 6*p.r[:, 1:2])
-    out[..., ARML] += (p.dir*(0.9 + 0.5*g1) - out[..., ARML])*e*(0.3 + 0.5*g2)
-    out[..., ARMR] += (p.dir*(0.8 + 0.6*g2) - out[..., ARMR])*e*(0.2 + 0.6*g1)
-    out[..., HEADC] += p.dir*0.08*_osc(t, 1.3, p.r[:, 2:3])*e
-    out[..., LEAN] += p.dir*0.05*e
-    return out
-
-def _a_nod(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    out[..., HEADC] += p.dir*(0.12 + 0.15*p.amp*(0.5 + 0.5*_osc(t, (1.6 + p.r[:, :1])*p.spd)))*e
-    return out
-
-def _a_shrug(t, p, fps):
-    out = _start(t, p)
-    T = np.minimum(p.dur, 1.6)
-    d = np.sin(np.pi*np.clip(t/T, 0, 1))
-    out[..., ARML] += (0.75 - out[..., ARML])*d; out[..., ARMR] += (-0.75 - out[..., ARMR])*d
-    out[..., HEADC] += 0.2*(p.r[:, :1] - 0.5)*d
-    out[..., LEAN] -= p.dir*0.05*d
-    return out
-
-def _a_salute(t, p, fps):
-    out = _start(t, p)
-    e = _ease(t/0.25)*(1 - _ease((t - p.dur + 0.5)/0.25))
-    out = _set_arm(out, p, p.dir*2.45, e)
-    return out
-
-def _a_cheer(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    pump = 0.3*_osc(t, 2.0*p.spd)
-    out[..., ARML] += (2.7 + pump - out[..., ARML])*e; out[..., ARMR] += (-2.7 - pump - out[..., ARMR])*e
-    jumpy = (p.b0[..., LIFT] == 0) & (p.r[:, :1] > 0.4) & (np.abs(p.b0[..., LEAN]) < 0.05)
-    out[..., LIFT] += np.where(jumpy, _hops(t, 0.6/p.spd, 0.12, 0.2)*e, 0.0)
-    return out
-
-def _a_celebrate(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    period = (0.6 + 0.2*p.r[:, :1])/p.spd
-    out[..., LIFT] = _hops(t, period, 0.15 + 0.15*p.amp*p.r[:, 1:2], 0.15)*e
-    wave = 0.4*_osc(t, 1/period)
-    out[..., ARML] += (2.5 + wave - out[..., ARML])*e; out[..., ARMR] += (-2.5 + wave - out[..., ARMR])*e
-    return out
-
-def _a_dance(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    bpm = (100 + 40*p.r[:, :1])*p.spd/60
-    beat = _osc(t, bpm/2)
-    out[..., VX] = 0.5*p.amp*_osc(t, bpm/4, 6*p.r[:, 1:2])*e
-    out[..., LEGL] += (0.25*np.maximum(beat, 0))*e; out[..., LEGR] -= (0.25*np.maximum(-beat, 0))*e
-    out[..., LEAN] += 0.15*beat*e
-    style = p.r[:, 2:3] > 0.5
-    out[..., ARML] += (np.where(style, 2.2 + 0.6*beat, 1.2 + 0.8*beat) - out[..., ARML])*e
-    out[..., ARMR] += (np.where(style, -2.2 + 0.6*beat, -1.2 + 0.8*beat) - out[..., ARMR])*e
-    out[..., HEADC] += 0.1*_osc(t, bpm)*e
-    return out
-
-def _a_stretch(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.8)
-    out[..., ARML] += (2.9 - out[..., ARML])*e; out[..., ARMR] += (-2.9 - out[..., ARMR])*e
-    out[..., LEAN] += 0.18*np.sin(2*np.pi*t/np.maximum(p.dur, 1.0))*e
-    return out
-
-def _a_kick(t, p, fps):
-    out = _start(t, p)
-    n = 1 + np.floor(2.5*p.r[:, :1]); period = np.maximum(p.dur/n, 0.9)
-    tau = np.mod(t, period)/period
-    k = np.where(t < n*period, np.sin(np.pi*np.clip((tau - 0.2)/0.6, 0, 1))**2, 0.0)*(t > 0)
-    hi = 0.9 + 0.5*p.amp*p.r[:, 1:2]
-    kick = p.dir*(-0.3*np.sin(np.pi*np.clip(tau/0.3, 0, 1)) + hi*k)
-    leg_l = p.side > 0
-    out[..., LEGL] = np.where(leg_l, 0.157*(1 - k) + kick, -p.dir*0.08*k + 0.157*(1 - k))
-    out[..., LEGR] = np.where(leg_l, -p.dir*0.08*k - 0.157*(1 - k), -0.157*(1 - k) + kick)
-    out[..., LEAN] -= p.dir*0.2*k
-    out[..., ARML] += -p.dir*0.5*k; out[..., ARMR] += p.dir*0.3*k
-    return out
-
-def _a_punch(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    rate = (1.2 + p.r[:, :1])*p.spd
-    jab = np.sin(np.pi*np.clip(np.mod(t*rate, 1.0)/0.4, 0, 1))**2*(t > 0)*(t < p.dur - 0.3)
-    out[..., ARML] += (p.dir*1.0 - out[..., ARML])*e; out[..., ARMR] += (p.dir*1.0 - out[..., ARMR])*e
-    out = _set_arm(out, p, p.dir*(1.0 + 0.6*jab), e)
-    out[..., LEAN] += p.dir*(0.08 + 0.12*jab)*e
-    out[..., LEGL] += p.dir*0.15*e; out[..., LEGR] -= p.dir*0.15*e
-    return out
-
-def _a_dodge(t, p, fps):
-    out = _start(t, p)
-    T = np.minimum(p.dur, 1.2)
-    d = np.sin(np.pi*np.clip(t/T, 0, 1))
-    out[..., LEAN] -= p.dir*0.45*d
-    out[..., VX] = -p.dir*1.0*np.cos(np.pi*np.clip(t/T, 0, 1))*(t >= 0)*(t <= T)
-    out[..., ARML] += (p.dir*1.7 - out[..., ARML])*d; out[..., ARMR] += (p.dir*1.5 - out[..., ARMR])*d
-    out[..., LEGL] += p.dir*0.25*d; out[..., LEGR] -= p.dir*0.1*d
-    return out
-
-def _a_throw(t, p, fps):
-    out = _start(t, p)
-    T = np.minimum(p.dur, 1.4)/1.0
-    u = np.clip(t/T, 0, 1)
-    wind = np.sin(np.pi*np.clip(u/0.5, 0, 1))
-    release = _ease((u - 0.45)/0.2)*(1 - _ease((u - 0.8)/0.2))
-    ang = -p.dir*2.3*wind*(u < 0.5) + p.dir*(1.3*release) + (p.b0[..., ARMR] if False else 0)
-    w = np.maximum(wind*(u < 0.5), release)
-    out = _set_arm(out, p, ang, np.clip(w*1.2, 0, 1))
-    out[..., LEAN] += p.dir*(-0.15*wind*(u < 0.5) + 0.25*release)
-    out[..., LEGL] += p.dir*0.2*release; out[..., LEGR] -= p.dir*0.2*release
-    return out
-
-def _a_catch(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    tc = 0.45*p.dur
-    recoil = np.exp(-((t - tc)/0.15)**2)
-    out[..., ARML] += (p.dir*(1.7 - 0.3*recoil) - out[..., ARML])*e
-    out[..., ARMR] += (p.dir*(1.6 - 0.3*recoil) - out[..., ARMR])*e
-    out[..., LEAN] -= p.dir*0.12*recoil
-    return out
-
-def _a_push(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    out[..., ARML] += (p.dir*1.5 - out[..., ARML])*e; out[..., ARMR] += (p.dir*1.45 - out[..., ARMR])*e
-    out[..., LEAN] += p.dir*0.3*e
-    out[..., LEGL] += p.dir*0.15*e; out[..., LEGR] -= p.dir*0.4*e
-    out[..., VX] = p.dir*0.25*p.spd*_env(t, p.dur, 0.6)*(p.r[:, :1] > 0.3)
-    return out
-
-def _a_pull(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    tug = 0.5 + 0.5*_osc(t, 0.8*p.spd)
-    out[..., ARML] += (p.dir*(1.5 - 0.2*tug) - out[..., ARML])*e; out[..., ARMR] += (p.dir*(1.4 - 0.2*tug) - out[..., ARMR])*e
-    out[..., LEAN] -= p.dir*(0.15 + 0.15*tug)*e
-    out[..., LEGL] += p.dir*0.35*e; out[..., LEGR] -= p.dir*0.1*e
-    out[..., VX] = -p.dir*0.2*p.spd*_env(t, p.dur, 0.6)*(p.r[:, :1] > 0.3)
-    return out
-
-def _a_pick_up(t, p, fps):
-    out = _start(t, p)
-    T = np.minimum(p.dur, 2.4)
-    d = np.sin(np.pi*np.clip(t/T, 0, 1))**2
-    hold = _ease((t - T/2)/0.3)
-    out[..., LEAN] += p.dir*1.3*d
-    out[..., LEGL] += 0.3*d; out[..., LEGR] -= 0.3*d
-    down = p.dir*(0.15 + 0.2*d)
-    out[..., ARML] += (np.where(t < T/2, down, p.dir*0.9) - out[..., ARML])*np.maximum(d, hold*(t < p.dur - 0.3))
-    out[..., ARMR] += (np.where(t < T/2, down, p.dir*0.85) - out[..., ARMR])*np.maximum(d, hold*(t < p.dur - 0.3))
-    return out
-
-def _a_reach(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.6)
-    out = _set_arm(out, p, p.dir*(2.2 + 0.4*p.r[:, :1]), e)
-    out[..., LEAN] += p.dir*0.1*e
-    out[..., HEADC] -= p.dir*0.2*e
-    return out
-
-def _a_handshake(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.5)
-    out = _set_arm(out, p, p.dir*(1.1 + 0.08*_osc(t, 2.5)*e), e)
-    out[..., LEAN] += p.dir*0.05*e
-    return out
-
-def _a_hug(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.6)
-    out[..., ARML] += (p.dir*1.7 - out[..., ARML])*e; out[..., ARMR] += (p.dir*1.55 - out[..., ARMR])*e
-    out[..., LEAN] += p.dir*(0.12 + 0.03*_osc(t, 0.8))*e
-    out[..., HEADC] += p.dir*0.15*e
-    return out
-
-def _a_fight(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.3)
-    rate = (1.3 + 0.6*p.r[:, :1])*p.spd
-    ph = t*rate + p.r[:, 1:2]
-    jab_l = np.sin(np.pi*np.clip(np.mod(ph, 1.0)/0.35, 0, 1))**2
-    jab_r = np.sin(np.pi*np.clip(np.mod(ph + 0.5, 1.0)/0.35, 0, 1))**2
-    out[..., ARML] += (p.dir*(0.9 + 0.7*jab_l) - out[..., ARML])*e
-    out[..., ARMR] += (p.dir*(0.9 + 0.7*jab_r) - out[..., ARMR])*e
-    out[..., LIFT] += _hops(t, 0.5/p.spd, 0.03)*e
-    weave = _osc(t, 0.5*rate, 6*p.r[:, 2:3])
-    out[..., LEAN] += p.dir*(0.12 + 0.15*weave)*e
-    out[..., LEGL] += p.dir*0.22*e; out[..., LEGR] -= p.dir*0.05*e
-    out[..., VX] = 0.35*p.dir*_osc(t, 0.5*rate, 6*p.r[:, 2:3])*e
-    return out
-
-def _a_look_around(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    out[..., HEADC] += 0.35*_osc(t, 0.35*p.spd, 6*p.r[:, :1])*e
-    out[..., LEAN] += 0.05*_osc(t, 0.2)*e
-    shade = p.r[:, 1:2] > 0.6
-    out = _set_arm(out, p, np.where(shade, p.dir*2.55, out[..., ARML]*(p.side > 0) + out[..., ARMR]*(p.side < 0)), e)
-    return out
-
-def _a_think(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.5)
-    out = _set_arm(out, p, p.dir*2.35, e)
-    out[..., HEADC] += (p.dir*0.2 + 0.05*_osc(t, 0.3))*e
-    return out
-
-def _a_cry(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.5)
-    sob = _osc(t, 2.8*p.spd)
-    out[..., ARML] += (p.dir*2.5 - out[..., ARML])*e; out[..., ARMR] += (p.dir*2.4 - out[..., ARMR])*e
-    out[..., HEADC] += p.dir*0.35*e
-    out[..., LEAN] += p.dir*(0.15 + 0.03*sob)*e
-    return out
-
-def _a_laugh(t, p, fps):
-    out = _start(t, p); e = _env(t, p.dur, 0.4)
-    ha = _osc(t, 2.5*p.spd)
-    out[..., LEAN] += (-p.dir*0.12 + 0.06*ha)*e
-    out[..., HEADC] -= p.dir*(0.25 + 0.05*ha)*e
-    out[..., ARML] += (p.dir*0.45 - out[..., ARML])*e; out[..., ARMR] += (p.dir*0.4 - out[..., ARMR])*e
-    return out
-
-def _a_stumble(t, p, fps):
-    out = _locomote(t, p, fps, 1.1, 0.6, 0.5, 0.05)
-    tt = 0.35*p.dur
-    s = np.exp(-((t - tt)/0.25)**2)
-    out[..., LEAN] += p.dir*0.45*s
-    out[..., ARML] += 1.4*s; out[..., ARMR] -= 1.4*s
-    out[..., VX] *= (1 - 0.5*s)
-    return out
-
-ACTION_FNS = {n: globals()[f'_a_{n}'] for n in NAMED_ACTIONS}
-
-# %% ../nbs/20_datasets.ipynb #c021
-import random as _random
-
-# action: (min seconds, max seconds, weight in solo scenes, kind)
-# kind: 'loco' travels, 'up' upper-body gesture (also seated), 'body' whole body in place, 'pose' changes posture
-_AI = dict(
-    idle=(1.0, 2.5, 0.6, 'up'), walk=(2.0, 5.0, 3.0, 'loco'), run=(1.5, 3.0, 1.4, 'loco'), jog=(2.0, 4.0, 1.1, 'loco'),
-    jump=(1.2, 2.0, 1.4, 'body'), hop=(1.5, 3.0, 0.8, 'body'), skip=(1.5, 3.0, 0.8, 'loco'),
-    walk_backward=(1.5, 3.0, 0.7, 'loco'), sidestep=(1.5, 3.0, 0.7, 'loco'), sneak=(2.0, 4.0, 0.8, 'loco'),
-    march=(2.0, 4.0, 0.8, 'loco'), turn=(1.0, 1.6, 0.8, 'body'), spin=(1.2, 2.5, 0.8, 'body'),
-    sit=(2.0, 4.0, 1.0, 'pose'), stand_up=(1.5, 2.5, 1.0, 'pose'), squat=(2.0, 4.0, 0.8, 'body'),
-    lie_down=(2.5, 4.0, 0.6, 'pose'), get_up=(2.5, 3.5, 0.6, 'pose'), fall=(1.5, 3.0, 0.7, 'pose'),
-    crawl=(3.0, 5.0, 0.7, 'body'), climb=(3.0, 5.0, 0.6, 'body'), wave=(1.5, 3.0, 1.5, 'up'),
-    point=(1.2, 2.5, 1.0, 'up'), clap=(1.5, 3.0, 1.0, 'up'), bow=(1.5, 2.5, 0.8, 'body'), talk=(2.0, 4.0, 0.9, 'up'),
-    nod=(1.0, 2.0, 0.7, 'up'), shrug=(1.2, 2.0, 0.7, 'up'), salute=(1.2, 2.0, 0.6, 'up'), cheer=(1.5, 3.0, 1.0, 'up'),
-    celebrate=(1.5, 3.0, 0.8, 'body'), dance=(2.5, 5.0, 1.3, 'body'), stretch=(2.0, 4.0, 0.8, 'up'),
-    kick=(1.2, 2.5, 1.0, 'body'), punch=(1.2, 2.5, 1.0, 'body'), dodge=(1.0, 1.5, 0.6, 'body'),
-    throw=(1.2, 1.8, 0.8, 'body'), catch=(1.2, 1.8, 0.6, 'body'), push=(1.5, 3.0, 0.6, 'body'),
-    pull=(1.5, 3.0, 0.6, 'body'), pick_up=(2.0, 3.0, 0.8, 'body'), carry=(2.0, 4.0, 0.7, 'loco'),
-    reach=(1.5, 2.5, 0.7, 'up'), handshake=(1.5, 3.0, 0.0, 'up'), hug=(2.0, 3.5, 0.0, 'body'),
-    fight=(3.0, 5.0, 0.0, 'body'), look_around=(1.5, 3.0, 0.8, 'up'), think=(2.0, 3.5, 0.8, 'up'),
-    cry=(2.0, 4.0, 0.6, 'up'), laugh=(1.5, 3.0, 0.8, 'up'), stumble=(1.5, 2.5, 0.6, 'loco'))
-_SPEED = dict(walk=1.25, run=3.6, jog=2.3, skip=1.8, walk_backward=0.8, sidestep=0.7, sneak=0.5, march=1.2,
-              carry=1.0, stumble=1.1)
-_SEATED_OK = {'idle', 'wave', 'point', 'clap', 'talk', 'nod', 'shrug', 'think', 'cry', 'laugh', 'look_around',
-              'cheer', 'salute', 'reach', 'stand_up'}
-_LYING_OK = {'idle', 'get_up', 'stand_up'}
-_END_POSTURE = dict(sit=SIT, stand_up=STAND, lie_down=LIE, get_up=STAND, fall=LIE)
-MOODS = ('happy', 'sad', 'angry', 'excited', 'calm', 'nervous')
-_MOOD_EXPR = dict(happy=FacialExpression.HAPPY, sad=FacialExpression.SAD, angry=FacialExpression.ANGRY,
-                  excited=FacialExpression.EXCITED, calm=FacialExpression.NEUTRAL, nervous=FacialExpression.SURPRISED)
-_MOOD_SPEED = dict(happy=1.05, sad=0.8, angry=1.1, excited=1.2, calm=0.9, nervous=1.05)
-INTERACTIONS = ('handshake', 'hug', 'fight', 'talk', 'pass_ball')
-CAMERAS = ('static', 'pan', 'zoom_in', 'zoom_out', 'pan_zoom')
-SETTINGS = ('in a park', 'on a stage', 'at the office', 'in the street', 'on the beach', 'in a gym', 'at home',
-            'in a forest', 'at a party', 'in a classroom', 'on a rooftop', 'in the snow', 'in a parking lot',
-            'in a living room', 'on a basketball court', 'at a train station', 'in a garden', 'in the rain',
-            'in a kitchen', 'on a busy sidewalk', 'in an empty room', 'at the mall', 'on a football field', 'at night')
-_SOLO_NAMES = [a for a in NAMED_ACTIONS if _AI[a][2] > 0]
-_SOLO_CUM = list(np.cumsum([_AI[a][2] for a in _SOLO_NAMES]))
-_AID = {a: i for i, a in enumerate(NAMED_ACTIONS)}
-_BLEND = 6   # half-width of the cross-fade between two actions, in frames (0.24 s at 25 fps)
-
-class _Actor:
-    "Planning state of one actor: segments, posture, estimated x."
-    def __init__(self, rng, x0=0.0, mood=None, fps=FPS):
-        self.rng, self.segs, self.t, self.post, self.pdir, self.x, self.mood, self.fps = rng, [], 0, STAND, 1, x0, mood, fps
-        self.hand = -1 if rng.random() < 0.75 else 1      # three in four are right-handed
-    def add(self, action, frames, dir=None, spd=None, amp=None, side=None):
-        rng = self.rng
-        kind = _AI[action][3]
-        if self.post == SIT and action not in _SEATED_OK: self.add('stand_up', int(1.8*self.fps))
-        if self.post == LIE and action not in _LYING_OK: self.add('get_up', int(3.0*self.fps))
-        if action == 'stand_up' and self.post == STAND: self.add('sit', int(2.0*self.fps))
-        if action == 'get_up' and self.post == STAND: self.add('lie_down', int(3.0*self.fps))
-        if dir is None:
-            if kind == 'loco':
-                dir = (-1 if self.x > 0 else 1) if abs(self.x) > 2.5 else (1 if rng.random() < 0.5 else -1)
-            elif self.post != STAND: dir = self.pdir
-            else: dir = 1 if rng.random() < 0.5 else -1
-        mood = _MOOD_SPEED.get(self.mood, 1.0)
-        spd = spd if spd is not None else min(max(rng.lognormvariate(0, 0.18)*mood, 0.6), 1.6)
-        amp = amp if amp is not None else 0.7 + 0.6*rng.random()
-        side = side if side is not None else (self.hand if rng.random() < 0.85 else -self.hand)
-        p0, d0 = self.post, self.pdir
-        p1 = _END_POSTURE.get(action, p0)
-        d1 = dir if action in _END_POSTURE else d0
-        if action in ('stand_up', 'get_up'): d1 = d0 = self.pdir if p0 != STAND else dir
-        if action in ('stand_up', 'get_up'): dir = d0
-        s = self.t
-        self.segs.append([_AID[action], s, s + int(frames), dir, spd, amp, side,
-                          rng.random(), rng.random(), rng.random(), rng.random(), p0, d0, p1, d1])
-        self.t += int(frames)
-        if kind == 'loco': self.x += (-dir if action == 'walk_backward' else dir)*_SPEED.get(action, 1.0)*spd*frames/self.fps
-        self.post, self.pdir = p1, d1
-        return self
-    def random_action(self):
-        if self.post == SIT: return self.rng.choice(sorted(_SEATED_OK))
-        if self.post == LIE: return 'get_up' if self.rng.random() < 0.8 else 'idle'
-        return self.rng.choices(_SOLO_NAMES, cum_weights=_SOLO_CUM)[0]
-    def frames_for(self, action, T):
-        lo, hi, _, _ = _AI[action]
-        return int(round(self.fps*getattr(self, 'dur_mul', 1.0)*(lo + (hi - lo)*self.rng.random())))
-    def fill(self, T, first=None, min_frames=None):
-        "Random actions until the timeline reaches T frames; the last is cut to fit."
-        min_frames = min_frames or self.fps
-        a = first
-        while self.t < T:
-            a = a or self.random_action()
-            n = self.frames_for(a, T)
-            if T - (self.t + n) < min_frames: n = T - self.t
-            if n < min_frames and self.segs:                       # too short: extend the previous segment
-                self.segs[-1][2] += T - self.t; self.t = T; break
-            self.add(a, n); a = None
-        return self
-    def finish(self, T):
-        "Fill up to T frames, drop what starts at or after T, and end the last segment exactly at T."
-        if self.t < T: self.fill(T)
-        self.segs = [sg for sg in self.segs if sg[1] < T]
-        if self.segs: self.segs[-1][2] = T
-        self.t = T
-        return self
-
-def _camera_choice(rng): return rng.choices(CAMERAS, [0.4, 0.3, 0.12, 0.08, 0.1])[0]
-
-def plan_scene(seed:int, actors:int|None=None, actions:list|None=None, interaction:str|None=None,
-               setting:str|None=None, mood:str|None=None, camera:str|None=None, num_frames:int=CLIP_FRAMES,
-               fps:int=FPS) -> dict:
-    "The plan of scene `seed`: actors with their segments, setting, mood, camera. Overrides fix any of them."
-    rng = _random.Random(int(seed))
-    if actors is None: actors = 1 if (actions or rng.random() < 0.6) else (2 if rng.random() < 0.75 else 3)
-    if mood is None and rng.random() < 0.45: mood = rng.choice(MOODS)
-    if setting is None and rng.random() < 0.7: setting = rng.choice(SETTINGS)
-    camera = camera or _camera_choice(rng)
-    if interaction is None and actors >= 2 and not actions and rng.random() < 0.7: interaction = rng.choice(INTERACTIONS)
-    T = int(num_frames)
-    plan = dict(seed=int(seed), T=T, fps=fps, setting=setting, mood=mood, camera=camera, interaction=interaction,
-                kind='solo' if actors == 1 else ('interaction' if interaction else 'group'), meet=None)
-    acts = []
-    if interaction:
-        gap = dict(handshake=1.05, hug=0.45, fight=1.05, talk=1.3, pass_ball=3.0).get(interaction, 3.0)
-        a0, a1 = _Actor(rng, -2, mood, fps), _Actor(rng, 2, mood, fps)
-        a0.hand = a1.hand = -1 if interaction in ('handshake',) else a0.hand
-        approach = rng.random() < 0.7 and interaction != 'pass_ball'
-        n_app = int(fps*(1.5 + 2.0*rng.random())) if approach else 0
-        if approach:
-            sp = 0.8 + 0.3*rng.random()
-            a0.add('walk', n_app, dir=1, spd=sp); a1.add('walk', n_app, dir=-1, spd=sp)
-        else:
-            n0 = int(fps*(0.5 + rng.random()))
-            a0.add('idle', n0, dir=1); a1.add('idle', n0, dir=-1); n_app = n0
-        if interaction == 'pass_ball':
-            n_core = int(fps*(4 + 3*rng.random()))
-            k, t = 0, 0
-            while t + 2*fps <= n_core:
-                thrower, catcher = (a0, a1) if k % 2 == 0 else (a1, a0)
-                d = 1 if thrower is a0 else -1
-                thrower.add('throw', int(1.4*fps), dir=d); catcher.add('catch', int(1.4*fps), dir=-d)
-                t += int(1.4*fps); k += 1
-            n_core = t
-        elif interaction == 'talk':
-            n_core, t, k = int(fps*(3 + 3*rng.random())), 0, 0
-            while t < n_core:
-                n = min(int(fps*(1.2 + 1.5*rng.random())), n_core - t)
-                if n < fps: break
-                sp_, li = (a0, a1) if k % 2 == 0 else (a1, a0)
-                d = 1 if sp_ is a0 else -1
-                sp_.add('talk', n, dir=d); li.add('nod' if rng.random() < 0.5 else 'idle', n, dir=-d)
-                t += n; k += 1
-            n_core = t
-        else:
-            n_core = int(fps*(_AI[interaction][0] + (_AI[interaction][1] - _AI[interaction][0])*rng.random()))
-            a0.add(interaction, n_core, dir=1); a1.add(interaction, n_core, dir=-1)
-        plan['meet'] = (n_app + n_core//2, gap)
-        after = rng.choice(['wave', 'laugh', 'bow', 'celebrate', 'walk_away', 'idle', 'cheer', 'random'])
-        if a0.t < T - fps:
-            if after == 'walk_away':
-                n = T - a0.t
-                a0.add('walk', n, dir=-1); a1.add('walk', n, dir=1)
-            elif after == 'random':
-                a0.fill(T); a1.fill(T)
-            else:
-                n = min(T - a0.t, int(fps*(_AI[after][0] + rng.random())))
-                a0.add(after, n, dir=1); a1.add(after, n, dir=-1)
-        for a, d in ((a0, 1), (a1, -1)):          # the rest of the clip: they stand there (nothing undescribed happens)
-            if a.t < T: a.add('idle', T - a.t, dir=d)
-        plan['after'] = after
-        acts = [a0, a1]
-        if actors >= 3:
-            a2 = _Actor(rng, rng.choice([-1, 1])*(3.0 + rng.random()), mood, fps)
-            watch = rng.choice(['idle', 'clap', 'cheer', 'look_around', 'laugh', 'talk'])
-            a2.add(watch, T//2, dir=1 if a2.x < 0 else -1); a2.fill(T)
-            acts.append(a2); plan['bystander'] = watch
-    elif actions:
-        a = _Actor(rng, 0.0, mood, fps)
-        for name in actions:
-            a.add(name, a.frames_for(name, T))
-        a.finish(T) if a.t < T else None
-        acts = [a]
-        for extra in range(1, actors):
-            acts.append(_Actor(rng, 1.6*extra*(1 if extra % 2 else -1), mood, fps).fill(T))
-        if acts[0].t > T:  # explicit actions longer than the clip: the clip grows
-            plan['T'] = T = acts[0].t
-            for b in acts[1:]: b.fill(T)
-    else:
-        spacing = 1.6 + 0.8*rng.random()
-        for i in range(actors):
-            a = _Actor(rng, (i - (actors - 1)/2)*spacing, mood, fps)
-            a.dur_mul = 1.6                                # fewer, longer actions when several actors share a clip
-            acts.append(a.fill(T))
-    for a in acts: a.finish(plan['T'])
-    plan['actors'] = [dict(segs=a.segs, start_x=0.0, hand=a.hand) for a in acts]
-    # starting positions
-    if plan['kind'] == 'group' or actions:
-        sp = 1.6 + 0.8*rng.random()
-        for i, d in enumerate(plan['actors']): d['start_x'] = (i - (len(acts) - 1)/2)*sp
-    elif plan['kind'] == 'interaction':
-        for i, d in enumerate(plan['actors']): d['start_x'] = [-2.0, 2.0, acts[-1].x][i] if i < 3 else 0.0
-    else: plan['actors'][0]['start_x'] = rng.uniform(-1.0, 1.0)
-    for i, d in enumerate(plan['actors']):
-        d['scale'] = min(max(rng.gauss(1.0, 0.05), 0.88), 1.12)
-    plan['subjects'] = None
-    return plan
-
-# %% ../nbs/20_datasets.ipynb #c023
-_EXPR_OF_ACTION = np.array([int(expression_for_action(i)) for i in range(NUM_ACTIONS)], np.int64)
-
-def _rig_batch(plans):
-    "Blended rig [R, T_max, 8], pelvis x [R, T_max], labels [R, T_max] for all actors of `plans`."
-    rows = [(pi, ai) for pi, p in enumerate(plans) for ai in range(len(p['actors']))]
-    R = len(rows); Tm = max(p['T'] for p in plans); k = _BLEND
-    segs, row_of, Trow, layer = [], [], [], []
-    for r, (pi, ai) in enumerate(rows):
-        ss = plans[pi]['actors'][ai]['segs']
-        segs += ss; row_of += [r]*len(ss); Trow += [plans[pi]['T']]*len(ss); layer += [q % 2 for q in range(len(ss))]
-    S = np.array(segs, np.float64); row_of = np.array(row_of); Trow = np.array(Trow); layer = np.array(layer)
-    aid, s, e = S[:, 0].astype(int), S[:, 1].astype(int), S[:, 2].astype(int)
-    fps = plans[0]['fps']
-    b0 = posture_base(S[:, 11].astype(int), S[:, 12]); b1 = posture_base(S[:, 13].astype(int), S[:, 14])
-    out_vals, out_idx, out_w, out_layer = [], [], [], []
-    labels = np.zeros((R, Tm), np.int64)
-    for j in range(len(S)): labels[row_of[j], s[j]:e[j]] = aid[j]
-    for a in np.unique(aid):
-        J = np.nonzero(aid == a)[0]
-        n = e[J] - s[J]; F = int(n.max()) + 2*k
-        f = (s[J] - k)[:, None] + np.arange(F)[None, :]               # absolute frames
-        t = (f - s[J][:, None])/fps
-        c = lambda col: S[J, col][:, None]
-        p = _P(dur=(n/fps)[:, None], dir=c(3), spd=c(4), amp=c(5), side=c(6), r=S[J, 7:11],
-               b0=b0[J][:, None, :], b1=b1[J][:, None, :])
-        vals = ACTION_FNS[NAMED_ACTIONS[a]](t, p, fps)
-        first = (s[J] == 0)[:, None]; last = (e[J] >= Trow[J])[:, None]
-        wl = np.where(first, 1.0, np.clip((f - (s[J] - k)[:, None] + 0.5)/(2*k), 0, 1))
-        wr = np.where(last, 1.0, np.clip(((e[J] + k)[:, None] - f - 0.5)/(2*k), 0, 1))
-        valid = (f >= 0) & (f < Trow[J][:, None]) & (f < (e[J] + k)[:, None])
-        w = wl*wr*valid
-        out_vals.append(vals.reshape(-1, NCH)); out_w.append(w.ravel()); out_layer.append(np.repeat(layer[J], F))
-        out_idx.append(np.where(valid, row_of[J][:, None]*Tm + np.clip(f, 0, Tm - 1), R*Tm).ravel())
-    idx, w, vals = np.concatenate(out_idx), np.concatenate(out_w), np.concatenate(out_vals)
-    lay = np.concatenate(out_layer)
-    keep = w > 0
-    idx, w, vals, lay = idx[keep], w[keep], vals[keep], lay[keep]
-    if (e - s).min() >= 2*k + 1:
-        # neighbours alternate between two layers, so no two segments of a layer share a frame: plain assignment
-        num = np.zeros((2, R*Tm, NCH)); den = np.zeros((2, R*Tm))
-        num[lay, idx] = vals*w[:, None]; den[lay, idx] = w
-        num, den = num.sum(0), den.sum(0)
-    else:                                                           # very short segments: accumulate
-        den = np.bincount(idx, weights=w, minlength=R*Tm)
-        num = np.stack([np.bincount(idx, weights=w*vals[:, ch], minlength=R*Tm) for ch in range(NCH)], -1)
-    rig = (num/np.maximum(den, 1e-9)[:, None]).reshape(R, Tm, NCH)
-    px = np.cumsum(rig[..., VX], -1)/fps
-    px -= px[:, :1]
-    return rows, rig, px, labels
-
-def _cameras(px, plans):
-    "Cameras [P, Tm, 3] for all scenes from the actors' pelvis x [R, Tm] (rows grouped by scene), vectorized."
-    P, Tm = len(plans), px.shape[1]
-    nA = np.array([len(p['actors']) for p in plans]); first = np.concatenate([[0], np.cumsum(nA)[:-1]])
-    c = np.add.reduceat(px, first, axis=0)/nA[:, None]                       # mean pelvis x per scene [P, Tm]
-    T = np.array([p['T'] for p in plans]); fr = np.arange(Tm)[None]
-    c = np.where(fr < T[:, None], c, c[np.arange(P), T - 1][:, None])        # hold the last frame past the end
-    mode = np.array([CAMERAS.index(p['camera']) for p in plans])[:, None]
-    win = int(plans[0]['fps'])                                                # pan: a 1 s moving average, lagging like an operator
-    cs = np.cumsum(np.concatenate([np.repeat(c[:, :1], win, 1), c], 1), 1)
-    pan = (cs[:, win:] - np.concatenate([np.zeros((P, 1)), cs[:, :-win - 1]], 1)[:, :Tm])/win
-    lo, hi = np.minimum.reduceat(px, first, axis=0).min(1), np.maximum.reduceat(px, first, axis=0).max(1)
-    spread0 = np.maximum.reduceat(px[:, :1], first, axis=0)[:, 0] - np.minimum.reduceat(px[:, :1], first, axis=0)[:, 0]
-    is_static = mode == CAMERAS.index('static')
-    x = np.where(is_static, (0.5*(lo + hi))[:, None], np.where(np.isin(mode, [1, 4]), pan, c[:, :1]))
-    spread = np.where(is_static[:, 0], hi - lo, spread0)
-    z0 = np.clip(1.0 - 0.12*np.maximum(spread - 2.0, 0.0), 0.45, 1.0)[:, None]
-    u = np.clip(fr/np.maximum(T[:, None] - 1, 1), 0, 1)
-    ru = (np.array([p['seed'] % 997 for p in plans])/997)[:, None]
-    zoom = np.select([mode == 2, mode == 3, mode == 4],
-                     [z0*(1 + (0.25 + 0.3*ru)*u), z0*(1.4 + 0.2*ru - (0.4 + 0.2*ru)*u), z0*(1 + 0.2*u)], z0 + 0*u)
-    return np.stack([x, np.full_like(x, 0.9), zoom], -1).astype(np.float32)
-
-def render_plans(plans, with_text:bool=True) -> list:
-    "Turn a list of scene plans into validated-shape samples (one vectorized pass)."
-    rows, rig, px, labels = _rig_batch(plans)
-    Tm = rig.shape[1]
-    starts, scales, r = [], [], 0
-    for p in plans:
-        m = p.get('meet')
-        rel = px[r:r+len(p['actors'])]
-        xs = np.array([a['start_x'] for a in p['actors']])
-        if m is not None:                                          # place the pair so they meet at the right gap
-            f, gap = m; f = min(f, p['T'] - 1)
-            xs[0], xs[1] = -gap/2 - rel[0, f], gap/2 - rel[1, f]
-        starts.append(xs); scales += [a['scale'] for a in p['actors']]; r += len(p['actors'])
-    px = px + np.concatenate(starts)[:, None]
-    motion = rig_to_motion(rig, px, np.array(scales))             # [R, Tm, 20]
-    phys = compute_physics(np.ascontiguousarray(motion.transpose(1, 0, 2))).transpose(1, 0, 2)   # [R, Tm, 6]
-    Tr = np.repeat([p['T'] for p in plans], [len(p['actors']) for p in plans])
-    short = np.nonzero(Tr < Tm)[0]
-    if len(short):          # clips shorter than the batch: redo the last frames with the clip's own end (edge formula)
-        win = np.minimum(Tr[short], 6)
-        fr = np.clip(Tr[short, None] - win[:, None] + np.arange(6)[None], 0, None)
-        ph = compute_physics(np.ascontiguousarray(motion[short[:, None], fr].transpose(1, 0, 2))).transpose(1, 0, 2)
-        for j, r in enumerate(short):
-            w = int(win[j]); phys[r, Tr[r] - min(3, w):Tr[r]] = ph[j, w - min(3, w):w]
-    cams = _cameras(px, plans)
-    expr = _EXPR_OF_ACTION[labels]
-    mood = np.repeat(np.array([int(_MOOD_EXPR[p['mood']]) if p.get('mood') else 0 for p in plans]),
-                     [len(p['actors']) for p in plans])
-    expr = np.where(expr == int(FacialExpression.NEUTRAL), mood[:, None], expr)
-    talk = labels == int(ActionType.TALK)
-    out, r = [], 0
-    for pi, p in enumerate(plans):
-        A, T = len(p['actors']), p['T']
-        if A == 1:
-            s = dict(motion=torch.from_numpy(motion[r, :T]), actions=torch.from_numpy(labels[r, :T]),
-                     physics=torch.from_numpy(np.ascontiguousarray(phys[r, :T])), camera=torch.from_numpy(cams[pi, :T]),
-                     description='', source='synthetic', speech=torch.from_numpy(talk[r, :T]),
-                     expression=torch.from_numpy(expr[r, :T]))
-        else:
-            lab = labels[r:r+A, :T]
-            s = dict(motion=torch.from_numpy(np.ascontiguousarray(motion[r:r+A, :T].transpose(1, 0, 2))),
-                     actions=torch.from_numpy(lab[0]),
-                     physics=torch.from_numpy(np.ascontiguousarray(phys[r:r+A, :T].transpose(1, 0, 2))),
-                     camera=torch.from_numpy(cams[pi, :T]), description='', source='synthetic',
-                     speech=torch.from_numpy(talk[r:r+A, :T].any(0)),
-                     expression=torch.from_numpy(np.ascontiguousarray(expr[r:r+A, :T].T)),
-                     actor_actions=torch.from_numpy(np.ascontiguousarray(lab.T)))
-        s.update(scene_seed=int(p['seed']), split=split_for_seed(p['seed']), augment='none')
+__all__ = ['scene_samples', 'generate_scene', 'speed_plan', 'scene_batch', 'pack_samples', 'unpack_samples', 'progress_interval',
+           'iter_dataset', 'generate_dataset', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample',
+           'synthesize_from_plan', 'write_dataset', 'generate_data_cli']
+
+# %% ../nbs/20_datasets.ipynb #d002
+def scene_samples(plans:list, # resolved `Plan`s
+                  with_text:bool=True # describe them (three paraphrases each)
+                 ) -> list:
+    "Corpus samples of `plans`: animated in one pass, with scene seed, split, augment kind and descriptions."
+    out = animate(plans)
+    for s, p in zip(out, plans):
+        s.update(scene_seed=int(p.seed), split=split_for_seed(p.seed), augment='none')
         if with_text:
-            paras = describe_plan(p, n=3)
+            paras = describe(p, n=3)
             s['description'], s['paraphrases'] = paras[0], paras
-        out.append(s); r += A
     return out
 
-def split_for_seed(seed:int, val:float=0.05, test:float=0.05) -> str:
-    "'train' / 'val' / 'test' from a scene seed (a hash, so splits are disjoint by scene)."
-    h = ((int(seed) * 2654435761 + 0x9E3779B9) % (1 << 32))/(1 << 32)
-    return 'val' if h < val else ('test' if h < val + test else 'train')
-
-# %% ../nbs/20_datasets.ipynb #c025
-_PHR = dict(
-    idle=["^stands still", "^stands around", "^waits", "^stands and ^waits", "^pauses for a moment", "^stays in place"],
-    walk=["^walks {to}", "^walks {adv} {to}", "^strolls {to}", "^takes a few steps {to}", "^walks {to} {adv}", "^heads {to}"],
-    run=["^runs {to}", "^sprints {to}", "^runs {adv} {to}", "^dashes {to}", "^races {to}"],
-    jog=["^jogs {to}", "^jogs {adv} {to}", "^goes for a jog {to}", "^runs at an easy pace {to}"],
-    jump=["^jumps", "^jumps up", "^leaps into the air", "^does a jump", "^jumps high", "^hops up with both feet"],
-    hop=["^hops on one leg", "^hops on one foot {to}", "^hops {to}", "^bounces on one leg"],
-    skip=["^skips {to}", "^skips along {to}", "^skips {adv} {to}"],
-    walk_backward=["^walks backwards {to}", "^backs away {to}", "^steps backward {to}", "^walks backward {adv}"],
-    sidestep=["^sidesteps {to}", "^shuffles sideways {to}", "^steps sideways {to}", "^side-steps {to}"],
-    sneak=["^sneaks {to}", "^tiptoes {to}", "^creeps {to}", "^sneaks {to} quietly"],
-    march=["^marches {to}", "^marches {adv} {to}", "^marches like a soldier {to}"],
-    turn=["^turns around", "^turns {to}", "^turns to face the other way", "^spins around once slowly"],
-    spin=["^spins around", "^twirls", "^spins in place", "^does a spin", "^twirls around"],
-    sit=["^sits down", "^takes a seat", "^sits down on a chair", "^sits"],
-    stand_up=["^stands up", "^gets up from the chair", "^rises to {poss} feet", "^stands back up"],
-    squat=["^does squats", "^squats", "^squats down and up", "^crouches down"],
-    lie_down=["^lies down", "^lies down on the ground", "^lays down on the floor", "^gets down and ^lies flat"],
-    get_up=["^gets up", "^gets up off the ground", "^stands up from the floor", "^picks {self} up off the ground"],
-    fall=["^falls down", "^falls over", "^trips and ^falls", "^collapses to the ground", "^falls {to}"],
-    crawl=["^crawls {to}", "^crawls on hands and knees {to}", "^gets down and ^crawls {to}"],
-    climb=["^climbs a ladder", "^climbs up and back down", "^climbs", "^climbs up a wall"],
-    wave=["^waves", "^waves {hand}", "^waves hello", "^waves {adv}", "^waves at someone", "^raises a hand and ^waves"],
-    point=["^points {to}", "^points at something {to}", "^points {hand} {to}", "^gestures {to}"],
-    clap=["^claps", "^claps {poss} hands", "^applauds", "^claps {adv}"],
-    bow=["^bows", "^takes a bow", "^bows politely", "^bows down"],
-    talk=["^talks", "^speaks", "^says something", "^talks and ^gestures", "^chats"],
-    nod=["^nods", "^nods {poss} head", "^nods in agreement"],
-    shrug=["^shrugs", "^shrugs {poss} shoulders", "^gives a shrug"],
-    salute=["^salutes", "^gives a salute", "^salutes {hand}"],
-    cheer=["^cheers", "^cheers with both arms up", "^pumps {poss} fists in the air", "^cheers {adv}"],
-    celebrate=["^celebrates", "^jumps for joy", "^celebrates with {poss} arms up", "^does a victory dance"],
-    dance=["^dances", "^dances {adv}", "^starts dancing", "^busts a move", "^dances to the music"],
-    stretch=["^stretches", "^stretches {poss} arms overhead", "^does a stretch", "^reaches up and ^stretches"],
-    kick=["^kicks", "^kicks {to}", "^does a kick", "^kicks {adv}", "^kicks with {poss} leg"],
-    punch=["^punches", "^throws punches {to}", "^punches the air", "^jabs {hand}", "^punches {adv}"],
-    dodge=["^dodges", "^ducks out of the way", "^dodges {to}", "^leans away to dodge"],
-    throw=["^throws a ball", "^throws something {to}", "^throws a ball {hand}", "^tosses a ball {to}"],
-    catch=["^catches a ball", "^catches something", "^reaches out and ^catches a ball"],
-    push=["^pushes something", "^pushes a heavy box {to}", "^pushes {to}"],
-    pull=["^pulls something", "^pulls a rope", "^pulls hard"],
-    pick_up=["^picks something up", "^bends down and ^picks up a box", "^picks up an object from the floor"],
-    carry=["^carries a box {to}", "^carries something {to}", "^walks {to} carrying a box"],
-    reach=["^reaches up", "^reaches {hand} for something", "^reaches for a high shelf"],
-    handshake=["^shakes hands", "^offers a handshake"], hug=["^hugs someone", "^gives a hug"],
-    fight=["^fights", "^fights an invisible opponent", "^shadow-boxes"],
-    look_around=["^looks around", "^glances around", "^looks left and right", "^looks around curiously"],
-    think=["^thinks", "^stands and ^thinks", "^ponders", "^scratches {poss} head thinking"],
-    cry=["^cries", "^sobs", "^starts crying", "^weeps"],
-    laugh=["^laughs", "^laughs out loud", "^bursts out laughing", "^giggles"],
-    stumble=["^stumbles", "^trips but ^catches {self}", "^stumbles {to}", "^loses {poss} balance for a moment"])
-_TO = ["to the {s}", "towards the {s}", "{s}ward", "to the {s} side", "off to the {s}", "in the {s} direction"]
-_SLOW = ["slowly", "leisurely", "at a slow pace", "gently", "unhurriedly"]
-_FAST = ["quickly", "fast", "briskly", "in a hurry", "rapidly"]
-_MOOD_ADV = dict(happy=["happily", "cheerfully", "joyfully", "with a smile"], sad=["sadly", "gloomily", "with a sad face"],
-                 angry=["angrily", "furiously", "in anger"], excited=["excitedly", "enthusiastically", "with excitement"],
-                 calm=["calmly", "peacefully", "in a relaxed way"], nervous=["nervously", "anxiously", "uneasily"])
-_SUBJ = [("a person", "the person", "their"), ("a man", "he", "his"), ("a woman", "she", "her"), ("someone", "the person", "their"),
-         ("a stick figure", "it", "its"), ("a boy", "he", "his"), ("a girl", "she", "her"), ("an old man", "he", "his"),
-         ("an old woman", "she", "her"), ("a kid", "the kid", "the kid's"), ("a young man", "he", "his"),
-         ("a young woman", "she", "her"), ("a guy", "he", "his"), ("a child", "the child", "the child's"),
-         ("a figure", "the figure", "its"), ("a dancer", "she", "her"), ("an athlete", "he", "his")]
-_SELF = {"he": "himself", "she": "herself", "it": "itself"}
-_PAIRS = ["two people", "two friends", "a man and a woman", "two men", "two women", "two kids", "a couple",
-          "two figures", "a boy and a girl", "two strangers", "two coworkers"]
-_THEN = [", then {p} ", " and then ", ". Then {p} ", ". After that, {p} ", ", and after that {p} ", ". Next, {p} ",
-         "; afterwards {p} ", " before {p} ", ", after which {p} "]
-_FINALLY = [" and finally ", ". Finally, {p} ", ", and at the end {p} ", ". In the end, {p} ", ", then "]
-_INTER = dict(handshake=["shake hands", "greet each other with a handshake", "shake hands politely", "exchange a handshake"],
-              hug=["hug", "give each other a hug", "embrace", "hug each other warmly"],
-              fight=["fight", "start fighting", "exchange punches", "have a fist fight", "fight each other"],
-              talk=["talk to each other", "have a conversation", "chat", "talk", "talk and take turns speaking"],
-              pass_ball=["pass a ball back and forth", "throw a ball to each other", "play catch", "toss a ball between them"])
-_APPROACH = ["walk toward each other", "walk up to each other", "approach each other", "meet in the middle", "come together"]
-_AFTER = dict(wave=["wave goodbye", "wave at each other"], laugh=["laugh together", "laugh"], bow=["bow to each other", "bow"],
-              celebrate=["celebrate", "jump for joy"], walk_away=["walk away from each other", "walk off in opposite directions", "part ways"],
-              idle=["stand there", "stand still"], cheer=["cheer", "cheer together"])
-_CAM = dict(pan=["The camera follows {o}.", "The camera pans to follow {o}.", "A tracking shot follows {o}."],
-            zoom_in=["The camera slowly zooms in.", "The camera zooms in.", "Slow zoom in."],
-            zoom_out=["The camera slowly zooms out.", "The camera pulls back.", "Slow zoom out."],
-            pan_zoom=["The camera follows {o} and slowly zooms in.", "The camera tracks {o} while zooming in."],
-            static=["The camera does not move.", "Static camera.", "A fixed camera watches {o}."])
-
-def _plural(text):
-    def conj(m):
-        w = m.group(1)
-        if w.endswith('ies'): return w[:-3] + 'y'
-        if re.search(r'(ches|shes|sses|xes|oes)$', w) and w not in ('does',): return w[:-2]
-        if w == 'does': return 'do'
-        return w[:-1] if w.endswith('s') else w
-    return re.sub(r'\^([A-Za-z-]+)', conj, text)
-
-def _sing(text): return text.replace('^', '')
-
-def _segment_clause(rng, sg, poss, pron):
-    a = NAMED_ACTIONS[int(sg[0])]
-    tpl = rng.choice(_PHR[a])
-    travel = -sg[3] if a in ('walk_backward', 'dodge') else sg[3]
-    side = 'right' if travel > 0 else 'left'
-    spd = sg[4]
-    adv = rng.choice(_SLOW) if spd < 0.85 else rng.choice(_FAST) if spd > 1.2 else ''
-    hand = rng.choice(["with {p} {h} hand", "with the {h} hand", "using {p} {h} arm"]).format(
-        p=poss, h='left' if sg[6] > 0 else 'right')
-    txt = tpl.format(to=rng.choice(_TO).format(s=side), adv=adv, hand=hand, poss=poss, self=_SELF.get(pron, 'themselves'))
-    if adv and '{adv}' not in tpl and rng.random() < 0.3: txt += ' ' + adv
-    return re.sub(r'\s+', ' ', txt).strip()
-
-def _merge_segments(segs):
-    "Consecutive segments of the same action read as one clause."
-    out = []
-    for sg in segs:
-        if out and out[-1][0] == sg[0] and out[-1][3] == sg[3]: continue
-        out.append(sg)
-    return out
-
-def _sequence_text(rng, segs, pron, poss, first_subject, max_clauses=6, full=False):
-    segs = _merge_segments(segs)[:max_clauses]
-    clauses = [_segment_clause(rng, sg, poss, pron) for sg in segs]
-    if not full and len(clauses) > 1 and rng.random() < 0.15: clauses = clauses[:-1]     # a short description skips the tail
-    txt = first_subject + ' ' + clauses[0]
-    for i, c in enumerate(clauses[1:], 1):
-        conn = rng.choice(_FINALLY if (i == len(clauses) - 1 and i > 1) else _THEN)
-        txt += conn.format(p=pron) + c
-    return txt
-
-def _cap(s): return s[:1].upper() + s[1:]
-
-def _place(rng, txt, setting):
-    if not setting or rng.random() < 0.2: return txt
-    if rng.random() < 0.5: return f"{_cap(setting)}, {txt[:1].lower() + txt[1:]}"
-    return txt + ' ' + setting
-
-def describe_plan(plan, n:int=3, seed:int|None=None) -> list:
-    "`n` paraphrases of scene `plan` (English, one sentence or a few)."
-    rng = _random.Random((plan['seed'] if seed is None else seed)*7919 + 17)
-    outs, tries = [], 0
-    while len(outs) < n and tries < 4*n:
-        tries += 1
-        t = _describe_once(rng, plan)
-        if t not in outs: outs.append(t)
-    return outs
-
-def _describe_once(rng, plan):
-    mood, setting, actors = plan.get('mood'), plan.get('setting'), plan['actors']
-    if plan['kind'] == 'plan':                     # synthesize_from_plan: every step, all actors doing it together
-        A = len(actors)
-        subj, pron, poss = (rng.choice(_SUBJ) if A == 1 else
-                            (rng.choice(['two people', 'two figures', 'a pair of people'] if A == 2 else [f'{A} people', 'a group of people']), 'they', 'their'))
-        t = _sequence_text(rng, actors[0]['segs'], pron, poss, subj, max_clauses=99, full=True)
-        txt = _cap(_plural(t) if A > 1 else _sing(t)).rstrip('.') + '.'
-        if plan.get('camera') not in (None, 'static') and rng.random() < 0.5: txt += ' ' + rng.choice(_CAM[plan['camera']]).format(o='them' if A > 1 else 'the figure')
-        return txt
-    if plan['kind'] == 'interaction':
-        inter = plan['interaction']
-        pair = 'two fighters' if inter == 'fight' and rng.random() < 0.3 else rng.choice(_PAIRS)
-        first = actors[0]['segs'][0]
-        bits = []
-        if NAMED_ACTIONS[int(first[0])] == 'walk': bits.append(rng.choice(_APPROACH))
-        bits.append(rng.choice(_INTER[inter]))
-        after = plan.get('after')
-        if after in _AFTER and plan['T'] > 0: bits.append(rng.choice(_AFTER[after]))
-        elif after == 'random': bits.append(rng.choice(["go on with their day", "do their own thing"]))
-        txt = pair + ' ' + bits[0]
-        for i, b in enumerate(bits[1:], 1):
-            txt += rng.choice([" and ", ", then ", " and then ", ". Then they "]) + b
-        if mood and rng.random() < 0.8:
-            adv = rng.choice(_MOOD_ADV[mood])
-            txt = txt.replace(bits[-1], bits[-1] + ' ' + adv, 1) if rng.random() < 0.5 else txt
-            if adv not in txt: txt += f", both looking {mood}"
-        if plan.get('bystander'):
-            w = plan['bystander']
-            txt += rng.choice([", while a third person ", " as another person ", ". Nearby, someone else "]) + _sing(
-                rng.choice(_PHR[w]).format(to='nearby', adv='', hand='', poss='their', self='themselves')).replace('  ', ' ').strip()
-        txt = _place(rng, txt, setting)
-        obj = 'them'
-    else:
-        texts = []
-        used = set()
-        for i, a in enumerate(actors):
-            while True:
-                subj, pron, poss = rng.choice(_SUBJ)
-                if subj not in used or len(used) >= len(_SUBJ): break
-            used.add(subj)
-            if len(actors) > 1 and subj.startswith(('a ', 'an ')):    # several actors: name them, pronouns would be ambiguous
-                pron = 'the ' + subj.split(' ', 1)[1]
-                if poss in ('their', 'its'): poss = pron + "'s"
-            if i > 0: subj = rng.choice(['another ' + subj.split(' ', 1)[1], subj]) if subj.startswith(('a ', 'an ')) else subj
-            if mood and i == 0 and rng.random() < 0.5 and subj.startswith(('a ', 'an ')):
-                subj = ('an ' if mood[0] in 'aeiou' else 'a ') + mood + ' ' + subj.split(' ', 1)[1]
-            elif mood and i == 0 and rng.random() < 0.6:
-                pron_ = rng.choice(_MOOD_ADV[mood])
-                subj = subj + ' ' + pron_ if rng.random() < 0.3 else subj
-            t = _sing(_sequence_text(rng, a['segs'], pron, poss, subj, 6 if len(actors) == 1 else 3))
-            if mood and i == 0 and not any(w in t for w in _MOOD_ADV[mood] + [mood]):
-                t += rng.choice([f", looking {mood}", f", feeling {mood}", f", all the while {mood}"])
-            texts.append(t)
-        if len(texts) == 1: txt = texts[0]
-        else:
-            joins = [", while ", ". Meanwhile, ", ". At the same time, ", "; "]
-            txt = texts[0]
-            for t in texts[1:]: txt += rng.choice(joins) + t
-            if rng.random() < 0.4:
-                head = f"{'Two' if len(texts) == 2 else 'Three'} people"
-                if setting and rng.random() < 0.7: head, setting = f"{head} {setting}", None
-                txt = head + '. ' + _cap(txt)
-        txt = _place(rng, _cap(txt), setting)
-        obj = 'them' if len(actors) > 1 else rng.choice(['the figure', 'the action', 'the person'])
-    txt = _cap(_plural(txt) if plan['kind'] == 'interaction' else _sing(txt)).rstrip('.') + '.'
-    if plan.get('camera') and rng.random() < (0.5 if plan['camera'] != 'static' else 0.1):
-        txt += ' ' + rng.choice(_CAM[plan['camera']]).format(o=obj)
-    return txt
-
-# %% ../nbs/20_datasets.ipynb #c027
-def scene_seed(seed:int, i:int) -> int:
-    "Scene seed of the `i`-th base sample of a dataset made with `seed`."
-    return int(seed)*(1 << 32) + int(i)
-
-def generate_scene(seed:int=0, **overrides) -> dict:
-    "One synthetic sample for scene `seed`; overrides: actors, actions, interaction, setting, mood, camera, num_frames."
+# %% ../nbs/20_datasets.ipynb #d004
+def generate_scene(seed:int=0, # the scene seed
+                   **overrides # fix any choice of `plan_scene`: actors, actions, interaction, setting, mood, camera, num_frames
+                  ) -> dict:
+    "One synthetic sample for scene `seed`."
     if overrides.get('actions') is not None: overrides['actions'] = [NAMED_ACTIONS[action_id(a)] for a in overrides['actions']]
     if overrides.get('mood') is not None and overrides['mood'] not in MOODS:
         raise StickgenError(f"generate_scene: unknown mood '{overrides['mood']}'; known moods: {', '.join(MOODS)}")
@@ -1126,8 +52,9 @@ def generate_scene(seed:int=0, **overrides) -> dict:
         if overrides['interaction'] not in INTERACTIONS:
             raise StickgenError(f"generate_scene: unknown interaction '{overrides['interaction']}'; known: {', '.join(INTERACTIONS)}")
         overrides['actors'] = max(2, overrides.get('actors') or 2)
-    return render_plans([plan_scene(seed, **overrides)])[0]
+    return scene_samples([plan_scene(seed, **overrides)])[0]
 
+# %% ../nbs/20_datasets.ipynb #d007
 @contextlib.contextmanager
 def _gc_paused():
     "Many small objects and no reference cycles: skip the cyclic collector's pauses (restored afterwards)."
@@ -1136,49 +63,60 @@ def _gc_paused():
     finally:
         if was: gc.enable()
 
-def _batch(seeds, augment=False, with_text=True):
-    with _gc_paused(): return _batch_(seeds, augment, with_text)
-
-def speed_plan(plan:dict, factor:float) -> dict:
+# %% ../nbs/20_datasets.ipynb #d009
+def speed_plan(plan:Plan, # a resolved plan
+               factor:float # > 1 plays faster (a shorter clip)
+              ) -> Plan:
     "The same scene played `factor` times faster (time rescaled in the plan, so physics and bones stay exact)."
-    T2 = max(2, int(round(plan['T']/factor)))
-    p = dict(plan, T=T2, speed_factor=factor)
-    if plan.get('meet'): p['meet'] = (min(int(round(plan['meet'][0]/factor)), T2 - 1), plan['meet'][1])
-    p['actors'] = []
-    for a in plan['actors']:
+    T2 = max(2, int(round(plan.frames/factor)))
+    meet = (min(int(round(plan.meet[0]/factor)), T2 - 1), plan.meet[1]) if plan.meet else plan.meet
+    actors = []
+    for a in plan.actors:
         segs = []
-        for sg in a['segs']:
-            sg = list(sg); sg[1], sg[2] = int(round(sg[1]/factor)), int(round(sg[2]/factor)); sg[4] *= factor
-            if sg[2] > sg[1]: segs.append(sg)
-        segs[-1][2] = T2
-        p['actors'].append(dict(a, segs=segs))
-    return p
+        for s in a.segments:
+            s = replace(s, start=int(round(s.start/factor)), end=int(round(s.end/factor)), speed=s.speed*factor)
+            if s.end > s.start: segs.append(s)
+        segs[-1].end = T2
+        actors.append(replace(a, segments=segs))
+    return replace(plan, frames=T2, meet=meet, actors=actors)
 
+# %% ../nbs/20_datasets.ipynb #d010
 def _speed_factor(seed):
-    rng = _random.Random(int(seed)*1000003 + 777)
+    "The speed factor of scene `seed`'s speed variant: 0.8-0.92 or 1.08-1.25."
+    rng = random.Random(int(seed)*1000003 + 777)
     return rng.uniform(0.8, 0.92) if rng.random() < 0.5 else rng.uniform(1.08, 1.25)
 
-def _batch_(seeds, augment, with_text):
-    plans = [plan_scene(s) for s in seeds]
-    if not augment: return render_plans(plans, with_text=with_text)
-    factors = [_speed_factor(p['seed']) for p in plans]
-    rendered = render_plans(plans + [speed_plan(p, f) for p, f in zip(plans, factors)], with_text=False)
-    out = []
-    for p, f, s, sp in zip(plans, factors, rendered[:len(plans)], rendered[len(plans):]):
-        paras = describe_plan(p, n=3) if with_text else [f"scene {p['seed']}"]
-        s['description'], s['paraphrases'] = paras[0], paras
-        sp.update(description=paras[1 % len(paras)], paraphrases=paras, augment=f'speed x{f:.2f}')
-        out += [s, sp] + augment_sample(s, s['scene_seed'], kinds=('translate', 'scale', 'mirror'))
-    return out
+# %% ../nbs/20_datasets.ipynb #d013
+def scene_batch(seeds:list, # scene seeds
+                augment:bool=False, # each scene followed by its 4 augmented variants
+                with_text:bool=True # describe the scenes
+               ) -> list:
+    "The samples of scenes `seeds` (and their augmented variants), made in one vectorized batch."
+    with _gc_paused():
+        plans = [plan_scene(s) for s in seeds]
+        if not augment: return scene_samples(plans, with_text=with_text)
+        factors = [_speed_factor(p.seed) for p in plans]
+        rendered = scene_samples(plans + [speed_plan(p, f) for p, f in zip(plans, factors)], with_text=False)
+        out = []
+        for p, f, s, sp in zip(plans, factors, rendered[:len(plans)], rendered[len(plans):]):
+            paras = describe(p, n=3) if with_text else [f"scene {p.seed}"]
+            s['description'], s['paraphrases'] = paras[0], paras
+            sp.update(description=paras[1 % len(paras)], paraphrases=paras, augment=f'speed x{f:.2f}')
+            out += [s, sp] + augment_sample(s, s['scene_seed'], kinds=('translate', 'scale', 'mirror'))
+        return out
 
+# %% ../nbs/20_datasets.ipynb #d014
 def _chunk(args):
+    "Samples of base scenes [start, stop) of a dataset, made `batch` scenes at a time."
     start, stop, seed, augment, batch = args
     out = []
     for b in range(start, stop, batch):
-        out += _batch([scene_seed(seed, i) for i in range(b, min(b + batch, stop))], augment)
+        out += scene_batch([scene_seed(seed, i) for i in range(b, min(b + batch, stop))], augment)
     return out
 
-def pack_samples(samples) -> tuple:
+# %% ../nbs/20_datasets.ipynb #d015
+def pack_samples(samples:list # sample dicts
+                ) -> tuple: # (flat arrays by field, per-sample layout)
     """Samples -> (flat arrays by field, per-sample layout): a batch crosses a process boundary as a few large
     buffers instead of thousands of small pickled tensors (unpickling those cost the parent more than generating)."""
     flats, layout = {}, []
@@ -1191,7 +129,9 @@ def pack_samples(samples) -> tuple:
         layout.append(lay)
     return {k: np.concatenate(v) for k, v in flats.items()}, layout
 
-def unpack_samples(packed) -> list:
+# %% ../nbs/20_datasets.ipynb #d016
+def unpack_samples(packed:tuple # what `pack_samples` returned
+                  ) -> list: # the samples, tensors viewing the buffers
     "Inverse of `pack_samples`: each tensor is a view of its own slice of the flat buffer (no copy)."
     flats, layout = packed
     at = dict.fromkeys(flats, 0)
@@ -1205,6 +145,7 @@ def unpack_samples(packed) -> list:
         out.append(s)
     return out
 
+# %% ../nbs/20_datasets.ipynb #d017
 def _exchange_dir() -> str:
     "Where workers leave their batches for the parent: RAM-backed /dev/shm when it has room, else the temp dir."
     try:
@@ -1213,6 +154,7 @@ def _exchange_dir() -> str:
     except OSError: pass
     return tempfile.gettempdir()
 
+# %% ../nbs/20_datasets.ipynb #d018
 def _chunk_to_file(args):
     """Worker side: generate a batch and write its flat buffers to one file (8-byte aligned); return only the
     small layout. A pipe would carry the buffers in 64 KB pieces through several copies, costing the parent
@@ -1226,46 +168,60 @@ def _chunk_to_file(args):
             f.write(memoryview(v).cast('B')); spec.append((k, v.dtype.str, off, v.size)); off += v.nbytes
     return path, spec, layout
 
+# %% ../nbs/20_datasets.ipynb #d019
 def _read_chunk_file(path, spec, layout) -> list:
     "Parent side: one read of the batch file, then every tensor is a view of its slice."
     buf = np.fromfile(path, np.uint8); os.remove(path)
     flats = {k: buf[o:o + n*np.dtype(dt).itemsize].view(dt) for k, dt, o, n in spec}
     return unpack_samples((flats, layout))
 
+# %% ../nbs/20_datasets.ipynb #d021
 def progress_interval() -> float:
     "Seconds between progress-bar refreshes: 30 inside a notebook (executed notebooks keep every refresh), else 1."
     return float(os.environ.get('STICKGEN_PROGRESS_INTERVAL', 30.0 if 'ipykernel' in sys.modules else 1.0))
 
-def iter_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1, batch:int=256, progress:bool=False):
+# %% ../nbs/20_datasets.ipynb #d022
+def iter_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1, # as in `generate_dataset`
+                 batch:int=256, # scenes per vectorized batch (and per worker task)
+                 progress:bool=False):
     "Yield lists of samples (in order) for `num_samples` base scenes; see `generate_dataset`."
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm          # lazy: tqdm.auto probes for notebook widgets (~50 ms); only progress bars need it
     parts = [(a, min(a + batch, num_samples), seed, augment, batch) for a in range(0, num_samples, batch)]
     bar = tqdm(total=num_samples, desc='generate', unit='scene', disable=not progress, mininterval=progress_interval())
     if workers <= 1:
         for pa in parts:
             chunk = _chunk(pa); bar.update(pa[1] - pa[0]); yield chunk
     else:
-        import multiprocessing as mp
-        ctx = mp.get_context('fork' if sys.platform != 'win32' else 'spawn')
+        ctx = multiprocessing.get_context('fork' if sys.platform != 'win32' else 'spawn')
         with tempfile.TemporaryDirectory(prefix='stickgen-gen-', dir=_exchange_dir()) as folder, ctx.Pool(workers) as pool:
             for pa, res in zip(parts, pool.imap(_chunk_to_file, [pa + (folder,) for pa in parts])):
                 bar.update(pa[1] - pa[0]); yield _read_chunk_file(*res)
     bar.close()
 
-def generate_dataset(num_samples:int, seed:int=0, augment:bool=False, workers:int=1, progress:bool=False) -> list:
+# %% ../nbs/20_datasets.ipynb #d023
+def generate_dataset(num_samples:int, # base scenes
+                     seed:int=0, # the dataset seed (scene i has seed `scene_seed(seed, i)`)
+                     augment:bool=False, # each scene followed by its 4 augmented variants
+                     workers:int=1, # processes
+                     progress:bool=False # show a progress bar
+                    ) -> list:
     "`num_samples` base scenes (x5 with `augment`: each followed by its 4 augmented variants), deterministic by seed."
     if num_samples < 0: raise StickgenError(f"generate_dataset: num_samples must be >= 0, got {num_samples}")
     with _gc_paused(): return [s for chunk in iter_dataset(num_samples, seed, augment, workers, progress=progress) for s in chunk]
 
-# %% ../nbs/20_datasets.ipynb #c029
-def swap_left_right(text:str) -> str:
+# %% ../nbs/20_datasets.ipynb #d026
+def swap_left_right(text:str # a description
+                   ) -> str:
     "Swap the words left and right (leftward, Left, RIGHT, left-hand, ...) in `text`, keeping their case."
     def sw(m):
         w = m.group(0); rep = 'right' if w.lower() == 'left' else 'left'
         return rep.upper() if w.isupper() else (rep.capitalize() if w[0].isupper() else rep)
     return re.sub(r'\b(?:left|right)(?=(?:wards?)?\b)', sw, text, flags=re.IGNORECASE)
 
-def enforce_bone_lengths(motion, lengths=None):
+# %% ../nbs/20_datasets.ipynb #d029
+def enforce_bone_lengths(motion, # poses [T, (A,) 20]
+                         lengths=None # bone lengths [(A,) 6]; default the clip's median
+                        ) -> np.ndarray:
     "Poses [T, (A,) 20] with every bone reset to `lengths` [(A,) 6] (default: the clip's median) and no joint below ground."
     m = np.asarray(_np(motion), np.float64)
     if lengths is None: lengths = np.median(bone_lengths(m), axis=0)
@@ -1286,9 +242,11 @@ def enforce_bone_lengths(motion, lengths=None):
     out[..., 1::2] -= np.minimum(low, 0.0)[..., None]
     return out.astype(np.float32)
 
+# %% ../nbs/20_datasets.ipynb #d030
 _FRAME_FIELDS = ('actions', 'speech', 'expression', 'actor_actions')
 
 def _resample(s, factor):
+    "Sample `s` resampled in time by `factor` (poses interpolated, bones restored; labels from the nearest frame)."
     m = _np(s['motion']).astype(np.float64); T = m.shape[0]
     T2 = max(2, int(round((T - 1)/factor)) + 1)
     tau = np.minimum(np.arange(T2)*factor, T - 1)
@@ -1302,6 +260,7 @@ def _resample(s, factor):
         if s.get(k) is not None: out[k] = torch.from_numpy(np.ascontiguousarray(_np(s[k])[near]))
     return out
 
+# %% ../nbs/20_datasets.ipynb #d032
 def _affine_physics(ph, f=1.0, dx=0.0, cx=0.0, mirror_ax=None):
     "Physics of the motion after x -> cx + (x - cx)·f + dx, y -> y·f (or a mirror about x = mirror_ax): exact, COM is linear."
     ph = _np(ph).astype(np.float32).copy()
@@ -1312,11 +271,15 @@ def _affine_physics(ph, f=1.0, dx=0.0, cx=0.0, mirror_ax=None):
     ph[..., 4] = cx + (ph[..., 4] - cx)*f + dx; ph[..., 5] *= f
     return ph
 
+# %% ../nbs/20_datasets.ipynb #d033
 _AUG_KINDS = ('speed', 'translate', 'scale', 'mirror')
 
-def augment_sample(sample:dict, seed:int=0, kinds=_AUG_KINDS) -> list:
+def augment_sample(sample:dict, # any valid sample (synthetic or converted)
+                   seed:int=0, # draws the factors and offsets
+                   kinds=_AUG_KINDS # which variants, in order
+                  ) -> list:
     "The augmented variants of `sample`, one per kind in `kinds`; each validates and records its `augment` kind."
-    rng = _random.Random(int(seed)*1000003 + 4242)
+    rng = random.Random(int(seed)*1000003 + 4242)
     paras = list(sample.get('paraphrases') or [sample['description']])
     m0 = _np(sample['motion']); cam0 = _np(sample['camera'])
     out = []
@@ -1351,71 +314,35 @@ def augment_sample(sample:dict, seed:int=0, kinds=_AUG_KINDS) -> list:
         out.append(s)
     return out
 
-# %% ../nbs/20_datasets.ipynb #c033
-def synthesize_from_plan(plan:list, actors:int=1, seed:int=0, camera:str='static', fps:int=FPS) -> dict:
-    "A sample from steps `dict(action, seconds=2.0, direction='left'|'right'|None, speed=1.0, expression=None)`."
-    if not plan: raise StickgenError("synthesize_from_plan: the plan is empty; give at least one step like dict(action='walk', seconds=2)")
-    if camera not in CAMERAS: raise StickgenError(f"synthesize_from_plan: unknown camera '{camera}'; known: {', '.join(CAMERAS)}")
-    rng = _random.Random(int(seed))
-    steps = []
-    for i, st in enumerate(plan):
-        if not isinstance(st, dict) or 'action' not in st:
-            raise StickgenError(f"synthesize_from_plan: step {i} must be a dict with an 'action' key, got {st!r}")
-        name = NAMED_ACTIONS[action_id(st['action'])]
-        d = st.get('direction')
-        if d not in (None, 'left', 'right', -1, 1): raise StickgenError(f"synthesize_from_plan: step {i}: direction must be 'left', 'right' or None, got {d!r}")
-        secs = float(st.get('seconds') or (_AI[name][0] + _AI[name][1])/2)
-        if secs <= 0: raise StickgenError(f"synthesize_from_plan: step {i}: seconds must be > 0, got {secs}")
-        steps.append((name, max(int(round(secs*fps)), 2), {'left': -1, 'right': 1}.get(d, d), float(st.get('speed') or 1.0), st.get('expression')))
-    interaction = next((n for n, *_ in steps if n in ('handshake', 'hug', 'fight')), None) if actors >= 2 else None
-    acts = []
-    for a in range(actors):
-        ac = _Actor(_random.Random(int(seed)*31 + a), 0.0, None, fps)
-        for name, n, d, sp, _ in steps:
-            if interaction and name in ('handshake', 'hug', 'fight', 'talk', 'throw', 'catch'): d = 1 if a == 0 else -1
-            elif interaction and name in ('walk', 'run', 'jog') and d is None: d = 1 if a == 0 else -1
-            ac.add(name, n, dir=d, spd=sp)
-        acts.append(ac)
-    T = max(a.t for a in acts)
-    for a in acts: a.finish(T)
-    p = dict(seed=int(seed), T=T, fps=fps, setting=None, mood=None, camera=camera, interaction=interaction,
-             kind='plan', meet=None)
-    p['actors'] = [dict(segs=a.segs, start_x=(i - (actors - 1)/2)*1.6, hand=a.hand, scale=1.0) for i, a in enumerate(acts)]
-    if interaction:
-        j = next(j for j, sg in enumerate(acts[0].segs) if NAMED_ACTIONS[int(sg[0])] == interaction)
-        sg = acts[0].segs[j]
-        p['meet'] = ((sg[1] + sg[2])//2, dict(handshake=1.05, hug=0.45, fight=1.05)[interaction])
-    s = render_plans([p])[0]
-    # step expressions override the action's default face
-    lab_frames = acts[0].segs
-    expr = _np(s['expression']).copy()
-    k = 0
-    for name, n, d, sp, ex in steps:
-        while k < len(lab_frames) and NAMED_ACTIONS[int(lab_frames[k][0])] != name: k += 1
-        if k >= len(lab_frames): break
-        if ex is not None:
-            try: e = int(FacialExpression[ex.strip().upper()]) if isinstance(ex, str) else int(FacialExpression(int(ex)))
-            except (KeyError, ValueError):
-                raise StickgenError(f"synthesize_from_plan: unknown expression {ex!r}; known: {', '.join(x.name.lower() for x in FacialExpression)}") from None
-            expr[lab_frames[k][1]:lab_frames[k][2]] = e
-        k += 1
-    s['expression'] = torch.from_numpy(expr)
+# %% ../nbs/20_datasets.ipynb #d034
+def synthesize_from_plan(plan:Plan|list, # a parsed `Plan`, or steps dict(action, seconds=None, direction='left'|'right'|None, speed=1.0, expression=None)
+                         actors:int|None=None, # default: the plan's (1 for step dicts)
+                         seed:int=0, # draws what the steps leave open
+                         camera:str|None=None, # default: the plan's ('static' for step dicts)
+                         fps:int=FPS) -> dict:
+    "A described sample animating given steps."
+    s = scene_samples([resolve_plan(plan, actors, seed, camera, fps, who='synthesize_from_plan')])[0]
     s['source'] = 'synthetic_plan'
     return s
 
-# %% ../nbs/20_datasets.ipynb #c035
+# %% ../nbs/20_datasets.ipynb #d035
 def _chunk_to_shard(args):
+    "Worker side of `write_dataset`: generate scenes [a, b), check the first `check`, write them as one shard."
     a, b, seed, augment, batch, shard_dir, first, check = args
-    from stickgen.storage import write_shard
     samples = _chunk((a, b, seed, augment, batch))
     for i in range(min(check, len(samples))): validate_sample(samples[i], first + i)
     return write_shard(samples, shard_dir, validate=False, first_index=first)
 
-def write_dataset(num_samples:int, path, seed:int=0, augment:bool=False, workers:int=1, shard_size:int=8192,
-                  progress:bool=False, check:int=64) -> Path:
+# %% ../nbs/20_datasets.ipynb #d036
+def write_dataset(num_samples:int, # base scenes
+                  path, # the store directory to write
+                  seed:int=0, augment:bool=False, workers:int=1, # as in `generate_dataset`
+                  shard_size:int=8192, # samples per shard (at most)
+                  progress:bool=False,
+                  check:int=64 # validate the first `check` samples of every shard
+                 ) -> Path:
     "Generate straight into a store directory: each worker writes whole shards (the corpus never passes through one process)."
-    from stickgen.storage import new_store_dir, finalize_store
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm          # lazy: tqdm.auto probes for notebook widgets (~50 ms); only progress bars need it
     mult = 5 if augment else 1
     per = max(1, min(shard_size//mult, -(-num_samples//(4*workers))))   # >= 4 shards per worker keep both cores busy to the end
     tmp = new_store_dir(path)
@@ -1426,18 +353,18 @@ def write_dataset(num_samples:int, path, seed:int=0, augment:bool=False, workers
     try:
         if workers <= 1: it = map(_chunk_to_shard, parts)
         else:
-            import multiprocessing as mp
-            pool = mp.get_context('fork' if sys.platform != 'win32' else 'spawn').Pool(workers)
+            pool = multiprocessing.get_context('fork' if sys.platform != 'win32' else 'spawn').Pool(workers)
             it = pool.imap(_chunk_to_shard, parts)
         for pa, sh in zip(parts, it):
             shards.append(sh); bar.update(pa[1] - pa[0])
         if workers > 1: pool.close(); pool.join()
     except BaseException:
         if workers > 1: pool.terminate()
-        import shutil; shutil.rmtree(tmp, ignore_errors=True); raise
+        shutil.rmtree(tmp, ignore_errors=True); raise
     finally: bar.close()
     return finalize_store(tmp, shards, path)
 
+# %% ../nbs/20_datasets.ipynb #c035
 def generate_data_cli(argv) -> int:
     "stickgen generate-data --num-samples N --output PATH [--augment] [--seed S] [--workers W]"
     p = argparse.ArgumentParser(prog='stickgen generate-data', description='Generate the synthetic text-to-motion corpus.')
@@ -1462,7 +389,6 @@ def generate_data_cli(argv) -> int:
         samples = generate_dataset(a.num_samples, a.seed, a.augment, a.workers, progress=not a.quiet)
         save_samples(samples, out); n = len(samples)
     else:
-        from stickgen.storage import SampleStore
         n = len(SampleStore(write_dataset(a.num_samples, out, a.seed, a.augment, a.workers, a.shard_size, progress=not a.quiet)))
     dt = time.time() - t0
     print(f"wrote {n} samples ({a.num_samples} scenes{', augmented x5' if a.augment else ''}) to {out} "

@@ -1,4 +1,4 @@
-"""Turn a text prompt into a checked stick-figure clip: a rule-based scene parser, `InferenceGenerator` with safety retries, and the `stick-gen` command.
+"""Turn a text prompt into a checked stick-figure clip: the prompt's plan (14_language) drawn by a trained model or the procedural engine, `InferenceGenerator` with safety retries, and the `stick-gen` command.
 
 Docs: https://stickgen.github.io/stickgen/inference.html.md"""
 
@@ -17,405 +17,13 @@ from .schema import (StickgenError, FPS, CLIP_SECONDS, NAMED_ACTIONS, ActionType
 from .safety import SafetyCritic, SafetyCriticConfig, SafetyResult
 
 # %% auto #0
-__all__ = ['MAX_PROMPT_WORDS', 'MAX_PROMPT_CHARS', 'MAX_ACTORS', 'MIN_DURATION', 'MAX_DURATION', 'MAX_REPEATS',
-           'MIN_STEP_SECONDS', 'MAX_STRETCH', 'PlanStep', 'ScenePlan', 'normalize_prompt', 'truncate_prompt',
-           'parse_prompt', 'find_checkpoints', 'newest_checkpoint', 'sketch_synthesize', 'Generation',
-           'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError', 'make_clip', 'stick_gen_cli']
+__all__ = ['find_checkpoints', 'newest_checkpoint', 'Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence',
+           'SafetyRejectedError', 'make_clip', 'stick_gen_cli']
 
-# %% ../nbs/70_inference.ipynb #c006
-MAX_PROMPT_WORDS = 128     # all-MiniLM-L6-v2 reads 256 word pieces; ~128 words stay well inside
-MAX_PROMPT_CHARS = 2000
-MAX_ACTORS = 4             # the model's max_actors and what fits side by side in a 640x480 frame
-MIN_DURATION, MAX_DURATION = 0.5, 60.0
-MAX_REPEATS = 6
-MIN_STEP_SECONDS = 0.4
-
-def _stem_candidates(w:str):
-    "Possible base forms of an English word: waves -> wave, waving -> wave, running -> run, danced -> dance."
-    c = [w]
-    if w.endswith('ies') and len(w) > 4: c.append(w[:-3] + 'y')
-    if w.endswith('es') and len(w) > 3: c.append(w[:-2])
-    if w.endswith('s') and len(w) > 2: c.append(w[:-1])
-    for suf in ('ing', 'ed'):
-        if w.endswith(suf) and len(w) > len(suf) + 2:
-            b = w[:-len(suf)]
-            c += [b, b + 'e']
-            if len(b) > 2 and b[-1] == b[-2]: c.append(b[:-1])
-            if b.endswith('i'): c.append(b[:-1] + 'y')
-    return c
-
-_IRREGULAR = dict(ran='run', sat='sit', fell='fall', threw='throw', caught='catch', stood='stand', lay='lie', got='get',
-                  took='take', went='go', swam='swim', flew='fly', leapt='leap', spun='spin', fought='fight', hit='hit',
-                  said='say', sang='sing', spoke='speak', shook='shake', lying='lie', dove='dive', crept='creep')
-
-_ACTION_WORDS = {a: a for a in NAMED_ACTIONS if '_' not in a} | dict(
-    stroll='walk', wander='walk', amble='walk', stride='walk', step='walk', pace='walk', go='walk', move='walk', head='walk',
-    hike='walk', trudge='walk', limp='walk', saunter='walk', sprint='run', dash='run', race='run', rush='run', flee='run',
-    leap='jump', bounce='jump', vault='jump', backflip='jump', flip='jump', somersault='jump', fly='jump', tiptoe='sneak',
-    creep='sneak', prowl='sneak', stomp='march', parade='march', rotate='spin', twirl='spin', pirouette='spin',
-    whirl='spin', sit='sit', crouch='squat', kneel='squat', duck='dodge', lie='lie_down', sleep='lie_down', rest='lie_down',
-    collapse='fall', faint='fall', trip='stumble', slip='stumble', stagger='stumble', scramble='climb', scale='climb',
-    greet='wave', beckon='wave', gesture='point', indicate='point', applaud='clap', say='talk', speak='talk', chat='talk',
-    shout='talk', yell='talk', sing='talk', whisper='talk', tell='talk', explain='talk', call='talk', agree='nod',
-    celebrate='celebrate', rejoice='celebrate', boogie='dance', groove='dance', waltz='dance', tango='dance',
-    warm='stretch', yawn='stretch', strike='punch', hit='punch', box='punch', jab='punch', smack='punch', slap='punch',
-    toss='throw', hurl='throw', pitch='throw', lob='throw', grab='catch', shove='push', drag='pull', tug='pull', lift='pick_up',
-    hold='carry', haul='carry', embrace='hug', cuddle='hug', spar='fight', wrestle='fight', battle='fight', brawl='fight',
-    search='look_around', glance='look_around', look='look_around', watch='look_around', observe='look_around',
-    ponder='think', wonder='think', consider='think', sob='cry', weep='cry', giggle='laugh', chuckle='laugh',
-    wait='idle', stay='idle', pause='idle', stop='idle', freeze='idle', stand='idle', loiter='idle', hesitate='idle',
-    swim='crawl', slide='sidestep', shuffle='sidestep', strafe='sidestep', swing='dance', shake='dance', kick='kick')
-# phrases (tuples of base forms); matched before single words, longest first
-_ACTION_PHRASES = {('stand', 'up'): 'stand_up', ('get', 'up'): 'get_up', ('sit', 'down'): 'sit', ('lie', 'down'): 'lie_down',
-                   ('fall', 'down'): 'fall', ('fall', 'over'): 'fall', ('pick', 'up'): 'pick_up', ('shake', 'hand'): 'handshake',
-                   ('shake', 'hands'): 'handshake', ('look', 'around'): 'look_around', ('turn', 'around'): 'turn',
-                   ('walk', 'backward'): 'walk_backward', ('walk', 'backwards'): 'walk_backward', ('walk', 'back'): 'walk_backward',
-                   ('step', 'back'): 'walk_backward', ('step', 'sideways'): 'sidestep', ('walk', 'sideways'): 'sidestep',
-                   ('stand', 'still'): 'idle', ('high', 'five'): 'clap', ('jumping', 'jack'): 'jump', ('warm', 'up'): 'stretch',
-                   ('wave', 'goodbye'): 'wave', ('wave', 'hello'): 'wave', ('say', 'hello'): 'wave', ('bow', 'down'): 'bow',
-                   ('punch', 'bag'): 'punch', ('in', 'place'): None}
-
-_DETERMINERS = {'a', 'an', 'the', 'his', 'her', 'their', 'my', 'your', 'our', 'its', 'some', 'this', 'that', 'each', 'every'}
-_NOUNISH = {'box', 'step', 'head', 'pitch', 'scale', 'watch', 'rest', 'stand', 'swing', 'hold', 'call', 'lift', 'race', 'dash', 'box',
-            'stroll', 'hike', 'pace', 'move', 'pause', 'stop', 'search', 'glance', 'look', 'tell', 'drag', 'strike', 'shake', 'slide', 'spar'}
-_NUMBERS = dict(zero=0, one=1, a=1, an=1, single=1, two=2, both=2, pair=2, couple=2, three=3, four=4, five=5, six=6, seven=7,
-                eight=8, nine=9, ten=10, eleven=11, twelve=12, dozen=12, twenty=20, fifty=50, hundred=100, thousand=1000, million=10**6)
-_ACTOR_NOUNS = set('person people persons man men woman women guy guys girl girls boy boys kid kids child children friend friends '
-                   'dancer dancers figure figures player players athlete athletes fighter fighters couple adult adults human humans '
-                   'someone somebody stickman stickmen character characters individual individuals worker workers partner partners '
-                   'stranger strangers lady ladies gentleman gentlemen student students soldier soldiers'.split())
-_GROUP_WORDS = dict(group=3, crowd=4, team=4, everyone=3, everybody=3, family=3, band=3, trio=3, quartet=4, duo=2)
-_PAIR_ACTIONS = {'handshake', 'hug', 'fight'}
-_MOODS = dict(happily='happy', happy='happy', joyfully='happy', joyful='happy', cheerfully='happy', cheerful='happy', glad='happy',
-              gladly='happy', smiling='happy', smile='happy', merrily='happy', delighted='happy', sadly='sad', sad='sad', unhappily='sad',
-              unhappy='sad', gloomily='sad', gloomy='sad', sorrowfully='sad', miserable='sad', depressed='sad', tearful='sad',
-              angrily='angry', angry='angry', furiously='angry', furious='angry', mad='angry', annoyed='angry', irritated='angry',
-              aggressively='angry', surprised='surprised', surprisingly='surprised', shocked='surprised', amazed='surprised',
-              astonished='surprised', startled='surprised', excitedly='excited', excited='excited', enthusiastically='excited',
-              enthusiastic='excited', energetically='excited', wildly='excited', thrilled='excited', calmly='neutral', calm='neutral',
-              neutral='neutral', seriously='neutral', serious='neutral', quietly='neutral')
-_SPEEDS = dict(slowly=0.6, slow=0.6, gently=0.6, leisurely=0.6, lazily=0.6, carefully=0.7, casually=0.8, steadily=1.0,
-               quickly=1.5, quick=1.5, fast=1.5, faster=1.7, rapidly=1.5, briskly=1.4, swiftly=1.5, hurriedly=1.5, speedily=1.5)
-_DIRECTIONS = dict(left='left', leftward='left', leftwards='left', west='left', right='right', rightward='right',
-                   rightwards='right', east='right')
-_COUNT_WORDS = dict(once=1, twice=2, thrice=3, repeatedly=4, again=None)
-_FOREVER = {'forever', 'endlessly', 'infinitely', 'eternally', 'nonstop', 'continuously', 'constantly', 'perpetually'}
-_NEGATIONS = {'not', 'never', 'without', "don't", "doesn't", "didn't", 'dont', 'doesnt', 'no', 'nor', 'stop', 'stops', 'stopping', 'cannot', "can't"}
-_SEQ = ('and then', 'after that', 'afterwards', 'afterward', 'followed by', 'then', 'next', 'finally', 'later', 'before', 'and', 'also')
-_SIM = ('at the same time as', 'at the same time', 'simultaneously', 'meanwhile', 'while', 'whilst', 'as')
-_STOP = set('a an the to of in on at by with his her their its this that these those is are was be being been it he she they them '
-            'him and or but so very really just some any for from into onto up down over around back across through toward towards '
-            'along there here who which what when where how my your our me i you we us then time times seconds second minutes minute '
-            's sec secs moment while same way one two three four five each other together both all let lets please do does'.split())
-_NATURAL_SECONDS = dict(walk=3.0, run=2.5, jog=3.0, walk_backward=2.5, sidestep=2.0, sneak=3.0, march=3.0, crawl=3.0, climb=3.0,
-                        skip=2.5, jump=1.2, hop=1.0, spin=1.5, turn=1.2, sit=2.0, stand_up=1.5, squat=1.5, lie_down=2.0, get_up=1.5,
-                        fall=1.5, wave=2.0, point=1.5, clap=2.0, bow=1.5, talk=3.0, nod=1.0, shrug=1.0, salute=1.5, cheer=2.0,
-                        celebrate=2.5, dance=4.0, stretch=2.5, kick=1.0, punch=0.8, dodge=1.0, throw=1.2, catch=1.2, push=1.5,
-                        pull=1.5, pick_up=1.5, carry=3.0, reach=1.2, handshake=2.0, hug=2.5, fight=3.0, look_around=2.5,
-                        think=2.5, cry=3.0, laugh=2.0, stumble=1.2, idle=2.0)
-_LOCOMOTION = {'walk', 'run', 'jog', 'walk_backward', 'sidestep', 'sneak', 'march', 'crawl', 'skip', 'hop'}
-
-# %% ../nbs/70_inference.ipynb #c008
-@dataclass
-class PlanStep:
-    "One action of a scene plan."
-    action:str
-    seconds:float
-    direction:str|None = None      # 'left' | 'right' | None (keep facing)
-    speed:float = 1.0
-    expression:str|None = None     # a FacialExpression name in lower case, or None for the action's own
-    count:int = 1                  # how many times the prompt asked for it (already expanded into steps)
-    speech:str|None = None         # quoted words, when the step is speech
-    simultaneous:bool = False      # 'while': happens together with the previous step (played right after it)
-    explicit_seconds:bool = False
-    clause:str = ''
-
-    @property
-    def action_id(self) -> int: return action_id(self.action)
-
-@dataclass
-class ScenePlan:
-    "A parsed prompt: what to animate, in order, and how."
-    prompt:str
-    steps:list
-    actors:int = 1
-    duration:float = float(CLIP_SECONDS)
-    camera:str = 'static'
-    expression:str|None = None     # the prompt's overall mood, if it has one
-    confidence:float = 1.0
-    notes:list = field(default_factory=list)
-    truncated:bool = False
-
-    @property
-    def actions(self) -> list: return [s.action for s in self.steps]
-
-    def to_plan(self) -> list:
-        "The story engine's plan: list of dict(action, seconds, direction, speed, expression)."
-        return [dict(action=s.action, seconds=float(s.seconds), direction=s.direction, speed=float(s.speed), expression=s.expression)
-                for s in self.steps]
-
-    def step_frames(self, fps:float=FPS) -> list:
-        "(start, end) frame of every step, end exclusive; the last step ends at the clip's last frame."
-        T = max(int(round(self.duration*fps)), 1)
-        edges = np.round(np.cumsum([0] + [s.seconds for s in self.steps])*fps).astype(int)
-        edges = np.minimum(edges, T); edges[-1] = T
-        return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
-
-    def frame_actions(self, fps:float=FPS) -> np.ndarray:
-        "Per-frame action ids [T] (int64)."
-        T = max(int(round(self.duration*fps)), 1)
-        out = np.full(T, int(ActionType.IDLE), np.int64)
-        for s, (a, b) in zip(self.steps, self.step_frames(fps)): out[a:b] = s.action_id
-        return out
-
-    def speech_mask(self, fps:float=FPS) -> np.ndarray:
-        "Frames [T] (bool) where a figure speaks."
-        T = max(int(round(self.duration*fps)), 1)
-        out = np.zeros(T, bool)
-        for s, (a, b) in zip(self.steps, self.step_frames(fps)):
-            if s.action == 'talk': out[a:b] = True
-        return out
-
-    def to_dict(self) -> dict: return asdict(self)
-
-    def _repr_markdown_(self):
-        rows = '\n'.join(f"| {i} | {s.action} | {s.seconds:.2f} | {s.direction or ''} | {s.speed:g} | {s.expression or ''} | "
-                         f"{'while' if s.simultaneous else ''} | {s.speech or ''} |" for i, s in enumerate(self.steps))
-        notes = ''.join(f"\n- {n}" for n in self.notes)
-        return (f"**{self.actors} actor(s), {self.duration:g} s, camera {self.camera}, confidence {self.confidence:.2f}**\n\n"
-                f"| # | action | seconds | direction | speed | expression | | speech |\n|---|---|---|---|---|---|---|---|\n{rows}{notes}")
-
-# %% ../nbs/70_inference.ipynb #c009
-def normalize_prompt(text) -> str:
-    "NFKC, lower case, control characters -> spaces, collapsed whitespace."
-    if not isinstance(text, str): raise StickgenError(f"prompt must be text (str), got {type(text).__name__}")
-    t = unicodedata.normalize('NFKC', text)
-    t = ''.join(' ' if unicodedata.category(ch)[0] == 'C' else ch for ch in t)
-    return re.sub(r'\s+', ' ', t).strip().lower()
-
-def truncate_prompt(text:str, max_words:int=MAX_PROMPT_WORDS, max_chars:int=MAX_PROMPT_CHARS):
-    "(text, truncated?) keeping at most `max_words` words and `max_chars` characters."
-    words = text.split()
-    cut = len(words) > max_words or len(text) > max_chars
-    if cut: text = ' '.join(words[:max_words])[:max_chars].rstrip()
-    return text, cut
-
-_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
-
-def _base(w:str) -> str|None:
-    "The lexicon entry (action verb) a word is a form of, or None."
-    if w in _IRREGULAR: w = _IRREGULAR[w]
-    for c in _stem_candidates(w):
-        if c in _ACTION_WORDS: return c
-    return None
-
-def _number(w:str):
-    if re.fullmatch(r'\d+(?:\.\d+)?', w): return float(w)
-    return _NUMBERS.get(w)
-
-# %% ../nbs/70_inference.ipynb #c011
-def _split_clauses(text:str) -> list:
-    "[(relation, clause_text)] with relation in 'seq' | 'sim' | 'after'."
-    conn = sorted([(c, 'seq') for c in _SEQ] + [(c, 'sim') for c in _SIM] + [('after', 'after')], key=lambda c: -len(c[0]))
-    pat = r'\s*([,;.!?:]+|\b(?:' + '|'.join(re.escape(c) for c, _ in conn) + r')\b)\s*'
-    parts = re.split(pat, text)
-    kinds = dict(conn)
-    out, rel = [], 'seq'
-    for i, p in enumerate(parts):
-        if i % 2 == 1:   # a separator
-            p = p.strip()
-            if p in kinds:
-                k = kinds[p]
-                # 'after that' / 'afterwards' are sequence words; a bare 'after' reverses the order
-                rel = k if not (rel == 'sim' and k == 'seq') else rel
-            continue
-        if p.strip(): out.append((rel, p.strip())); rel = 'seq'
-    return out
-
-# %% ../nbs/70_inference.ipynb #c013
-def _parse_clause(clause:str, notes:list) -> dict:
-    "Actions (with negation, counts, seconds, direction, speed, mood, speech) of one clause."
-    quotes = re.findall(r'"([^"]+)"|“([^”]+)”', clause)
-    speech = ' '.join(a or b for a, b in quotes).strip() or None
-    words = _WORD_RE.findall(re.sub(r'"[^"]*"|“[^”]*”', ' ', clause))
-    acts, known, neg_until = [], set(), -1
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in _NEGATIONS: neg_until = i + 3; known.add(i); i += 1; continue
-        if w in ('but', 'instead', 'rather'): neg_until = -1
-        b1 = _base(w) or (_IRREGULAR.get(w, w))
-        if i + 1 < len(words):
-            w2 = words[i+1]
-            key = (b1, w2 if w2 not in ('hands', 'backwards') else w2)
-            cands = [(b1, w2), (b1, w2.rstrip('s'))] + [(c, w2) for c in _stem_candidates(w)]
-            hit = next((c for c in cands if c in _ACTION_PHRASES), None)
-            if hit is not None:
-                a = _ACTION_PHRASES[hit]
-                known.update((i, i+1))
-                if a is not None:
-                    if i <= neg_until: notes.append(f"ignored the negated action '{w} {w2}'"); neg_until = -1
-                    else: acts.append(a)
-                i += 2; continue
-        b = _base(w)
-        if b is not None and b in _NOUNISH and i > 0 and words[i-1] in _DETERMINERS: b = None   # 'a box', 'the stand'
-        if b is not None:
-            known.add(i)
-            a = _ACTION_WORDS[b]
-            if i <= neg_until: notes.append(f"ignored the negated action '{w}'"); neg_until = -1
-            elif not (a == 'idle' and acts): acts.append(a)
-        i += 1
-    # modifiers
-    count, seconds, direction, speed, mood, forever = None, None, None, 1.0, None, False
-    for j, w in enumerate(words):
-        nxt = words[j+1] if j + 1 < len(words) else ''
-        if w in _COUNT_WORDS and _COUNT_WORDS[w]: count = _COUNT_WORDS[w]; known.add(j)
-        elif w == 'times' and j > 0 and _number(words[j-1]) is not None: count = int(_number(words[j-1])); known.update((j-1, j))
-        elif w == 'times' and j > 0 and words[j-1] in ('few', 'several', 'many', 'multiple'): count = 3 if words[j-1] != 'many' else 4; known.update((j-1, j))
-        elif w in ('over',) and nxt == 'and': count = 4; known.add(j)
-        elif w in _FOREVER: forever = True; known.add(j)
-        elif w in ('second', 'seconds', 'sec', 'secs', 's', 'minute', 'minutes', 'min', 'mins') and j > 0 and _number(words[j-1]) is not None:
-            seconds = float(_number(words[j-1]))*(60 if w.startswith('min') else 1); known.update((j-1, j))
-        elif w in ('minute', 'moment', 'while') and j > 0 and words[j-1] in ('a', 'one'):
-            seconds = {'minute': 60.0, 'moment': 1.0, 'while': 3.0}[w]; known.add(j)
-        if w in _DIRECTIONS:
-            d = _DIRECTIONS[w]
-            if direction and direction != d: notes.append("both 'left' and 'right' asked for; using the first")
-            else: direction = d
-            known.add(j)
-        if w in ('backward', 'backwards') and 'walk' in acts: acts[acts.index('walk')] = 'walk_backward'; known.add(j)
-        if w in ('forward', 'forwards', 'ahead', 'straight'): known.add(j)
-        if w in _SPEEDS:
-            speed = _SPEEDS[w]*(1.25 if (j > 0 and words[j-1] in ('very', 'really', 'super', 'extremely')) and _SPEEDS[w] > 1
-                               else 0.75 if (j > 0 and words[j-1] in ('very', 'really', 'super', 'extremely')) else 1.0)
-            known.add(j)
-        if w == 'fast' and j > 1 and words[j-1] == 'as' and nxt == 'as': speed = 2.0
-        if w in _MOODS: mood = _MOODS[w]; known.add(j)
-        if w in _NUMBERS or w in _ACTOR_NOUNS or w in _GROUP_WORDS or w in _STOP or _number(w) is not None: known.add(j)
-    if speech and 'talk' not in acts and 'wave' not in acts: acts.append('talk')
-    content = [j for j, w in enumerate(words) if w not in _STOP and _number(w) is None]
-    understood = sum(1 for j in content if j in known)
-    return dict(actions=acts, count=count, seconds=seconds, direction=direction, speed=speed, mood=mood, speech=speech,
-                forever=forever, n_content=len(content), n_known=understood, words=words)
-
-# %% ../nbs/70_inference.ipynb #c016
-def _count_actors(words:list, actions:list, notes:list) -> int:
-    n = 1
-    for j, w in enumerate(words):
-        if w in _ACTOR_NOUNS and j > 0:
-            prev = words[j-1] if words[j-1] not in ('other', 'more', 'young', 'old', 'little', 'tall', 'short') else (words[j-2] if j > 1 else '')
-            num = _number(prev)
-            if prev in ('couple', 'pair') or (j > 1 and words[j-2] in ('couple', 'pair') and prev == 'of'): num = 2
-            if num is not None and w.endswith(('s', 'people', 'men', 'children')) or (num is not None and num > 1): n = max(n, int(num))
-        if w in _GROUP_WORDS: n = max(n, _GROUP_WORDS[w])
-    nouns = [j for j, w in enumerate(words) if w in _ACTOR_NOUNS and w not in ('couple',)]
-    joined = sum(1 for a, b in zip(nouns, nouns[1:]) if 'and' in words[a+1:b] or 'with' in words[a+1:b])
-    if joined: n = max(n, joined + 1)
-    if any(a in _PAIR_ACTIONS for a in actions) and n < 2:
-        notes.append("a two-person action was asked for; using 2 actors"); n = 2
-    if n > MAX_ACTORS:
-        notes.append(f"the prompt asks for {n} actors; clamped to the maximum of {MAX_ACTORS}"); n = MAX_ACTORS
-    return max(n, 1)
-
-def _camera(text:str) -> str:
-    "The story engine's camera mode: static | pan | zoom_in | zoom_out | pan_zoom."
-    pan = re.search(r'\b(follow|follows|following|tracking|track|tracks|pan|pans|panning)\b', text) is not None
-    zoom_out = re.search(r'\bzoom(s|ing)? out\b|\bwide shot\b', text) is not None
-    zoom_in = not zoom_out and re.search(r'\b(zoom|zooms|zooming|close-up|closeup)\b', text) is not None
-    if pan and (zoom_in or zoom_out): return 'pan_zoom'
-    return 'pan' if pan else 'zoom_out' if zoom_out else 'zoom_in' if zoom_in else 'static'
-
-# %% ../nbs/70_inference.ipynb #c018
-def parse_prompt(prompt:str, duration:float=float(CLIP_SECONDS), actors:int|None=None) -> ScenePlan:
-    "Rule-based parse of `prompt` into a `ScenePlan` lasting `duration` seconds (see the grammar above)."
-    text = normalize_prompt(prompt)
-    if not text: raise StickgenError("empty prompt: describe the motion, e.g. \"a person walks to the left and waves\"")
-    notes = []
-    text, truncated = truncate_prompt(text)
-    if truncated: notes.append(f"prompt truncated to {MAX_PROMPT_WORDS} words (the text encoder's limit)")
-    raw = []
-    n_content = n_known = 0
-    letters = [ch for ch in text if ch.isalpha()]
-    if letters and sum(ord(ch) > 127 for ch in letters) > 0.3*len(letters): notes.append("the prompt looks non-English; only English words are understood")
-    moods = []
-    for rel, clause in _split_clauses(text):
-        c = _parse_clause(clause, notes)
-        n_content += c['n_content']; n_known += c['n_known']
-        if c['mood']: moods.append(c['mood'])
-        if not c['actions']:
-            if raw and (c['direction'] or c['mood'] or c['count'] or c['seconds'] or c['speed'] != 1.0):   # modifiers of the previous clause
-                last = raw[-1]
-                last['direction'] = last['direction'] or c['direction']; last['mood'] = last['mood'] or c['mood']
-                last['count'] = last['count'] or c['count']; last['seconds'] = last['seconds'] or c['seconds']
-                if c['speed'] != 1.0: last['speed'] = c['speed']
-            continue
-        for k, a in enumerate(c['actions']):
-            raw.append(dict(action=a, rel=rel if k == 0 else 'seq', count=c['count'] if k == len(c['actions']) - 1 else None,
-                            seconds=c['seconds'] if len(c['actions']) == 1 else None, direction=c['direction'], speed=c['speed'],
-                            mood=c['mood'], speech=c['speech'] if a == 'talk' else None, forever=c['forever'], clause=clause))
-    # 'after': "X after Y" plays Y first
-    for k in range(1, len(raw)):
-        if raw[k]['rel'] == 'after': raw[k-1], raw[k] = raw[k], raw[k-1]; raw[k-1]['rel'] = raw[k]['rel'] = 'seq'
-    confidence = (n_known/n_content) if n_content else 0.0
-    if not raw:
-        notes.append("no action recognised in the prompt; showing a neutral look-around (low confidence)")
-        raw = [dict(action='look_around', rel='seq', count=None, seconds=None, direction=None, speed=1.0, mood=None, speech=None, forever=False, clause=text)]
-        confidence = min(confidence, 0.2)
-    if len(set(moods)) == 1:
-        for r in raw: r['mood'] = r['mood'] or moods[0]
-    steps = []
-    for r in raw:
-        n = r['count'] or 1
-        if r['forever']: n = MAX_REPEATS; notes.append(f"'{r['action']}' asked to repeat without end; repeated {MAX_REPEATS} times")
-        if n > MAX_REPEATS: notes.append(f"'{r['action']}' asked {n} times; capped at {MAX_REPEATS}"); n = MAX_REPEATS
-        speed = float(np.clip(r['speed'], 0.25, 2.0))
-        direction = r['direction'] if r['action'] in _LOCOMOTION | {'turn', 'point', 'look_around', 'dodge', 'throw', 'kick', 'punch'} else r['direction']
-        nat = _NATURAL_SECONDS.get(r['action'], 2.0)
-        if r['action'] in _LOCOMOTION: nat /= max(speed, 0.25)**0.5
-        for k in range(max(n, 1)):
-            steps.append(PlanStep(r['action'], r['seconds']/n if r['seconds'] else nat, direction, speed, r['mood'], n, r['speech'],
-                                  r['rel'] == 'sim' and k == 0, bool(r['seconds']), r['clause']))
-    plan = ScenePlan(text, steps, 1, float(duration), _camera(text), moods[0] if len(set(moods)) == 1 else None, round(float(confidence), 3), notes, truncated)
-    plan.actors = int(actors) if actors else _count_actors(_WORD_RE.findall(text), plan.actions, notes)
-    _fit_duration(plan)
-    if plan.confidence < 0.5 and not any('low confidence' in n for n in notes):
-        notes.append(f"low confidence: only {plan.confidence:.0%} of the prompt's words were understood")
-    return plan
-
-_STRETCHABLE = _LOCOMOTION | {'dance', 'clap', 'wave', 'talk', 'cheer', 'celebrate', 'laugh', 'cry', 'fight', 'look_around', 'think',
-                              'idle', 'stretch', 'carry', 'sit', 'lie_down', 'squat', 'climb', 'hug', 'handshake'}
-MAX_STRETCH = 2.0   # a one-shot action (a jump, a bow) lasts at most this many times its natural length
-
-def _fit_duration(plan:ScenePlan):
-    "Scale step lengths to fill `plan.duration`: explicit seconds are kept when they fit; steps that do not fit are dropped."
-    D = plan.duration
-    max_steps = max(int(D // MIN_STEP_SECONDS), 1)
-    if len(plan.steps) > max_steps:
-        plan.notes.append(f"{len(plan.steps)} steps do not fit in {D:g} s; kept the first {max_steps}")
-        plan.steps = plan.steps[:max_steps]
-    fixed = sum(s.seconds for s in plan.steps if s.explicit_seconds)
-    free = [s for s in plan.steps if not s.explicit_seconds]
-    if fixed > D or (free and fixed > D - MIN_STEP_SECONDS*len(free)):
-        if fixed > D: plan.notes.append(f"the prompt's durations add up to {fixed:g} s; scaled to the {D:g} s clip")
-        for s in plan.steps: s.explicit_seconds = False
-        fixed, free = 0.0, plan.steps
-    if free:
-        nat = sum(s.seconds for s in free)
-        if (D - fixed)/nat > MAX_STRETCH:   # one-shot actions would be held still: cap them, give the time to the others
-            stretchy = [s for s in free if s.action in _STRETCHABLE]
-            for s in free:
-                if s.action not in _STRETCHABLE: s.seconds *= MAX_STRETCH
-            rest = D - fixed - sum(s.seconds for s in free if s.action not in _STRETCHABLE)
-            if stretchy:
-                ns = sum(s.seconds for s in stretchy)
-                for s in stretchy: s.seconds = rest*s.seconds/ns
-            elif rest > 1e-6:
-                plan.steps.append(PlanStep('idle', rest, clause='(filler)'))
-                plan.notes.append(f"the actions take about {D - fixed - rest:.1f} s; the remaining {rest:.1f} s is idle")
-        else:
-            for s in free: s.seconds = (D - fixed)*s.seconds/nat
-    elif fixed < D:
-        plan.steps[-1].seconds += D - fixed
+# %% ../nbs/70_inference.ipynb #i003
+from .plan import Plan, RIGHT
+from .language import parse, MAX_ACTORS, MIN_DURATION, MAX_DURATION
+from .datasets import synthesize_from_plan
 
 # %% ../nbs/70_inference.ipynb #c029
 _CKPT_RE = re.compile(r'(ckpt|checkpoint|model|best|last|final|step|epoch)', re.I)
@@ -435,104 +43,13 @@ def newest_checkpoint(runs_dir='runs') -> Path|None:
     best = [p for p in c if p.parent == c[0].parent and 'best' in p.name.lower()]
     return best[0] if best else c[0]
 
-# %% ../nbs/70_inference.ipynb #c032
-_CAN = {k: np.array(v, np.float64) for k, v in CANONICAL_JOINTS.items()}
-_ARM = float(np.linalg.norm(_CAN['left_hand'] - _CAN['left_shoulder']))
-_LEG = float(np.linalg.norm(_CAN['left_foot'] - _CAN['pelvis']))
-_TORSO = float(np.linalg.norm(_CAN['neck'] - _CAN['pelvis']))
-_GAIT = dict(walk=(1.2, 1.0, 0.28), run=(3.0, 1.5, 0.4), jog=(2.0, 1.3, 0.32), walk_backward=(-0.9, 0.9, 0.22), sidestep=(0.8, 1.2, 0.2),
-             sneak=(0.5, 0.6, 0.2), march=(1.0, 1.0, 0.25), crawl=(0.4, 0.6, 0.15), skip=(1.6, 1.3, 0.3), hop=(1.0, 1.5, 0.1))
-
-def _sketch_tracks(plan:ScenePlan, fps:float, rng) -> dict:
-    "Per-frame control tracks of one actor: pelvis velocity and height, torso lean, arm angles, foot offsets."
-    T = max(int(round(plan.duration*fps)), 1)
-    tr = {k: np.zeros(T) for k in ('vx', 'h', 'lean', 'la', 'ra', 'lf', 'rf', 'jump')}
-    tr['la'][:] = -np.pi/2 + 0.35; tr['ra'][:] = -np.pi/2 - 0.35; tr['lf'][:] = 0.15; tr['rf'][:] = -0.15; tr['h'][:] = 0.95
-    ph0 = rng.uniform(0, 2*np.pi); facing = 1.0
-    for s, (a, b) in zip(plan.steps, plan.step_frames(fps)):
-        if b <= a: continue
-        t = np.arange(b - a)/fps; L = (b - a)/fps; sp = s.speed
-        if s.direction: facing = 1.0 if s.direction == 'right' else -1.0
-        act = s.action
-        if act in _GAIT and act != 'hop':
-            v, f, stride = _GAIT[act]; ph = 2*np.pi*f*sp**0.5*t + ph0
-            tr['vx'][a:b] = facing*v*sp; sw = stride*np.sin(ph)
-            tr['lf'][a:b] = sw; tr['rf'][a:b] = -sw
-            tr['la'][a:b] = -np.pi/2 + 0.45*np.sin(ph); tr['ra'][a:b] = -np.pi/2 - 0.45*np.sin(ph)
-            tr['h'][a:b] = (0.93 if act != 'sneak' else 0.85) + 0.02*np.cos(2*ph) - (0.35 if act == 'crawl' else 0)
-            tr['lean'][a:b] = 0.03*facing*np.sign(v) + (0.25*facing if act == 'crawl' else 0)
-        elif act in ('jump', 'hop'):
-            u = np.clip((t - 0.35*L)/(0.55*L), 0, 1)                    # crouch, then flight over 55% of the step
-            height = (0.35 if act == 'jump' else 0.2)*min(sp, 1.5)
-            tr['jump'][a:b] = np.where((u > 0) & (u < 1), height*4*u*(1-u), 0.0)
-            tr['h'][a:b] = 0.95 - 0.12*np.exp(-((t - 0.3*L)/(0.12*L))**2)
-            up = np.deg2rad(100); tr['la'][a:b] = np.where(u > 0, up - 0.4, -np.pi/2 + 0.5); tr['ra'][a:b] = np.pi - tr['la'][a:b]
-            tr['vx'][a:b] = facing*(0.8 if s.direction else 0.0)*(u > 0)*(u < 1)
-        elif act in ('wave', 'cheer', 'celebrate', 'salute', 'point', 'reach', 'throw'):
-            if act == 'wave': tr['ra'][a:b] = np.deg2rad(110 + 25*np.sin(2*np.pi*1.5*sp*t))
-            elif act in ('cheer', 'celebrate'):
-                tr['la'][a:b] = np.deg2rad(70 + 15*np.sin(2*np.pi*2*t)); tr['ra'][a:b] = np.deg2rad(110 - 15*np.sin(2*np.pi*2*t))
-                tr['h'][a:b] = 0.93 + 0.03*np.cos(2*np.pi*2*t)
-            elif act == 'salute': tr['ra'][a:b] = np.deg2rad(150)
-            else: tr['ra'][a:b] = np.deg2rad(180 if facing < 0 else 0) + np.deg2rad(15)*np.sin(2*np.pi*0.5*t)
-        elif act == 'clap':
-            tr['la'][a:b] = np.deg2rad(-10 + 25*np.sin(2*np.pi*2*sp*t)); tr['ra'][a:b] = np.deg2rad(190 - 25*np.sin(2*np.pi*2*sp*t))
-        elif act in ('dance', 'spin', 'laugh'):
-            b1 = 2*np.pi*sp*t + ph0
-            tr['la'][a:b] = np.deg2rad(30 + 60*np.sin(b1)); tr['ra'][a:b] = np.deg2rad(150 - 60*np.sin(b1 + 0.5))
-            tr['h'][a:b] = 0.90 + 0.03*np.cos(2*b1); tr['vx'][a:b] = 0.12*2*np.pi*sp*np.cos(b1); tr['lean'][a:b] = 0.08*np.sin(b1)
-            tr['lf'][a:b] = 0.2 - 0.12*np.sin(b1); tr['rf'][a:b] = -0.2 - 0.12*np.sin(b1)
-        elif act in ('sit', 'squat', 'lie_down', 'crawl'):
-            tr['h'][a:b] = dict(sit=0.55, squat=0.6, lie_down=0.35).get(act, 0.5); tr['lf'][a:b] = 0.35; tr['rf'][a:b] = -0.35
-            tr['la'][a:b] = -np.pi/2 + 0.6 + 0.1*np.sin(2*np.pi*0.5*t); tr['lean'][a:b] = 0.15*facing
-        elif act in ('bow', 'pick_up', 'stretch', 'kick', 'punch', 'push', 'pull', 'fight', 'dodge', 'stumble', 'fall'):
-            k = np.sin(np.pi*np.clip(t/L, 0, 1))
-            if act in ('bow', 'pick_up', 'stumble', 'fall'): tr['lean'][a:b] = 0.35*facing*k
-            if act == 'stretch': tr['la'][a:b] = np.deg2rad(-90 + 170*k); tr['ra'][a:b] = np.pi - tr['la'][a:b]
-            if act == 'kick': tr['lf'][a:b] = 0.15 + 0.5*facing*k
-            if act in ('punch', 'push', 'pull', 'fight'): tr['ra'][a:b] = np.deg2rad(0 if facing > 0 else 180) - np.deg2rad(15)*facing*np.cos(2*np.pi*1.5*t)
-            if act == 'dodge': tr['lean'][a:b] = -0.25*facing*k
-        else:   # idle, talk, nod, think, look_around, shrug, ...: a gentle sway so the figure is alive
-            tr['la'][a:b] += 0.15*np.sin(2*np.pi*0.5*t + ph0); tr['ra'][a:b] -= 0.15*np.sin(2*np.pi*0.5*t + ph0 + 1)
-            tr['lean'][a:b] = 0.04*np.sin(2*np.pi*0.4*t)
-    return tr
-
-def _smooth_track(x, sigma):
-    if sigma <= 0 or len(x) < 3: return x
-    k = np.exp(-0.5*(np.arange(-3*int(sigma)-1, 3*int(sigma)+2)/sigma)**2); k /= k.sum()
-    return np.convolve(np.pad(x, len(k)//2, mode='edge'), k, mode='valid')
-
-def sketch_synthesize(plan:ScenePlan, actors:int=1, seed:int=0, fps:float=FPS) -> dict:
-    "The built-in fallback animator: a sample dict animating `plan` (used only when stickgen.datasets is missing)."
-    rng = np.random.default_rng(seed)
-    motions = []
-    for k in range(actors):
-        tr = _sketch_tracks(plan, fps, rng)
-        for key in ('vx', 'h', 'lean', 'la', 'ra', 'lf', 'rf'): tr[key] = _smooth_track(tr[key], 0.12*fps)
-        x = (k - (actors - 1)/2)*1.4 + np.cumsum(tr['vx'])/fps
-        pel = np.stack([x, tr['h'] + tr['jump']], -1)
-        lean = np.clip(tr['lean'], -0.5, 0.5)
-        neck = pel + np.stack([lean, np.sqrt(_TORSO**2 - lean**2)], -1)
-        up = (neck - pel)/_TORSO
-        sh = neck - 0.05*up
-        arm = lambda ang: sh + _ARM*np.stack([np.cos(ang), np.sin(ang)], -1)
-        def foot(dx):
-            dx = np.clip(dx, -0.9*_LEG, 0.9*_LEG)
-            return np.stack([pel[:, 0] + dx, np.maximum(0.0, pel[:, 1] - np.sqrt(_LEG**2 - dx**2))], -1)
-        j = dict(neck=neck, head_top=neck + 0.25*up, pelvis=pel, left_shoulder=sh, left_hand=arm(tr['la']), right_shoulder=sh,
-                 right_hand=arm(tr['ra']), left_foot=foot(tr['lf']), right_foot=foot(tr['rf']))
-        motions.append(pose_from_joints({n: v.astype(np.float32) for n, v in j.items()}))
-    motion = motions[0] if actors == 1 else np.stack(motions, 1)
-    return make_sample(motion, plan.frame_actions(fps), plan.prompt or 'a person', source='procedural:sketch',
-                       speech=torch.from_numpy(plan.speech_mask(fps)))
-
 # %% ../nbs/70_inference.ipynb #c034
 @dataclass
 class Generation:
     "One generated clip with its safety verdict and provenance."
     sample:dict
     safety:SafetyResult|None
-    plan:ScenePlan
+    plan:Plan
     seed:int
     backend:str
     checkpoint:str|None = None
@@ -567,7 +84,7 @@ class Generation:
                     adherence=self.adherence['score'],
                     seed=self.seed, backend=self.backend, checkpoint=self.checkpoint, attempts=self.attempts, notes=self.notes,
                     confidence=self.confidence, quality_score=self.quality_score, elapsed_s=round(self.elapsed_s, 3),
-                    num_frames=int(self.motion.shape[0]), num_actors=num_actors(self.motion), plan=self.plan.to_plan())
+                    num_frames=int(self.motion.shape[0]), num_actors=num_actors(self.motion), plan=self.plan.to_steps())
 
     def __repr__(self):
         v = 'unchecked' if self.safety is None else ('safe' if self.is_safe else 'REJECTED')
@@ -617,23 +134,15 @@ class InferenceGenerator:
         return self.encoder
 
     # -- one draw ---------------------------------------------------------------------------------------------------
-    def _draw(self, plan:ScenePlan, seed:int) -> dict:
+    def _draw(self, plan:Plan, seed:int) -> dict:
         if self.backend == 'model': return self._draw_model(plan, seed)
-        if self.backend == 'procedural':
-            try:
-                from stickgen.datasets import synthesize_from_plan
-                s = synthesize_from_plan(plan.to_plan(), actors=plan.actors, seed=seed, camera=plan.camera, fps=self.fps)
-                return self._fit_frames(s, plan)
-            except Exception as e:   # the story engine failing is not the user's fault: animate with the sketch instead
-                msg = f"the story engine failed ({type(e).__name__}: {str(e)[:120]}); used the built-in sketch animator"
-                if msg not in self._draw_notes: self._draw_notes.append(msg)
-        return sketch_synthesize(plan, plan.actors, seed, self.fps)
+        return self._fit_frames(synthesize_from_plan(plan, seed=seed, fps=self.fps), plan)
 
-    def _draw_model(self, plan:ScenePlan, seed:int) -> dict:
+    def _draw_model(self, plan:Plan, seed:int) -> dict:
         T = max(int(round(plan.duration*self.fps)), 1)
         emb = torch.as_tensor(self._encoder().encode([plan.prompt]), dtype=torch.float32)
         acts = torch.from_numpy(plan.frame_actions(self.fps))[None]
-        A = plan.actors
+        A = plan.num_actors
         kw = {k: v for k, v in dict(guidance=self.guidance, steps=self.steps).items() if v is not None}
         import inspect
         joint = A > 1 and 'num_actors' in inspect.signature(self.model.generate).parameters
@@ -650,7 +159,7 @@ class InferenceGenerator:
         return make_sample(motion, torch.from_numpy(plan.frame_actions(self.fps)), plan.prompt, source=f"model:{self.checkpoint.name}",
                            speech=torch.from_numpy(plan.speech_mask(self.fps)))
 
-    def _fit_frames(self, s:dict, plan:ScenePlan) -> dict:
+    def _fit_frames(self, s:dict, plan:Plan) -> dict:
         "Trim or hold-pad a sample to exactly the plan's frame count."
         T = max(int(round(plan.duration*self.fps)), 1)
         n = s['motion'].shape[0]
@@ -687,13 +196,13 @@ class InferenceGenerator:
             raise StickgenError(f"actors must be an integer between 1 and {MAX_ACTORS}, got {actors!r}")
         if not (isinstance(num_samples, (int, np.integer)) and 1 <= num_samples <= 64):
             raise StickgenError(f"num_samples must be an integer between 1 and 64, got {num_samples!r}")
-        plan = parse_prompt(prompt, duration, actors)
-        if self.backend == 'model' and plan.actors > getattr(getattr(self.model, 'cfg', None), 'max_actors', MAX_ACTORS):
-            raise StickgenError(f"this model animates at most {self.model.cfg.max_actors} actors; asked for {plan.actors}")
+        plan = parse(prompt, duration, actors)
+        if self.backend == 'model' and plan.num_actors > getattr(getattr(self.model, 'cfg', None), 'max_actors', MAX_ACTORS):
+            raise StickgenError(f"this model animates at most {self.model.cfg.max_actors} actors; asked for {plan.num_actors}")
         gens = [self._generate_one(plan, int(seed) + 7919*k) for k in range(int(num_samples))]
         return gens[0] if num_samples == 1 else gens
 
-    def _generate_one(self, plan:ScenePlan, seed:int) -> Generation:
+    def _generate_one(self, plan:Plan, seed:int) -> Generation:
         t0 = time.time()
         notes = list(self.notes) + list(plan.notes)
         self._draw_notes = []
@@ -745,7 +254,7 @@ class InferenceGenerator:
         return best, attempts
 
 # %% ../nbs/70_inference.ipynb #c039
-def motion_stats(motion, plan:ScenePlan|None=None, fps:float=FPS) -> dict:
+def motion_stats(motion, plan:Plan|None=None, fps:float=FPS) -> dict:
     "Jump and wave evidence of a single-actor motion: pelvis excursion, hand-above-head time, per plan step."
     m = np.asarray(motion.detach().cpu() if isinstance(motion, torch.Tensor) else motion, np.float64)
     if m.ndim == 3: m = m[:, 0]
@@ -758,7 +267,7 @@ def motion_stats(motion, plan:ScenePlan|None=None, fps:float=FPS) -> dict:
     if plan is not None:
         out['steps'] = [dict(action=s.action, frames=(a, b), pelvis_excursion=round(float(pel_y[a:b].max() - rest), 3) if b > a else 0.0,
                              hand_above_head=round(float((hand_y[a:b] > head_y[a:b]).mean()), 2) if b > a else 0.0)
-                        for s, (a, b) in zip(plan.steps, plan.step_frames(fps))]
+                        for s, (a, b) in zip(plan.segments, plan.segment_frames(fps))]
     return out
 
 # %% ../nbs/70_inference.ipynb #c042
@@ -774,7 +283,7 @@ def _step_passes(m, s, a, b, stand_y, fps):
     if act in _ADHERENCE_LOCO:
         dx = float(pel[-1, 0] - pel[0, 0]); secs = (b - a)/fps
         ok = abs(dx) >= 0.15*secs
-        if ok and s.direction and act not in ('walk_backward',): ok = (dx > 0) == (s.direction == 'right')
+        if ok and s.direction and act not in ('walk_backward',): ok = (dx > 0) == (s.direction == RIGHT)
         return bool(ok)
     if act in ('sit', 'squat', 'lie_down'): return bool(pel[:, 1].min() < stand_y - 0.2)
     if act in ('wave', 'cheer', 'celebrate'): return bool((np.maximum(hands[0][:, 1], hands[1][:, 1]) > neck[:, 1]).mean() > 0.3)
@@ -791,12 +300,12 @@ def _standing_pelvis(m) -> float:
     torso = np.linalg.norm(get_joint(m, 'neck') - get_joint(m, 'pelvis'), axis=-1)
     return 0.95*float(np.median(torso))/0.55
 
-def plan_adherence(motion, plan:ScenePlan, fps:float=FPS) -> dict:
+def plan_adherence(motion, plan:Plan, fps:float=FPS) -> dict:
     "dict(score, scored, passed, steps): how many of the plan's scorable steps the motion [T, (A,) 20] shows (any actor)."
     m = np.asarray(motion.detach().cpu() if isinstance(motion, torch.Tensor) else motion, np.float64)
     mm = m[:, None] if m.ndim == 2 else m
     steps = []
-    for s, (a, b) in zip(plan.steps, plan.step_frames(fps)):
+    for s, (a, b) in zip(plan.segments, plan.segment_frames(fps)):
         if b - a < 3: continue
         res = [_step_passes(mm[:, k], s, a, b, _standing_pelvis(mm[:, k]), fps) for k in range(mm.shape[1])]
         if res[0] is None: continue

@@ -750,35 +750,33 @@ def merge_lora(model:nn.Module) -> nn.Module:
     if hasattr(model, '_lora_cfg'): del model._lora_cfg
     return model
 
-# %% ../nbs/31_model.ipynb #c048
-def toy_motion(kind:str, num_frames:int=50, phase:float=0.0) -> np.ndarray:
-    "A simple hand-made clip [T, 20]: 'walk' (to the right, feet stepping), 'jump' (pelvis up/down), 'wave' (right hand above the head)."
-    t = np.arange(num_frames)/FPS + phase
-    if kind == 'walk':   # 0.8 m/s to the right; each foot planted half of the 1.5 Hz stride, swinging (lifted) the other half
-        v, f = 0.8, 1.5
-        m = np.stack([standing_pose(x=v*ti - 0.8) for ti in t])
-        for (xi, yi), off in (((16, 17), 0.0), ((18, 19), 0.5)):
-            ph = (f*t + off) % 1.0
-            rel = np.where(ph < 0.5, 0.25 - ph, ph - 0.75)*v/f
-            m[:, xi] = m[:, 6] + (0.15 if xi == 16 else -0.15)*0.5 + rel
-            m[:, yi] = np.where(ph < 0.5, 0.0, 0.12*np.sin(2*np.pi*(ph - 0.5)))
-    elif kind == 'jump':
-        h = np.clip(np.sin(2*np.pi*1.0*t), 0, None)*0.45
-        m = np.stack([standing_pose() for _ in t]); m[:, 1::2] += h[:, None]
-    elif kind == 'wave':
-        m = np.stack([standing_pose() for _ in t])
-        sh = m[:, 12:14]
-        ang = np.deg2rad(120 + 30*np.sin(2*np.pi*1.5*t))
-        m[:, 14] = sh[:, 0] + 0.65*np.cos(ang); m[:, 15] = sh[:, 1] + 0.65*np.sin(ang)
-    else: raise StickgenError(f"toy_motion: unknown kind '{kind}', expected walk / jump / wave")
-    return m.astype(np.float32)
+# %% ../nbs/31_model.ipynb #mt01
+from .plan import Segment, RIGHT_LIMB
+from .rig import clip_motion
 
+# %% ../nbs/31_model.ipynb #c048
+_TOY_STEP = dict(walk=lambda s: [('walk', s)], jump=lambda s: [('jump', 1.0)]*int(np.ceil(s)),
+                 wave=lambda s: [Segment('wave', seconds=s, side=RIGHT_LIMB)])
+
+def toy_motion(kind:str, # 'walk', 'jump' or 'wave'
+               num_frames:int=50,
+               phase:float=0.0 # where the window starts in the engine's clip (s, after its first half second)
+              ) -> np.ndarray: # motion [num_frames, 20], pelvis starting at x = 0
+    "A window of a one-step engine clip: 'walk' (to the right), 'jump' (once a second, in place), 'wave' (right hand above the head)."
+    if kind not in _TOY_STEP: raise StickgenError(f"toy_motion: unknown kind '{kind}', expected walk / jump / wave")
+    start = FPS//2 + int(round(phase*FPS))                 # past the start-up of the action
+    m = clip_motion(*_TOY_STEP[kind]((start + num_frames)/FPS + 1.0))[start:start + num_frames]
+    m[:, 0::2] -= m[:, 6].mean()
+    return m
+
+# %% ../nbs/31_model.ipynb #mt03
 def motion_stats(motion) -> dict:
     "Distinguishing statistics of a clip [T, 20]: pelvis x travel, pelvis y range, mean right-hand height above the neck."
     m = np.asarray(motion.detach().cpu() if isinstance(motion, torch.Tensor) else motion)
     return dict(travel=float(m[-1, 6] - m[0, 6]), bounce=float(m[:, 7].max() - m[:, 7].min()),
                 hand_up=float((m[:, 15] - m[:, 1]).mean()))
 
+# %% ../nbs/31_model.ipynb #mt04
 def classify_toy(motion) -> str:
     "Which toy motion a clip looks like, by `motion_stats`."
     s = motion_stats(motion)

@@ -154,65 +154,31 @@ class SafetyResult:
         if not self.issues: return f"{verdict}: no issues ({self.num_frames} frames)"
         return f"{verdict} (max severity {self.max_severity:.1f}, threshold {self.rejection_threshold})\n\n| issue | severity | actor | message | frames |\n|---|---|---|---|---|\n{rows}"
 
+# %% ../nbs/45_safety.ipynb #sa11
+from .plan import Segment, RIGHT, RIGHT_LIMB, STAND
+from .rig import clip_motion, rig_to_motion, posture_base, ARML, ARMR, LEGL, LEGR, LEAN
+from .story import NATURAL_SPEEDS
+
 # %% ../nbs/45_safety.ipynb #c012
-_CANON = {k: np.array(v, np.float64) for k, v in CANONICAL_JOINTS.items()}
-_ARM = float(np.linalg.norm(_CANON['left_hand'] - _CANON['left_shoulder']))
-_LEG = float(np.linalg.norm(_CANON['left_foot'] - _CANON['pelvis']))
-
-def _pose_seq(pelvis, neck_dx, l_ang, r_ang, l_foot, r_foot):
-    "Build [T, 20] from a pelvis track [T,2], torso lean (neck x offset) [T], arm angles (rad from +x) and feet [T,2]."
-    T = len(pelvis)
-    torso = np.linalg.norm(_CANON['neck'] - _CANON['pelvis'])
-    neck = pelvis + np.stack([neck_dx, np.sqrt(torso**2 - neck_dx**2)], -1)
-    up = (neck - pelvis)/torso
-    head = neck + 0.25*up
-    sh = neck - 0.05*up
-    lh = sh + _ARM*np.stack([np.cos(l_ang), np.sin(l_ang)], -1)
-    rh = sh + _ARM*np.stack([np.cos(r_ang), np.sin(r_ang)], -1)
-    j = dict(neck=neck, head_top=head, pelvis=pelvis, left_shoulder=sh, left_hand=lh, right_shoulder=sh, right_hand=rh,
-             left_foot=l_foot, right_foot=r_foot)
-    return pose_from_joints({k: v.astype(np.float32) for k, v in j.items()})
-
-def _feet_under(pelvis, dx):
-    "Foot positions at horizontal offsets `dx` [T] from the pelvis, on the ground when the leg is long enough."
-    y = np.maximum(0.0, pelvis[:, 1] - np.sqrt(np.maximum(_LEG**2 - dx**2, 0.0)))
-    return np.stack([pelvis[:, 0] + dx, y], -1)
-
-def reference_motion(kind:str='walk', seconds:float=10.0, fps:float=FPS, x0:float=0.0, speed:float=1.2):
-    "A clean hand-made motion [T, 20]: 'walk', 'dance', 'clap', 'jump_wave' or 'idle' (standing with breathing sway)."
+def reference_motion(kind:str='walk', # 'walk', 'dance', 'clap', 'jump_wave' or 'idle'
+                     seconds:float=10.0, fps:float=FPS,
+                     x0:float=0.0, # pelvis x at the first frame
+                     speed:float=1.2 # walking speed (m/s)
+                    ) -> np.ndarray: # motion [T, 20]
+    "A clean motion from the story engine's rig: one standing figure facing right, fixed parameters."
     T = max(int(round(seconds*fps)), 2)
-    t = np.arange(T)/fps
-    down = -np.pi/2
-    if kind == 'walk':
-        ph = 2*np.pi*1.0*t
-        pel = np.stack([x0 + speed*t, 0.93 + 0.02*np.cos(2*ph)], -1)
-        swing = 0.28*np.sin(ph)
-        return _pose_seq(pel, 0.03*np.ones(T), down + 0.45*np.sin(ph), down - 0.45*np.sin(ph),
-                         _feet_under(pel, swing), _feet_under(pel, -swing))
-    if kind == 'dance':
-        b1, b2 = 2*np.pi*1.0*t, 2*np.pi*2.0*t
-        pel = np.stack([x0 + 0.12*np.sin(b1), 0.90 + 0.03*np.cos(b2)], -1)
-        l = np.deg2rad(30 + 60*np.sin(b1)); r = np.deg2rad(150 - 60*np.sin(b1 + 0.5))
-        return _pose_seq(pel, 0.08*np.sin(b1), l, r, _feet_under(pel, 0.2 - 0.12*np.sin(b1)), _feet_under(pel, -0.2 - 0.12*np.sin(b1)))
-    if kind == 'clap':
-        ph = 2*np.pi*2.0*t
-        pel = np.stack([np.full(T, x0), np.full(T, 0.95)], -1)
-        return _pose_seq(pel, np.zeros(T), np.deg2rad(-10 + 25*np.sin(ph)), np.deg2rad(190 - 25*np.sin(ph)),
-                         _feet_under(pel, np.full(T, 0.15)), _feet_under(pel, np.full(T, -0.15)))
-    if kind == 'jump_wave':   # two jumps in the first half, then a wave with the right hand above the head
-        h = np.zeros(T); half = T//2
-        for c in (0.25, 0.65):
-            u = (t - c*seconds/2)/0.5                  # 0.5 s flight
-            h = np.maximum(h, np.where((u > 0) & (u < 1), 0.35*4*u*(1-u), 0.0))
-        pel = np.stack([np.full(T, x0), 0.95 + h], -1)
-        s = np.clip((t - seconds/2)/0.5, 0, 1); s = s*s*(3 - 2*s)   # raise the arm over 0.5 s
-        wave = (1 - s)*(down - 0.35) + s*np.deg2rad(110 + 25*np.sin(2*np.pi*1.5*t))
-        return _pose_seq(pel, np.zeros(T), np.full(T, down + 0.35), wave, _feet_under(pel, np.full(T, 0.15)), _feet_under(pel, np.full(T, -0.15)))
-    if kind == 'idle':
-        pel = np.stack([np.full(T, x0), 0.95 + 0.004*np.sin(2*np.pi*0.25*t)], -1)
-        return _pose_seq(pel, 0.01*np.sin(2*np.pi*0.25*t), np.full(T, down + 0.35), np.full(T, down - 0.35),
-                         _feet_under(pel, np.full(T, 0.15)), _feet_under(pel, np.full(T, -0.15)))
-    raise StickgenError(f"reference_motion: unknown kind '{kind}'; expected walk, dance, clap, jump_wave or idle")
+    if kind == 'walk': steps = [Segment('walk', seconds=T/fps, speed=speed/NATURAL_SPEEDS['walk'])]
+    elif kind in ('dance', 'clap', 'idle'): steps = [(kind, T/fps)]
+    elif kind == 'jump_wave':             # two jumps in the first half, then a wave with the right hand above the head
+        n = T//4
+        steps = [('jump', n/fps), ('jump', n/fps), Segment('wave', seconds=(T - 2*n)/fps, side=RIGHT_LIMB)]
+    else: raise StickgenError(f"reference_motion: unknown kind '{kind}'; expected walk, dance, clap, jump_wave or idle")
+    return clip_motion(*steps, x0=x0, fps=int(fps))
+
+# %% ../nbs/45_safety.ipynb #sa13
+def _in_place(m):
+    "The motion with the pelvis's travel taken out (a walk in place, feet sliding)."
+    m = m.copy(); m[:, 0::2] -= (m[:, 6] - m[0, 6])[:, None]; return m
 
 # %% ../nbs/45_safety.ipynb #c013
 DEGENERATE_KINDS = ('frozen', 'loop', 'jitter', 'teleport', 'impact', 'sink', 'nan', 'stretch')
@@ -225,16 +191,15 @@ def degenerate_motion(kind:str, seconds:float=10.0, fps:float=FPS, seed:int=0):
     if kind == 'frozen':   # a held pose with 2 mm of frame-to-frame noise, like an undertrained generator's output
         return np.repeat(standing_pose()[None], T, 0) + rng.normal(0, 0.002, (T, 20)).astype(np.float32)
     if kind == 'loop':     # stands in place replaying the same 6-frame limb cycle (4 Hz) for the whole clip
-        ph = 2*np.pi*np.arange(T)/6; down = -np.pi/2
-        pel = np.stack([np.zeros(T), np.full(T, 0.95)], -1)
-        return _pose_seq(pel, 0.02*np.sin(ph), down + 0.35 + 0.15*np.sin(ph), down - 0.35 - 0.15*np.sin(ph),
-                         _feet_under(pel, 0.15 + 0.05*np.sin(ph)), _feet_under(pel, -0.15 - 0.05*np.sin(ph)))
+        sw = np.sin(2*np.pi*np.arange(T)/6)
+        rig = np.repeat(posture_base([STAND], [RIGHT]), T, 0)
+        rig[:, ARML] += 0.15*sw; rig[:, ARMR] -= 0.15*sw; rig[:, LEGL] += 0.05*sw; rig[:, LEGR] -= 0.05*sw; rig[:, LEAN] += 0.02*sw
+        return rig_to_motion(rig, np.zeros(T))
     if kind == 'jitter': return walk + rng.normal(0, 0.02, walk.shape).astype(np.float32)
     if kind == 'teleport':  # slides sideways at 20 m/s (constant velocity: no acceleration) while walking in place
-        m = reference_motion('walk', seconds, fps, speed=0.0); m[:, 0::2] += (20.0*t)[:, None].astype(np.float32); return m
+        m = _in_place(walk); m[:, 0::2] += (20.0*t)[:, None].astype(np.float32); return m
     if kind == 'impact':    # walks at 6 m/s and stops dead at 5 s
-        m = reference_motion('walk', seconds, fps, speed=0.0)
-        m[:, 0::2] += (6.0*np.minimum(t, 5.0))[:, None].astype(np.float32); return m
+        m = _in_place(walk); m[:, 0::2] += (6.0*np.minimum(t, 5.0))[:, None].astype(np.float32); return m
     if kind == 'sink': m = walk.copy(); m[:, 1::2] -= 0.2; return m
     if kind == 'nan': m = walk.copy(); m[100:103, 3] = np.nan; return m
     if kind == 'stretch':   # the right arm grows to twice its length for 3 s

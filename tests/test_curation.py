@@ -4,6 +4,8 @@ from pathlib import Path
 from stickgen.schema import *
 from stickgen.curation import *
 from stickgen.converters import convert
+from stickgen.datasets import generate_dataset
+import stickgen.storage as storage
 
 REAL = Path(__file__).resolve().parents[1].parent/'shared'/'realdata'
 
@@ -60,12 +62,7 @@ def sample(i, source, action='walk', noise=0.0, frozen=False, T=100):
     return make_sample(m, np.full(T, action_id(action), np.int64), f"{source} {i} {action}", source=source)
 
 def test_merge_curate_end_to_end(tmp_path):
-    # synthetic from the story engine when it exists, else hand-made
-    try:
-        from stickgen.datasets import generate_dataset
-        syn = generate_dataset(6, seed=0)
-    except Exception:
-        syn = [sample(i, 'synthetic') for i in range(6)]
+    syn = generate_dataset(6, seed=0)                # synthetic, from the story engine
     save_samples(syn, tmp_path/'syn.pt')
     if REAL.is_dir():
         conv, _ = convert('bvh', REAL/'bandai_namco_bvh')
@@ -115,7 +112,6 @@ def test_errors(tmp_path):
 
 def test_store_directories(tmp_path):
     "merge and curate stream from and to stickgen.storage store directories (not only .pt lists)."
-    storage = pytest.importorskip('stickgen.storage')
     storage.write_samples((sample(i, 'a', a) for i, a in enumerate(['walk', 'wave', 'kick', 'jump'])), tmp_path/'a_store')
     save_samples([sample(i, 'b', a) for i, a in enumerate(['walk', 'sit', 'clap'])] + [sample(9, 'b', noise=0.05)], tmp_path/'b.pt')
     st = merge([tmp_path/'a_store', tmp_path/'b.pt'], tmp_path/'merged_store', max_source_fraction=0.6)

@@ -1,65 +1,12 @@
-"Prompt parser grammar, InferenceGenerator (bounds, retries, fallback) and the stick-gen CLI (issue 9)."
+"InferenceGenerator (bounds, retries, fallback, the procedural engine) and the stick-gen CLI (issue 9); the prompt grammar is tested in test_language."
 import json, os, subprocess, sys, warnings
 from pathlib import Path
 import numpy as np, pytest, torch
 from stickgen.schema import StickgenError, make_sample
 from stickgen.safety import degenerate_motion, reference_motion, SafetyCriticConfig
-from stickgen.inference import (parse_prompt, InferenceGenerator, stick_gen_cli, motion_stats, find_checkpoints, newest_checkpoint,
-                                MAX_ACTORS, MAX_PROMPT_WORDS, MAX_REPEATS, normalize_prompt)
-
-@pytest.mark.parametrize('prompt,actions', [
-    ('a person jumps twice then waves', ['jump', 'jump', 'wave']),
-    ('A person walking and waving happily', ['walk', 'wave']),
-    ('she strolls, after that she sprints', ['walk', 'run']),
-    ('he sits down and then stands up', ['sit', 'stand_up']),
-    ('a person waves after jumping', ['jump', 'wave']),
-    ('someone walks backwards', ['walk_backward']),
-    ('the dancer twirls three times', ['spin', 'spin', 'spin']),
-    ('a man picks up a box and carries it', ['pick_up', 'carry']),
-    ('two friends shake hands', ['handshake']),
-    ('a kid does not jump but claps', ['clap']),
-    ('she says "good morning" and nods', ['talk', 'nod']),
-    ('a person tiptoes to the left', ['sneak']),
-    ('a boxer punches and kicks and dodges', ['punch', 'kick', 'dodge']),
-    ('a person looks around, thinks, then shrugs', ['look_around', 'think', 'shrug']),
-])
-def test_parser_actions(prompt, actions):
-    assert [a for a in parse_prompt(prompt).actions if a != 'idle'] == actions
-
-def test_parser_modifiers():
-    p = parse_prompt('a person walks slowly to the left for 3 seconds then runs quickly to the right', duration=8)
-    s0, s1 = p.steps
-    assert (s0.direction, s0.speed, s0.seconds, s1.direction, s1.speed) == ('left', 0.6, 3.0, 'right', 1.5)
-    assert abs(sum(s.seconds for s in p.steps) - 8) < 1e-6
-    assert [s.expression for s in parse_prompt('a person dances sadly then waves').steps] == ['sad', 'sad']
-    assert [s.expression for s in parse_prompt('a person dances sadly then waves angrily').steps] == ['sad', 'angry']
-    assert parse_prompt('the camera follows a person running').camera == 'pan'
-    assert parse_prompt('close-up of a person laughing').camera == 'zoom_in'
-    assert parse_prompt('a person walking while talking').steps[1].simultaneous
-
-@pytest.mark.parametrize('prompt,n', [('a person walks', 1), ('two people dance', 2), ('3 dancers spin', 3), ('a man and a woman talk', 2),
-                                      ('a couple of friends jog', 2), ('a crowd cheers', 4), ('a hundred people dance', MAX_ACTORS),
-                                      ('two boxers fight', 2), ('a person hugs', 2)])
-def test_parser_actors(prompt, n):
-    assert parse_prompt(prompt).actors == n
-
-def test_parser_frames_and_speech():
-    p = parse_prompt('she says "hi" then jumps', duration=4)
-    fa, sp = p.frame_actions(), p.speech_mask()
-    assert fa.shape == (100,) and fa.dtype == np.int64 and sp.shape == (100,) and sp[:10].all() and not sp[-10:].any()
-    assert p.steps[0].speech == 'hi'
-
-def test_parser_adversarial():
-    with pytest.raises(StickgenError, match='empty prompt'): parse_prompt(' \t\n ')
-    with pytest.raises(StickgenError, match='must be text'): parse_prompt(None)
-    p = parse_prompt('zxqv blorf')
-    assert p.actions == ['look_around'] and p.confidence < 0.5 and any('low confidence' in n for n in p.notes)
-    p = parse_prompt('jump ' * 1000)
-    assert p.truncated and len(p.prompt.split()) == MAX_PROMPT_WORDS and len(p.steps) <= MAX_REPEATS*MAX_PROMPT_WORDS
-    assert parse_prompt('wave forever').actions == ['wave']*MAX_REPEATS
-    assert normalize_prompt('Ｗａｌｋ\x00\x07 NOW') == 'walk now'
-    assert parse_prompt("__import__('os').system('echo hi') then wave").actions == ['wave']
-    assert abs(sum(s.seconds for s in parse_prompt(', '.join(['jump']*60), duration=3).steps) - 3) < 1e-6
+from stickgen.inference import InferenceGenerator, stick_gen_cli, motion_stats, find_checkpoints, newest_checkpoint
+from stickgen.language import parse, MAX_ACTORS
+from stickgen.datasets import synthesize_from_plan
 
 def test_find_newest_checkpoint(tmp_path):
     assert newest_checkpoint(tmp_path/'nothing') is None
@@ -90,6 +37,16 @@ def test_generator_odd_input_gives_a_clip_with_notes(gen):
     for p in ('一个人在跳舞', 'asdf qwer', '👋🕺', 'run ' * 400):
         g = gen.generate(p, duration=3)
         assert g.motion.shape[0] == 75 and torch.isfinite(g.motion).all() and g.notes
+
+def test_procedural_backend_is_the_engine(gen):
+    "With no model, a clip is the story engine's animation of the parsed plan (there is no other animator)."
+    for prompt, actors in (('a person jumps twice then waves', None), ('two people walk to the left and hug', None), ('someone dances', 3)):
+        g = gen.generate(prompt, duration=4, seed=3, actors=actors)
+        s = synthesize_from_plan(parse(prompt, duration=4, actors=actors), seed=g.seed)
+        k = min(len(s['motion']), 100)
+        assert g.sample['source'] == 'synthetic_plan' and g.motion.shape[0] == 100
+        assert torch.equal(g.motion[:k], s['motion'][:k]) and g.sample['description'] == s['description']
+        assert not any('sketch' in n or 'failed' in n for n in g.notes)
 
 def test_multi_actor_and_samples(gen):
     gs = gen.generate('two people dance', duration=3, num_samples=3, seed=1)
@@ -161,7 +118,7 @@ def test_stick_gen_console_script_end_to_end(tmp_path):
     # the same command writing .motion (in-process: the console script was exercised above) gives the motion statistics
     assert stick_gen_cli(['a person jumps twice then waves', '--output', str(tmp_path/'x.motion'), '--runs-dir', str(tmp_path)]) == 0
     from stickgen.renderer import load_motion
-    st = motion_stats(load_motion(tmp_path/'x.motion')['motion'], parse_prompt('a person jumps twice then waves'))
+    st = motion_stats(load_motion(tmp_path/'x.motion')['motion'], parse('a person jumps twice then waves'))
     assert st['steps'][0]['pelvis_excursion'] > 0.1 and st['steps'][1]['pelvis_excursion'] > 0.1 and st['steps'][2]['hand_above_head'] > 0.3
     # prompt text is data: shell syntax in it runs nothing
     assert stick_gen_cli([f'$(touch {marker}) `touch {marker}`; touch {marker} a person waves', '--output', str(tmp_path/'y.mp4'), '--duration', '1',
@@ -210,47 +167,6 @@ def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
     assert xs[1] - xs[0] > 1.0                                   # actors laid out side by side
     assert int(g.sample['actions'][0]) == 4 and int(g.sample['actions'][-1]) == 21   # jump ... wave (ActionType ids)
 
-def test_engine_failure_falls_back_to_sketch(monkeypatch):
-    ds = pytest.importorskip('stickgen.datasets')
-    def boom(*a, **k): raise ValueError('engine under construction')
-    monkeypatch.setattr(ds, 'synthesize_from_plan', boom, raising=False)
-    gen = InferenceGenerator('procedural')
-    if gen.backend != 'procedural': pytest.skip('no story engine')
-    g = gen.generate('a person jumps twice then waves', duration=4)
-    assert g.is_safe and g.sample['source'] == 'procedural:sketch' and any('sketch' in n for n in g.notes)
-
-def test_sketch_animator_jump_and_wave():
-    from stickgen.inference import sketch_synthesize
-    p = parse_prompt('a person jumps twice then waves')
-    s = sketch_synthesize(p)
-    st = motion_stats(s['motion'], p)
-    assert st['steps'][0]['pelvis_excursion'] > 0.1 and st['steps'][2]['hand_above_head'] > 0.3
-    from stickgen.safety import SafetyCritic
-    assert SafetyCritic().evaluate(s['motion']).is_safe
-
-from hypothesis import given, settings, strategies as st_
-
-@settings(max_examples=300, deadline=None)
-@given(st_.text(max_size=400), st_.floats(min_value=0.5, max_value=60))
-def test_parser_never_crashes(text, duration):
-    "Any text: a plan that fills the clip exactly, or a clear StickgenError for empty text."
-    try: p = parse_prompt(text, duration=duration)
-    except StickgenError as e:
-        assert 'empty prompt' in str(e); return
-    assert p.steps and 1 <= p.actors <= MAX_ACTORS and 0 <= p.confidence <= 1
-    assert abs(sum(s.seconds for s in p.steps) - duration) < 1e-6 and all(s.seconds > 0 for s in p.steps)
-    assert len(p.frame_actions()) == max(int(round(duration*25)), 1)
-    json.dumps(p.to_dict())
-
-@settings(max_examples=150, deadline=None)
-@given(st_.lists(st_.sampled_from('a person two people walk walks jump jumps twice then and while after wave waves slowly fast left right '
-                                  'happily sadly for 3 seconds "hi" not never forever times 5 sit down stand up dance camera pans , .'.split()), max_size=40))
-def test_parser_word_salad(words):
-    text = ' '.join(words)
-    if not text.strip(): return
-    p = parse_prompt(text)
-    assert abs(sum(s.seconds for s in p.steps) - 10) < 1e-6 and all(s.seconds > 0 for s in p.steps)
-
 def test_model_backend_joint_actors(tmp_path, monkeypatch):
     "A model whose generate takes num_actors animates every actor in one call."
     class Joint(_FakeModel):
@@ -288,10 +204,10 @@ def test_plan_adherence(gen):
         a = g.adherence
         assert a['scored'] >= 1 and a['score'] >= 0.5, (prompt, a)
     still = np.repeat(standing_pose()[None], 250, 0)
-    assert plan_adherence(still, parse_prompt('a person walks then jumps'))['score'] == 0.0
+    assert plan_adherence(still, parse('a person walks then jumps'))['score'] == 0.0
     right = reference_motion('walk')             # walks towards +x
-    assert plan_adherence(right, parse_prompt('a person walks to the right'))['score'] == 1.0
-    assert plan_adherence(right, parse_prompt('a person walks to the left'))['score'] == 0.0
+    assert plan_adherence(right, parse('a person walks to the right'))['score'] == 1.0
+    assert plan_adherence(right, parse('a person walks to the left'))['score'] == 0.0
     assert json.loads(json.dumps(g.to_dict()))['adherence'] == a['score']
 
 def test_model_ignoring_the_prompt_falls_back(tmp_path, monkeypatch):
@@ -309,5 +225,5 @@ def test_model_ignoring_the_prompt_falls_back(tmp_path, monkeypatch):
     assert g.backend == 'model'                                  # the model did what was asked: kept
     from stickgen.renderer import load_motion
     assert stick_gen_cli(['a person jumps twice then waves', '--checkpoint', str(ck), '--output', str(tmp_path/'j.motion')]) == 0
-    st = motion_stats(load_motion(tmp_path/'j.motion')['motion'], parse_prompt('a person jumps twice then waves'))
+    st = motion_stats(load_motion(tmp_path/'j.motion')['motion'], parse('a person jumps twice then waves'))
     assert st['steps'][0]['pelvis_excursion'] > 0.1 and st['steps'][2]['hand_above_head'] > 0.3

@@ -2,6 +2,9 @@
 import json, math
 import numpy as np, pytest, torch
 from stickgen.schema import StickgenError, standing_pose
+from stickgen.datasets import synthesize_from_plan, generate_scene
+from stickgen.rig import clip_motion
+from stickgen.plan import Segment
 from stickgen.safety import (SafetyCritic, SafetyCriticConfig, SafetyResult, reference_motion, degenerate_motion, DEGENERATE_KINDS,
                              load_prompt_suites, run_adversarial_eval, grade_metric, adversarial_eval_cli, BASELINE_SUITE, frame_ranges)
 
@@ -35,23 +38,21 @@ def test_long_gaits_are_not_repetitive():
     for k in ('walk', 'dance', 'clap'):
         assert 'repetitive' not in critic.evaluate(reference_motion(k, seconds=20)).issue_types
 
+def test_reference_motions_are_engine_clips():
+    "The critic is calibrated on the story engine's own motion: reference_motion is the rig's clip of a one-step plan."
+    assert np.array_equal(reference_motion('walk', 4, x0=1.0), clip_motion(Segment('walk', seconds=4, speed=1.2/1.25), x0=1.0))
+    assert np.array_equal(reference_motion('dance', 3), clip_motion(('dance', 3)))
+    for k in ('walk', 'dance', 'clap', 'jump_wave', 'idle'): assert reference_motion(k, seconds=7).shape == (175, 20)
+    with pytest.raises(StickgenError, match="unknown kind 'moonwalk'"): reference_motion('moonwalk')
+
 def test_story_engine_walks_and_dances_are_safe():
-    ds = pytest.importorskip('stickgen.datasets')
-    if not hasattr(ds, 'synthesize_from_plan'): pytest.skip('synthesize_from_plan not there yet')
     for plan in ([dict(action='walk', seconds=10)], [dict(action='dance', seconds=10)], [dict(action='walk', seconds=5, direction='left'), dict(action='dance', seconds=5)]):
         for seed in (0, 1, 2):
-            r = critic.evaluate(ds.synthesize_from_plan(plan, seed=seed)['motion'])
+            r = critic.evaluate(synthesize_from_plan(plan, seed=seed)['motion'])
             assert r.is_safe and 'repetitive' not in r.issue_types and 'frozen' not in r.issue_types, (plan, seed, r.summary())
 
 def test_story_engine_scenes_mostly_safe():
-    ds = pytest.importorskip('stickgen.datasets')
-    if not hasattr(ds, 'generate_scene'): pytest.skip('generate_scene not there yet')
-    res = []
-    for s in range(20):
-        try: sample = ds.generate_scene(s)
-        except Exception: continue        # a story-engine failure is the engine's test's business, not the critic's
-        res.append(critic.evaluate_sample(sample))
-    if len(res) < 10: pytest.skip('stickgen.datasets.generate_scene fails on most seeds')
+    res = [critic.evaluate_sample(generate_scene(s)) for s in range(20)]
     assert sum(r.is_safe for r in res) >= 0.8*len(res), [r.summary() for r in res if not r.is_safe]
 
 def test_multi_actor_and_torch_input():

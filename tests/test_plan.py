@@ -1,0 +1,58 @@
+"The plan type: segments and frames, per-frame views, the timeline features, step dicts."
+import json
+import numpy as np, pytest
+from stickgen.schema import ActionType, StickgenError, action_id
+from stickgen.plan import *
+
+def _parsed(*steps, duration=None):
+    segs = [Segment(a, seconds=s, **kw) for a, s, kw in steps]
+    return Plan([ActorPlan(segs)], duration=duration if duration is not None else sum(s for _, s, _ in steps))
+
+def test_segment_frames_parsed_round_on_the_running_total():
+    p = _parsed(('walk', 1.02, {}), ('jump', 1.02, {}), ('wave', 1.02, {}))
+    fr = p.segment_frames()
+    assert fr[0][0] == 0 and fr[-1][1] == p.num_frames() == 76
+    assert all(a[1] == b[0] for a, b in zip(fr, fr[1:]))                   # end to end, no gaps
+    assert [b - a for a, b in fr] == [26, 25, 25]                          # rounded on the total, not per step
+
+def test_segment_frames_timed_and_clipped():
+    segs = [Segment('walk', 0, 60), Segment('wave', 60, 300)]
+    p = Plan([ActorPlan(segs)], frames=250)
+    assert p.segment_frames() == [(0, 60), (60, 250)]
+    assert p.frame_actions().shape == (250,) and p.frame_actions()[-1] == int(ActionType.WAVE)
+
+def test_num_frames_needs_frames_or_duration():
+    with pytest.raises(StickgenError, match='neither frames nor duration'): Plan([ActorPlan([Segment('walk')])]).num_frames()
+    assert Plan([ActorPlan([Segment('walk', seconds=1)])], duration=2.0, fps=50).num_frames() == 100
+
+def test_frame_actions_and_speech():
+    p = _parsed(('talk', 1.0, dict(speech='hi')), ('jump', 1.0, {}))
+    fa, sp = p.frame_actions(), p.speech_mask()
+    assert fa.dtype == np.int64 and fa[:25].tolist() == [int(ActionType.TALK)]*25 and fa[25:].tolist() == [int(ActionType.JUMP)]*25
+    assert sp[:25].all() and not sp[25:].any()
+
+def test_timeline_features():
+    p = _parsed(('jump', 1.0, dict(direction=RIGHT, speed=1.5)), ('jump', 1.0, {}), ('wave', 2.0, dict(side=LEFT_LIMB)))
+    tl = p.timeline()
+    assert set(tl) == {'action', 'phase', 'direction', 'speed', 'repetition', 'side'}
+    assert all(len(v) == 100 for v in tl.values())
+    assert tl['repetition'][[0, 25, 50]].tolist() == [0, 1, 0]
+    assert tl['phase'][0] == 0 and tl['phase'][24] == pytest.approx(24/25) and tl['phase'][25] == 0
+    assert np.all(np.diff(tl['phase'][50:]) > 0)                           # rises through a segment
+    assert tl['direction'][:25].tolist() == [RIGHT]*25 and tl['direction'][25:].tolist() == [0]*75
+    assert tl['speed'][0] == pytest.approx(1.5) and tl['speed'][30] == 1.0
+    assert tl['side'][60] == LEFT_LIMB and tl['side'][0] == 0
+
+def test_to_steps_and_dict():
+    p = _parsed(('walk', 3.0, dict(direction=LEFT, speed=0.6)), ('wave', 2.0, dict(expression='happy')))
+    assert p.to_steps() == [dict(action='walk', seconds=3.0, direction='left', speed=0.6, expression=None),
+                            dict(action='wave', seconds=2.0, direction=None, speed=1.0, expression='happy')]
+    d = p.to_dict(); json.dumps(d)
+    assert d['actors'][0]['segments'][0]['action'] == 'walk'
+    timed = Plan([ActorPlan([Segment('run', 0, 50, RIGHT, 1.2)])], frames=50)
+    assert timed.to_steps() == [dict(action='run', seconds=2.0, direction='right', speed=1.2, expression=None)]
+
+def test_names_and_markdown():
+    assert (direction_name(RIGHT), direction_name(LEFT), side_name(LEFT_LIMB), side_name(RIGHT_LIMB)) == ('right', 'left', 'left', 'right')
+    assert '| walk |' in _parsed(('walk', 1.0, {}))._repr_markdown_()
+    assert POSTURES[SIT] == 'sit' and CAMERAS[0] == 'static'
