@@ -8,12 +8,12 @@ time approximates the wall time on an idle core.
 """
 import argparse, os, statistics, time
 import torch
-from stickgen.model import build_model, load_model_config, count_parameters
+from stickgen.model import build_model, count_parameters
 from stickgen.schema import CLIP_FRAMES, FPS
 
 
 def bench(variant, repeats=3, steps=None, frames=CLIP_FRAMES):
-    m = build_model(load_model_config(variant)).eval()
+    m = build_model(variant).eval()
     e = torch.nn.functional.normalize(torch.randn(1, m.cfg.embedding_dim), dim=-1)
     steps = m.cfg.sampler_steps if steps is None else steps
     m.generate(e, num_frames=frames, steps=1)                        # warm-up

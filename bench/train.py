@@ -34,13 +34,13 @@ def step_flops(model, batch, frames):
     return 6*per_token_params(model)*tokens + 12*cfg.num_layers*(frames + 2)**2*cfg.d_model*batch
 
 
-def train_step_time(model, batch, steps, bf16):
+def train_step_time(model, batch, steps, bf16, weights):
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     ctx = (lambda: torch.autocast('cpu', dtype=torch.bfloat16)) if bf16 else (lambda: torch.autocast('cpu', enabled=False))
     times = []
     for i in range(steps + 1):       # the first step warms up
         t0 = time.perf_counter()
-        with ctx(): loss, _ = model.compute_loss(batch)
+        with ctx(): loss, _ = model.compute_loss(batch, weights)
         loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
         if i: times.append(time.perf_counter() - t0)
     return sorted(times)[len(times)//2]
@@ -54,9 +54,11 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=None, help='torch threads (default: torch default = cores)')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    from stickgen.model import build_model, load_model_config, count_parameters
+    from stickgen.config import load_config
+    from stickgen.model import build_model, count_parameters
     torch.manual_seed(0)
-    model = build_model(load_model_config(a.variant)); model.train()
+    cfg = load_config(a.variant)
+    model = build_model(cfg.model); model.train()
     D = model.cfg.embedding_dim
     batch = dict(motion=torch.randn(a.batch, a.frames, 20)*0.1 + 1.0, mask=torch.ones(a.batch, a.frames, dtype=torch.bool),
                  actions=torch.randint(0, 64, (a.batch, a.frames)), embedding=nn.functional.normalize(torch.randn(a.batch, D), dim=-1))
@@ -65,7 +67,7 @@ def main(argv=None):
                threads=torch.get_num_threads(), load_avg=os.getloadavg()[0], gflop_per_step=flops/1e9)
     peak = matmul_flops(a.matmul)
     for name, bf16 in (('fp32', False), ('bf16', True)):
-        t = train_step_time(model, batch, a.steps, bf16)
+        t = train_step_time(model, batch, a.steps, bf16, cfg.loss)
         out[f'{name}_step_s'] = t
         out[f'{name}_gflops'] = flops/t/1e9
         out[f'{name}_clips_per_s'] = a.batch/t

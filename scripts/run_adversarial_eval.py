@@ -5,7 +5,6 @@
         [--suites adversarial_contradictory adversarial_extreme_actions] [--output_dir eval_results/adversarial]
 """
 import sys
-from stickgen.cli import run_command
-from stickgen.safety import adversarial_eval_cli
+from stickgen.cli import run_command, adversarial_eval_cli
 
 if __name__ == '__main__': sys.exit(run_command(adversarial_eval_cli, sys.argv[1:], 'run_adversarial_eval.py'))

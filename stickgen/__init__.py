@@ -2,7 +2,7 @@
 
 Modules:
 
-- `stickgen.datasets`: Scenes from the story engine as training samples: batching, worker processes, augmentation, writing a corpus to a file or a store, and `stickgen generate-data`.
+- `stickgen.datasets`: Scenes from the story engine as training samples: batching, worker processes, augmentation, writing a corpus to a file or a store.
 - `stickgen.embeddings`: `TextEncoder` over sentence-transformers (offline all-MiniLM-L6-v2 by default, BGE-large or any local model by name), batched, L2-normalized, each unique text embedded once; `embed_samples` and `stickgen embed`.
 - `stickgen.language`: Plans in English and back: `describe(plan)` writes varied descriptions of a plan, `parse(text)` reads a plan from a prompt, side by side, with the round-trip test that measures how much of a plan survives both.
 - `stickgen.plan`: The one plan type of stickgen: `Segment`, `ActorPlan` and `Plan`, and the frame-level views of a plan (per-frame actions, speech, and the timeline features a model is conditioned on).

@@ -1,4 +1,4 @@
-"""`stickgen <command>` and `stick-gen "prompt"`: one entry point that dispatches to each module, and the demo job.
+"""`stickgen <command>` and `stick-gen "prompt"`: every parser and command of the package, the dispatch table, the error rules, and the demo job.
 
 Docs: https://stickgen.github.io/stickgen/cli.html.md"""
 
@@ -6,33 +6,33 @@ Docs: https://stickgen.github.io/stickgen/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #c003
 from __future__ import annotations
-import importlib, importlib.util, sys, time, argparse
+import argparse, difflib, importlib, json, logging, re, sys, time, warnings
+from dataclasses import asdict
 from pathlib import Path
-import numpy as np
-from .schema import *
+import yaml
+import stickgen
+from .schema import StickgenError, CLIP_SECONDS, num_actors, load_samples, save_samples
 
 # %% auto #0
-__all__ = ['COMMANDS', 'DEMO_PROMPT', 'available_commands', 'run_command', 'main', 'stick_gen_main', 'demo', 'demo_cli']
+__all__ = ['COMMANDS', 'DEMO_PROMPT', 'run_command', 'main', 'stick_gen_main', 'render_cli', 'generate_data_cli', 'embed_cli',
+           'convert_cli', 'merge_cli', 'curate_cli', 'params_cli', 'train_parser', 'train_cli', 'train_evaluator_cli',
+           'eval_cli', 'adversarial_eval_cli', 'stick_gen_cli', 'demo', 'demo_cli']
 
 # %% ../nbs/90_cli.ipynb #c006
 COMMANDS = {
-    'render':           ('stickgen.renderer',   'render_cli',           'render a .pt sample or .motion file to MP4 / GIF / PNG / .motion'),
-    'generate-data':    ('stickgen.datasets',   'generate_data_cli',    'generate the synthetic text-to-motion corpus'),
-    'embed':            ('stickgen.embeddings', 'embed_cli',            'add text embeddings to a sample file'),
-    'convert':          ('stickgen.converters', 'convert_cli',          'convert a mocap dataset (HumanML3D, KIT-ML, AMASS, BVH, ...) to samples'),
-    'merge':            ('stickgen.curation',   'merge_cli',            'merge sample files with source balancing and artifact filtering'),
-    'curate':           ('stickgen.curation',   'curate_cli',           'split a merged corpus into pretrain and SFT sets'),
-    'params':           ('stickgen.model',      'params_cli',           'print the parameter table of a model variant'),
-    'train':            ('stickgen.train',      'train_cli',            'train a model variant (pretrain / SFT / LoRA)'),
-    'train-evaluator':  ('stickgen.eval',       'train_evaluator_cli',  'train the text-motion evaluator used by the metrics'),
-    'eval':             ('stickgen.eval',       'eval_cli',             'evaluate a checkpoint on StickGen-Bench'),
-    'adversarial-eval': ('stickgen.safety',     'adversarial_eval_cli', 'run the adversarial prompt suites through the safety critic'),
-    'demo':             ('stickgen.cli',        'demo_cli',             'the end-to-end demo job on the embedded defaults'),
+    'render':           ('stickgen.cli',      'render_cli',           'render a .pt sample or .motion file to MP4 / GIF / PNG / .motion'),
+    'generate-data':    ('stickgen.cli',      'generate_data_cli',    'generate the synthetic text-to-motion corpus'),
+    'embed':            ('stickgen.cli',      'embed_cli',            'add text embeddings to a sample file'),
+    'convert':          ('stickgen.cli',      'convert_cli',          'convert a mocap dataset (HumanML3D, KIT-ML, AMASS, BVH, ...) to samples'),
+    'merge':            ('stickgen.cli',      'merge_cli',            'merge sample files with source balancing and artifact filtering'),
+    'curate':           ('stickgen.cli',      'curate_cli',           'split a merged corpus into pretrain and SFT sets'),
+    'params':           ('stickgen.cli',      'params_cli',           'print the parameter table of a model variant'),
+    'train':            ('stickgen.cli',      'train_cli',            'train a model variant (pretrain / SFT / LoRA)'),
+    'train-evaluator':  ('stickgen.cli',      'train_evaluator_cli',  'train the text-motion evaluator used by the metrics'),
+    'eval':             ('stickgen.cli',      'eval_cli',             'evaluate a checkpoint on StickGen-Bench'),
+    'adversarial-eval': ('stickgen.cli',      'adversarial_eval_cli', 'run the adversarial prompt suites through the safety critic'),
+    'demo':             ('stickgen.cli',      'demo_cli',             'the end-to-end demo job on the embedded defaults'),
 }
-
-def available_commands() -> dict:
-    "The commands whose module is part of this installation."
-    return {k: v for k, v in COMMANDS.items() if importlib.util.find_spec(v[0]) is not None}
 
 # %% ../nbs/90_cli.ipynb #c008
 def run_command(fn, argv, prog:str) -> int:
@@ -45,50 +45,434 @@ def run_command(fn, argv, prog:str) -> int:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
 
+# %% ../nbs/90_cli.ipynb #c011
 def _usage() -> str:
-    cmds = available_commands()
-    w = max(map(len, cmds)) if cmds else 0
-    return "usage: stickgen <command> [options]\n\ncommands:\n" + '\n'.join(f"  {k:<{w}}  {v[2]}" for k, v in cmds.items())
+    w = max(map(len, COMMANDS))
+    return "usage: stickgen <command> [options]\n\ncommands:\n" + '\n'.join(f"  {k:<{w}}  {v[2]}" for k, v in COMMANDS.items())
 
+# %% ../nbs/90_cli.ipynb #c012
 def main(argv=None) -> int:
     "Entry point of the `stickgen` command."
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ('-h', '--help'):
         print(_usage()); return 0 if argv else 2
-    if argv[0] == '--version':
-        from stickgen import __version__; print(__version__); return 0
+    if argv[0] == '--version': print(stickgen.__version__); return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
-        import difflib
         close = difflib.get_close_matches(name, list(COMMANDS), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ''
         print(f"stickgen: error: unknown command '{name}'{hint}\n\n{_usage()}", file=sys.stderr); return 2
     mod, fn, _ = COMMANDS[name]
-    if importlib.util.find_spec(mod) is None:
-        print(f"stickgen: error: command '{name}' needs {mod}, which this installation does not have", file=sys.stderr); return 2
     return run_command(getattr(importlib.import_module(mod), fn), rest, f"stickgen {name}")
 
-# %% ../nbs/90_cli.ipynb #c010
+# %% ../nbs/90_cli.ipynb #c015
 def stick_gen_main(argv=None) -> int:
     "Entry point of the `stick-gen` command."
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if importlib.util.find_spec('stickgen.inference') is None:
-        print("stick-gen: error: this installation has no stickgen.inference module", file=sys.stderr); return 2
-    from stickgen.inference import stick_gen_cli
-    return run_command(stick_gen_cli, argv, 'stick-gen')
+    return run_command(stick_gen_cli, sys.argv[1:] if argv is None else list(argv), 'stick-gen')
 
-# %% ../nbs/90_cli.ipynb #c014
+# %% ../nbs/90_cli.ipynb #c019
+def render_cli(argv) -> int:
+    "stickgen render INPUT --output OUT [options]"
+    from stickgen.renderer import FORMATS, THEMES, DEFAULT_PRESET, load_motion, output_format, export_motion, render_sample  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen render', description='Render a .pt sample or a .motion file to MP4 / GIF / PNG frames / .motion.')
+    p.add_argument('input', help='a .pt sample file or a .motion file')
+    p.add_argument('--output', '-o', required=True, help='output path: .mp4, .gif, .motion, or a directory for PNG frames')
+    p.add_argument('--index', type=int, default=0, help='which sample of a .pt file (default 0)')
+    p.add_argument('--width', type=int, default=None, help='frame width (default 640; 960 with --wide)')
+    p.add_argument('--height', type=int, default=480)
+    p.add_argument('--wide', action='store_true', help='960x480 for wide scenes')
+    p.add_argument('--fps', type=float, default=None, help='frame rate (default: the sample\'s, 25)')
+    p.add_argument('--no-face', action='store_true', help='draw heads without faces')
+    p.add_argument('--format', choices=FORMATS, default=None, help='override the format implied by --output')
+    p.add_argument('--theme', choices=sorted(THEMES), default='light')
+    p.add_argument('--camera', choices=['sample', 'static', 'follow'], default='sample')
+    p.add_argument('--preset', default=DEFAULT_PRESET, help='x264 preset for MP4')
+    a = p.parse_args(argv)
+    src = Path(a.input)
+    if not src.exists(): raise StickgenError(f"{src}: file not found")
+    if src.suffix.lower() in ('.motion', '.json'): samples = [load_motion(src)]
+    else: samples = load_samples(src)
+    if not -len(samples) <= a.index < len(samples): raise StickgenError(f"{src}: --index {a.index} out of range; the file has {len(samples)} sample(s)")
+    s = samples[a.index]
+    kw = dict(width=a.width or (960 if a.wide else 640), height=a.height, face=not a.no_face, format=a.format, theme=a.theme)
+    if a.preset != DEFAULT_PRESET: kw['preset'] = a.preset
+    if a.fps is not None: kw['fps'] = a.fps
+    if a.camera != 'sample': kw['camera'] = a.camera
+    fmt = output_format(a.output, a.format)
+    if fmt == 'motion': out = export_motion(s, a.output)
+    else: out = render_sample(s, a.output, **kw)
+    print(f"wrote {out}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #g002
+def generate_data_cli(argv) -> int:
+    "stickgen generate-data --num-samples N --output PATH [--augment] [--seed S] [--workers W]"
+    from stickgen.datasets import generate_dataset, write_dataset  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.storage import SampleStore  # lazy: as above
+    p = argparse.ArgumentParser(prog='stickgen generate-data', description='Generate the synthetic text-to-motion corpus.')
+    p.add_argument('--num-samples', type=int, required=True, help='number of base scenes (x5 with --augment)')
+    p.add_argument('--output', required=True, help='a .pt file, or a directory for the memory-mapped store')
+    p.add_argument('--augment', action='store_true', help='add 4 augmented variants per scene (speed, translate, scale, mirror)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--workers', type=int, default=1)
+    p.add_argument('--shard-size', type=int, default=8192, help='samples per shard of a store')
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    a = p.parse_args(argv)
+    if a.num_samples <= 0: raise StickgenError(f"--num-samples must be a positive integer, got {a.num_samples}")
+    if a.workers <= 0: raise StickgenError(f"--workers must be >= 1, got {a.workers}")
+    if a.shard_size <= 0: raise StickgenError(f"--shard-size must be >= 1, got {a.shard_size}")
+    out = Path(a.output)
+    t0 = time.time()
+    if out.suffix == '.pt':
+        total = a.num_samples*(5 if a.augment else 1)
+        if total > 100_000:
+            print(f"note: a .pt file of {total} samples is held in memory whole (~{total*47e3/1e9:.0f} GB) and must be loaded whole; "
+                  f"an output directory writes a memory-mapped store instead", file=sys.stderr)
+        samples = generate_dataset(a.num_samples, a.seed, a.augment, a.workers, progress=not a.quiet)
+        save_samples(samples, out); n = len(samples)
+    else:
+        n = len(SampleStore(write_dataset(a.num_samples, out, a.seed, a.augment, a.workers, a.shard_size, progress=not a.quiet)))
+    dt = time.time() - t0
+    print(f"wrote {n} samples ({a.num_samples} scenes{', augmented x5' if a.augment else ''}) to {out} "
+          f"in {dt:.1f}s ({a.num_samples/dt:.0f} scenes/s, {n/dt:.0f} samples/s)")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c022
+def embed_cli(argv) -> int:
+    "stickgen embed --input X.pt|STORE --output Y.pt|STORE [--model NAME] [--batch-size B]"
+    from stickgen.embeddings import DEFAULT_TEXT_MODEL, TextEncoder, embed_samples, copy_store  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.storage import open_samples, SampleStore, write_samples  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen embed', description='Add text embeddings to every sample.')
+    p.add_argument('--input', required=True, help='a .pt sample file or a store directory')
+    p.add_argument('--output', required=True, help='a .pt file or a store directory (may equal --input for a store)')
+    p.add_argument('--model', default=None, help=f'sentence-transformers model name or local path (default {DEFAULT_TEXT_MODEL})')
+    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--quiet', action='store_true')
+    a = p.parse_args(argv)
+    if a.batch_size <= 0: raise StickgenError(f"--batch-size must be >= 1, got {a.batch_size}")
+    src, dst = Path(a.input), Path(a.output)
+    enc = TextEncoder(a.model, batch_size=a.batch_size, device=a.device)
+    t0 = time.time()
+    data = open_samples(src, validate=True)
+    if isinstance(data, SampleStore) and dst.suffix != '.pt':
+        if dst.resolve() != src.resolve(): copy_store(src, dst)
+        store = SampleStore(dst)
+        store.meta.get('columns', {}).pop('embedding', None)
+        embed_samples(store, enc, progress=not a.quiet); n = len(store)
+    else:
+        samples = embed_samples([dict(s) for s in data], enc, progress=not a.quiet); n = len(samples)
+        write_samples(samples, dst)
+    st = enc.stats
+    print(f"embedded {n} samples ({st['unique']} unique texts, {st['encoded']} encoded, dim {enc.dim}, "
+          f"{enc.model_name}) -> {dst} in {time.time()-t0:.1f}s")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c025
+def convert_cli(argv) -> int:
+    "stickgen convert DATASET --input DIR --output FILE [--limit N] [options]"
+    from stickgen.converters import CONVERTERS, ConversionReport, iter_convert  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.storage import write_samples  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen convert', description='Convert a motion-capture dataset to stick-figure samples.')
+    p.add_argument('dataset', help=f"one of: {', '.join(CONVERTERS)}")
+    p.add_argument('--input', required=True, help='dataset folder (or one BVH file for bvh)')
+    p.add_argument('--output', required=True, help='output .pt file (or a store directory)')
+    p.add_argument('--limit', type=int, default=None, help='stop after N samples')
+    p.add_argument('--max-frames', type=int, default=None, help='cut longer clips into windows of at most this many frames (e.g. 250)')
+    p.add_argument('--split', default=None, help='HumanML3D/KIT-ML: only ids in SPLIT.txt (train, val, test, ...)')
+    p.add_argument('--body-model', default=None, help='AMASS/BABEL: SMPL-H model (.npz, or folder/.pkl with smplx)')
+    p.add_argument('--amass-root', default=None, help='BABEL: folder holding the AMASS files')
+    p.add_argument('--labels', default=None, help='BVH: JSON or CSV map file stem -> label')
+    p.add_argument('--view', default='auto', help="auto, front, side or an angle in degrees")
+    p.add_argument('-q', '--quiet', action='store_true')
+    a = p.parse_args(argv)
+    view = float(a.view) if re.fullmatch(r'-?\d+(\.\d+)?', a.view) else a.view
+    key = a.dataset.lower().replace('_', '-')
+    opts = dict(view=view)
+    if key in ('humanml3d', 'kit', 'kit-ml'): opts['split'] = a.split
+    if key in ('amass', 'babel'): opts['body_model'] = a.body_model
+    if key == 'babel': opts['amass_root'] = a.amass_root
+    if key == 'bvh': opts['labels'] = a.labels
+    logging.basicConfig(level=logging.ERROR if a.quiet else logging.WARNING, format='%(name)s: %(message)s')
+    t0 = time.time()
+    report = ConversionReport(key)
+    samples = list(iter_convert(key, a.input, report, a.limit, a.max_frames, **opts))
+    if not samples: raise StickgenError(f"no samples converted from {a.input}. {report.summary()}")
+    write_samples(samples, a.output)
+    print(report.summary())
+    print(f"wrote {len(samples)} samples to {a.output} in {time.time()-t0:.1f}s")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c028
+def merge_cli(argv) -> int:
+    "stickgen merge --inputs A.pt B.pt ... --output merged.pt [--balance-sources] [--max-source-fraction F] [--filter-artifacts] [--compute-stats]"
+    from stickgen.curation import merge  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen merge', description='Merge sample files with source balancing and artifact filtering.')
+    p.add_argument('--inputs', nargs='+', required=True); p.add_argument('--output', required=True)
+    p.add_argument('--balance-sources', action='store_true'); p.add_argument('--max-source-fraction', type=float, default=0.3)
+    p.add_argument('--filter-artifacts', action='store_true'); p.add_argument('--max-artifact', type=float, default=0.5)
+    p.add_argument('--compute-stats', action='store_true'); p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--rescore', action='store_true', help='recompute quality fields even when samples carry them')
+    a = p.parse_args(argv)
+    t0 = time.time()
+    st = merge(a.inputs, a.output, a.balance_sources, a.max_source_fraction, a.filter_artifacts, a.max_artifact, a.compute_stats, a.seed, a.rescore)
+    print(f"merged {sum(st['inputs'].values())} samples from {len(a.inputs)} files -> {st['num_samples']} in {a.output} ({time.time()-t0:.1f}s)")
+    print(f"  per source: {st['per_source']}")
+    if st['dropped']: print(f"  dropped: {st['dropped']}")
+    if 'stats_path' in st: print(f"  stats: {st['stats_path']}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c029
+def curate_cli(argv) -> int:
+    "stickgen curate --input merged.pt --output-dir data/curated [threshold options]"
+    from stickgen.curation import CurationConfig, curate  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    d = CurationConfig()
+    p = argparse.ArgumentParser(prog='stickgen curate', description='Split a merged corpus into pretrain and SFT sets.')
+    p.add_argument('--input', required=True); p.add_argument('--output-dir', required=True)
+    for k, v in asdict(d).items():
+        if k in ('synthetic_sources', 'disjoint'): continue
+        p.add_argument('--' + k.replace('_', '-'), type=type(v), default=v)
+    p.add_argument('--synthetic-sources', nargs='+', default=list(d.synthetic_sources))
+    p.add_argument('--disjoint', action='store_true', help='keep SFT samples out of the pretraining set')
+    p.add_argument('--rescore', action='store_true')
+    p.add_argument('--format', choices=['pt', 'store'], default='pt', help='write .pt files or store directories')
+    a = vars(p.parse_args(argv))
+    cfg = CurationConfig(**{k: (tuple(a[k]) if k == 'synthetic_sources' else a[k]) for k in asdict(d)})
+    t0 = time.time()
+    st = curate(a['input'], a['output_dir'], cfg, a['rescore'], '.pt' if a['format'] == 'pt' else '')
+    print(f"curated {st['total_input']} samples in {time.time()-t0:.1f}s: pretrain {st['pretrain']['num_samples']}, sft {st['sft']['num_samples']}")
+    print(f"  pretrain dropped: {st['pretrain']['dropped']}\n  sft dropped: {st['sft']['dropped']}")
+    print(f"  stats: {Path(a['output_dir'])/'curation_stats.json'}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c032
+def params_cli(argv) -> int:
+    "stickgen params --variant NAME [--multimodal] [--embedding-dim N] [--lora] [--json]"
+    from dataclasses import replace  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.config import VARIANTS, load_config  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.model import build_model, count_parameters, params_table  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen params', description='Print the parameter table of a model variant.')
+    p.add_argument('--variant', default='small', help=f"one of {', '.join(VARIANTS)} or a YAML path")
+    p.add_argument('--multimodal', action='store_true', help='add the image encoder + fusion of the variant')
+    p.add_argument('--embedding-dim', type=int, default=None, help='override D_text')
+    p.add_argument('--lora', action='store_true', help='also report LoRA trainable parameters')
+    p.add_argument('--json', action='store_true')
+    a = p.parse_args(argv)
+    if a.json:
+        over = dict(multimodal=True) if a.multimodal else {}
+        if a.embedding_dim is not None: over['embedding_dim'] = a.embedding_dim
+        print(json.dumps(count_parameters(build_model(replace(load_config(a.variant).require_model(), **over), device='meta'))))
+    else: print(params_table(a.variant, a.multimodal, a.embedding_dim, a.lora))
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c035
+def _parse_value(s:str):
+    "A `--set` value as YAML (numbers, booleans, lists), else the string itself."
+    try: return yaml.safe_load(s)
+    except yaml.YAMLError: return s
+
+# %% ../nbs/90_cli.ipynb #c036
+def train_parser() -> argparse.ArgumentParser:
+    "The flags of `stickgen train`."
+    p = argparse.ArgumentParser(prog='stickgen train', description='Train a stickgen model variant (pretrain / SFT / LoRA).')
+    p.add_argument('--config', default='tiny', help='config file or variant name (tiny, small, medium, large, sft_small, ...)')
+    p.add_argument('--data_path', '--data-path', default=None, help='training data (.pt or store dir); else TRAIN_DATA_PATH, else the config')
+    p.add_argument('--checkpoint_dir', '--checkpoint-dir', default=None, help='output directory for checkpoints and logs')
+    p.add_argument('--resume_from', '--resume-from', default=None, help="checkpoint / run dir / 'auto' to resume; else RESUME_FROM_CHECKPOINT, else the config")
+    p.add_argument('--init_from', '--init-from', default=None, help='checkpoint whose weights start the run; else INIT_FROM_CHECKPOINT, else the config')
+    p.add_argument('--use_lora', '--use-lora', action='store_true', help='enable the LoRA adapter of the config')
+    p.add_argument('--epochs', type=int, default=None)
+    p.add_argument('--max_steps', '--max-steps', type=int, default=None)
+    p.add_argument('--batch_size', '--batch-size', type=int, default=None)
+    p.add_argument('--seed', type=int, default=None)
+    p.add_argument('--device', default=None, help='auto (cuda -> mps -> cpu), cpu, cuda, mps')
+    p.add_argument('--nproc', type=int, default=1, help='processes (GPUs) on this node, launched through torchrun')
+    p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE', help='override any config key, e.g. training.bf16=true')
+    return p
+
+# %% ../nbs/90_cli.ipynb #c037
+def train_cli(argv=None) -> int:
+    "stickgen train --config ... --data_path ... --checkpoint_dir ... [--resume_from ...] [--init_from ...]"
+    from stickgen.train import train, dist_info  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    a = train_parser().parse_args(argv)
+    over = dict(epochs=a.epochs, max_steps=a.max_steps, batch_size=a.batch_size, seed=a.seed)
+    for s in a.sets:
+        if '=' not in s: raise StickgenError(f"--set expects KEY=VALUE, got '{s}'")
+        k, v = s.split('=', 1); over[k.strip()] = _parse_value(v)
+    res = train(a.config, data_path=a.data_path, checkpoint_dir=a.checkpoint_dir, resume_from=a.resume_from,
+                init_from=a.init_from, use_lora=a.use_lora or None, device=a.device, nproc=a.nproc, **over)
+    if dist_info()[0] == 0:
+        print(f"trained {res['stage']} for {res['global_step']} steps; best val loss {res['best_val_loss']:.4f}; "
+              f"checkpoints in {res['checkpoint_dir']}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c040
+def _corpus_args(p:argparse.ArgumentParser):
+    "The data flags shared by `train-evaluator` and `eval`."
+    p.add_argument('--train_data', '--train-data', default=None, help='training samples (.pt or store); default: the synthetic corpus')
+    p.add_argument('--reference_data', '--reference-data', '--test_data', default=None, help='test samples (.pt or store); default: the synthetic test split')
+    p.add_argument('--num_train', '--num-train', type=int, default=4000, help='synthetic training samples when no --train_data')
+    p.add_argument('--num_test', '--num-test', type=int, default=512, help='synthetic test samples when no --reference_data')
+    p.add_argument('--seed', type=int, default=0)
+
+# %% ../nbs/90_cli.ipynb #c041
+def _load_corpus(a:argparse.Namespace, need_train:bool=True) -> tuple:
+    "(train, test) samples of the data flags: the files given, the synthetic corpus for the others."
+    from stickgen.eval import read_samples, synthetic_corpus  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    train = read_samples(a.train_data) if a.train_data else None
+    test = read_samples(a.reference_data) if a.reference_data else None
+    if (train is None and need_train) or test is None:
+        gtr, gte = synthetic_corpus(a.num_train if train is None and need_train else 1, a.num_test if test is None else 1, seed=a.seed)
+        train = train if train is not None or not need_train else gtr
+        test = test if test is not None else gte
+    return train, test
+
+# %% ../nbs/90_cli.ipynb #c042
+def train_evaluator_cli(argv) -> int:
+    "stickgen train-evaluator [--train_data TRAIN.pt] [--reference_data TEST.pt] [--output_dir runs/evaluator] [--epochs N]"
+    from stickgen.eval import EvaluatorConfig, train_evaluator, save_evaluator, get_evaluator, evaluator_quality  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen train-evaluator', description='Train the text-motion evaluator used by the metrics (once per data version).')
+    _corpus_args(p)
+    p.add_argument('--output_dir', '--output-dir', default='runs/evaluator')
+    p.add_argument('--epochs', type=int, default=EvaluatorConfig.epochs)
+    p.add_argument('--force', action='store_true', help='retrain even if an evaluator for this data exists')
+    a = p.parse_args(argv)
+    train, test = _load_corpus(a)
+    if a.force: ev = train_evaluator(train, test, epochs=a.epochs); path = save_evaluator(ev, Path(a.output_dir)/f"evaluator-{ev.meta['data_hash'][:12]}.pt")
+    else: ev = get_evaluator(train, test, a.output_dir, epochs=a.epochs); path = Path(a.output_dir)/f"evaluator-{ev.meta['data_hash'][:12]}.pt"
+    q = ev.meta.get('test_quality') or evaluator_quality(ev, test)
+    print(f"evaluator {ev.meta['version']} ({path}): real test R-precision top-1/2/3 = "
+          + '/'.join(f"{v:.3f}" for v in q['r_precision']) + f" (chance {1/32:.3f}/{2/32:.3f}/{3/32:.3f}), MM-Dist {q['mm_dist']:.3f}, n={q['n']}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c043
+def eval_cli(argv) -> int:
+    "stickgen eval --checkpoint CKPT --reference_data TEST.pt --num_samples N --output_dir DIR"
+    from stickgen.eval import BenchContext, load_evaluator, get_evaluator, run_bench, write_runs_index  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.checkpoints import find_checkpoints  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen eval', description='Evaluate checkpoints on StickGen-Bench (FID, R-precision, MM-Dist, Diversity, Multimodality, realism, artifacts, safety).')
+    p.add_argument('--checkpoint', action='append', default=None, help='checkpoint to evaluate (repeatable); default: every checkpoint under --runs_dir')
+    p.add_argument('--runs_dir', '--runs-dir', default='runs')
+    _corpus_args(p)
+    p.add_argument('--num_samples', '--num-samples', type=int, default=None, help='test prompts to use (default: all)')
+    p.add_argument('--evaluator', default=None, help='a saved evaluator (default: the one for the training data, trained if missing)')
+    p.add_argument('--evaluator_dir', '--evaluator-dir', default='runs/evaluator')
+    p.add_argument('--output_dir', '--output-dir', default='runs/eval')
+    p.add_argument('--replications', type=int, default=20)
+    p.add_argument('--mm_prompts', '--mm-prompts', type=int, default=100)
+    p.add_argument('--mm_repeats', '--mm-repeats', type=int, default=30)
+    p.add_argument('--steps', type=int, default=None, help='sampler steps (default: the model config)')
+    p.add_argument('--guidance', type=float, default=None, help='classifier-free guidance (default: the model config)')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--quick', action='store_true', help='3 replications, multimodality over 16 prompts x 12 generations')
+    a = p.parse_args(argv)
+    if a.quick: a.replications, a.mm_prompts, a.mm_repeats = 3, 16, 12
+    train, test = _load_corpus(a, need_train=True)
+    if a.num_samples: test = test[:a.num_samples]
+    ev = load_evaluator(a.evaluator) if a.evaluator else get_evaluator(train, None, a.evaluator_dir)
+    ctx = BenchContext(ev, test, train, replications=a.replications, mm_prompts=a.mm_prompts, mm_repeats=a.mm_repeats, seed=a.seed)
+    ckpts = a.checkpoint if a.checkpoint else find_checkpoints(a.runs_dir)
+    for c in ckpts:
+        if not Path(c).exists(): raise StickgenError(f"{c}: checkpoint not found")
+    gen_kw = {k: v for k, v in dict(steps=a.steps, guidance=a.guidance).items() if v is not None}
+    res = run_bench(ctx, checkpoints=ckpts, output_dir=a.output_dir, device=a.device, **gen_kw)
+    print(res['markdown'])
+    if Path(a.runs_dir).is_dir(): write_runs_index(a.runs_dir)
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c046
+def adversarial_eval_cli(argv) -> int:
+    "stickgen adversarial-eval --checkpoint CKPT [--suites ...] --output_dir DIR"
+    from stickgen.safety import (DEFAULT_SUITES_FILE, SafetyCritic, SafetyCriticConfig, load_prompt_suites, find_suites_file,  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+                                 run_adversarial_eval, format_report_summary)
+    from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stickgen adversarial-eval', description='Run the adversarial prompt suites through the safety critic.')
+    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' (under runs/) or 'procedural'")
+    p.add_argument('--suites', nargs='*', default=None, help='suite names (default: all)')
+    p.add_argument('--suites_file', '--suites-file', default=None, help=f'YAML file (default {DEFAULT_SUITES_FILE})')
+    p.add_argument('--output_dir', '--output-dir', default='runs/adversarial')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--duration', type=float, default=10.0, help='seconds per clip unless a prompt overrides it')
+    p.add_argument('--max_per_suite', '--max-per-suite', type=int, default=None, help='only the first N prompts of each suite')
+    p.add_argument('--with_retries', '--with-retries', action='store_true', help='use the generator with its safety retry loop')
+    p.add_argument('--rejection_threshold', '--rejection-threshold', type=float, default=None)
+    p.add_argument('--quiet', action='store_true')
+    a = p.parse_args(argv)
+    suites = load_prompt_suites(a.suites_file, a.suites)
+    if a.max_per_suite: suites = {k: v[:a.max_per_suite] for k, v in suites.items()}
+    cfg = SafetyCriticConfig() if a.rejection_threshold is None else SafetyCriticConfig(rejection_severity_threshold=a.rejection_threshold)
+    gen = InferenceGenerator(a.checkpoint, enable_safety_check=a.with_retries, safety_config=cfg)
+    def generate_fn(prompt, seed=0, **ov):
+        ov.setdefault('duration', a.duration)
+        g = gen.generate(prompt, seed=seed, **ov)
+        return dict(motion=g.sample['motion'], physics=g.sample.get('physics'), quality_score=g.quality_score, notes=g.notes, backend=g.backend,
+                    adherence=g.adherence['score'])
+    rep = run_adversarial_eval(generate_fn, suites, SafetyCritic(cfg), seed=a.seed, log=None if a.quiet else (lambda s: print(s, file=sys.stderr)))
+    rep['meta'] = dict(checkpoint=str(gen.checkpoint) if gen.checkpoint else 'procedural', checkpoint_sha256=gen.checkpoint_sha256,
+                       backend=gen.backend, seed=a.seed, duration=a.duration,
+                       with_retries=a.with_retries, suites_file=str(find_suites_file(a.suites_file)), created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+    out = Path(a.output_dir); out.mkdir(parents=True, exist_ok=True)
+    (out/'adversarial_report.json').write_text(json.dumps(rep, indent=1, ensure_ascii=False))
+    (out/'summary.txt').write_text(format_report_summary(rep) + '\n')
+    print(format_report_summary(rep))
+    print(f"report: {out/'adversarial_report.json'}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c050
+def stick_gen_cli(argv) -> int:
+    "stick-gen PROMPT --output PATH [options]"
+    from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = argparse.ArgumentParser(prog='stick-gen', description='Text to stick-figure animation.')
+    p.add_argument('prompt', help='what the figure(s) should do, in English')
+    p.add_argument('--output', '-o', default=None, help='output file (.mp4, .gif or .motion); default stickgen_clip.<format>')
+    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' under runs/ (default) or 'procedural'")
+    p.add_argument('--duration', type=float, default=float(CLIP_SECONDS))
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--actors', type=int, default=None)
+    p.add_argument('--format', choices=('mp4', 'gif', 'motion'), default=None)
+    p.add_argument('--no-safety', '--no_safety', action='store_true', help='skip the safety critic (not recommended)')
+    p.add_argument('--max-retries', '--max_retries', type=int, default=3)
+    p.add_argument('--no-fallback', '--no_fallback', action='store_true',
+                   help="never replace the model's clip by the procedural engine's (rejected -> exit 3; low adherence -> kept)")
+    p.add_argument('--min-adherence', '--min_adherence', type=float, default=0.5,
+                   help="replace a model clip showing less than this share of the prompt's scorable steps (default 0.5)")
+    p.add_argument('--runs-dir', default='runs')
+    p.add_argument('--json', action='store_true', help='print the generation summary as JSON')
+    try: a = p.parse_args(argv)
+    except SystemExit as e: return 0 if e.code == 0 else 2
+    fmt = a.format or (Path(a.output).suffix.lstrip('.').lower() if a.output else 'mp4')
+    if fmt not in ('mp4', 'gif', 'motion'): raise StickgenError(f"--output {a.output}: unknown format '{fmt}'; use .mp4, .gif or .motion (or --format)")
+    out = Path(a.output) if a.output else Path(f'stickgen_clip.{fmt}')
+    if a.format and out.suffix.lstrip('.').lower() != fmt: out = out.with_suffix('.' + fmt)
+    if a.max_retries < 0: raise StickgenError("--max-retries must be >= 0")
+    t0 = time.time()
+    gen = InferenceGenerator(a.checkpoint, enable_safety_check=not a.no_safety, max_retries=a.max_retries, runs_dir=a.runs_dir,
+                             fallback_on_reject=not a.no_fallback, min_adherence=None if a.no_fallback else a.min_adherence)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        g = gen.generate(a.prompt, duration=a.duration, seed=a.seed, actors=a.actors)
+    for n in g.notes: print(f"stick-gen: note: {n}", file=sys.stderr)
+    if a.json: print(json.dumps(g.to_dict(), indent=1, ensure_ascii=False))
+    if g.is_safe is False:
+        print(f"stick-gen: rejected by the safety critic after {len(g.attempts)} attempt(s): " + '; '.join(g.safety.get_rejection_reasons()), file=sys.stderr)
+        return 3
+    path = g.render(out, format=fmt)
+    print(f"wrote {path} ({g.motion.shape[0]} frames, {num_actors(g.motion)} actor(s), backend {g.backend}, seed {g.seed}, "
+          f"{'safe' if g.is_safe else 'unchecked'}) in {time.time() - t0:.1f}s")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #c053
 DEMO_PROMPT = "a person walks to the left and waves happily"
 
 def _demo_data(out, scenes, log):
-    from stickgen.embeddings import make_corpus
+    from stickgen.embeddings import make_corpus  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     log(f"[1/5] data: {scenes} synthetic scenes (x5 with augmentation), embedded offline")
     return make_corpus(scenes, out/'corpus.pt', augment=True, seed=0)
 
 def _demo_sample(out, corpus, log):
-    from stickgen.storage import open_samples
-    from stickgen.renderer import render_outputs
-    from stickgen.curation import motion_quality
+    from stickgen.storage import open_samples  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.renderer import render_outputs  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.curation import motion_quality  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     sample = open_samples(corpus)[0]
     q = motion_quality(sample['motion'], camera=sample['camera'])
     log(f"[2/5] sample: \"{sample['description']}\" (quality {q['quality_score']:.2f}, artifact {q['artifact_score']:.2f})")
@@ -96,7 +480,7 @@ def _demo_sample(out, corpus, log):
 
 def _demo_train(out, corpus, minutes, max_steps, log, epochs=40):
     "Train tiny for up to `epochs` epochs; the time budget normally ends it first (it validates and checkpoints then)."
-    from stickgen.train import train
+    from stickgen.train import train  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     log(f"[3/5] train: tiny variant, budget {minutes} min" + (f", at most {max_steps} steps" if max_steps else ''))
     res = train('tiny', data_path=str(corpus), checkpoint_dir=str(out/'checkpoints'), epochs=epochs, max_minutes=minutes,
                 max_steps=max_steps)
@@ -104,7 +488,7 @@ def _demo_train(out, corpus, minutes, max_steps, log, epochs=40):
     return Path(res['best_checkpoint'])
 
 def _demo_eval(out, ckpt, quick, log):
-    from stickgen.eval import quick_bench
+    from stickgen.eval import quick_bench  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     log("[4/5] eval: StickGen-Bench (small) of the trained checkpoint")
     kw = dict(num_train=64, num_test=64, replications=1, mm_prompts=2, mm_repeats=3, evaluator_epochs=1) if quick else {}
     res = quick_bench(ckpt, output_dir=out/'eval', evaluator_dir=out/'evaluator', log=None, **kw)
@@ -112,7 +496,7 @@ def _demo_eval(out, ckpt, quick, log):
     return out/'eval'
 
 def _demo_clips(out, ckpt, prompt, log):
-    from stickgen.inference import InferenceGenerator
+    from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     log(f"[5/5] clip: \"{prompt}\"")
     made = {}
     for name, path in (('model', ckpt), ('procedural', 'procedural')):
@@ -125,7 +509,7 @@ def _demo_clips(out, ckpt, prompt, log):
 def demo(output_dir='runs/demo', scenes:int=200, train_minutes:float=6.0, max_steps:int|None=None,
          prompt:str=DEMO_PROMPT, quick:bool=False, log=print) -> dict:
     "Run the demo job into `output_dir`: data -> sample render -> train tiny -> eval -> clips. Returns what it wrote."
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib; matplotlib.use('Agg')  # lazy: the demo renders with the Agg backend; nothing else here draws
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
     made = dict(corpus=_demo_data(out, scenes, log))
     made.update(_demo_sample(out, made['corpus'], log))
@@ -134,6 +518,7 @@ def demo(output_dir='runs/demo', scenes:int=200, train_minutes:float=6.0, max_st
     made.update(_demo_clips(out, made['checkpoint'], prompt, log))
     return made
 
+# %% ../nbs/90_cli.ipynb #c054
 def demo_cli(argv) -> int:
     "stickgen demo [--output-dir DIR] [--scenes N] [--train-minutes M] [--prompt TEXT] [--quick]"
     p = argparse.ArgumentParser(prog='stickgen demo', description='Run the end-to-end demo job: data, sample, train, eval, clip.')
@@ -151,3 +536,7 @@ def demo_cli(argv) -> int:
     print(f"\ndemo finished in {time.time()-t0:.0f}s; outputs:")
     for k, v in made.items(): print(f"  {k:>16}: {v}")
     return 0
+
+# %% ../nbs/90_cli.ipynb #c058
+if __name__ == '__main__' and '__file__' in globals():   # `python -m stickgen.cli <command> ...` (not a notebook kernel)
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Whole-file loading of `configs/*.yaml` with documented defaults, key validation with suggestions, and the precedence rules for checkpoints and data paths.
+"""The whole run schema as typed dataclasses (model, training, data, loss weights, LoRA) composed into `RunConfig`; one YAML reader with `base:` inheritance, type and range checks naming file, key and value; overrides; and the precedence of checkpoints and data.
 
 Docs: https://stickgen.github.io/stickgen/config.html.md"""
 
@@ -6,105 +6,334 @@ Docs: https://stickgen.github.io/stickgen/config.html.md"""
 
 # %% ../nbs/05_config.ipynb #c003
 from __future__ import annotations
-import copy, dataclasses, difflib, os
+import copy, difflib, math, numbers, os, types, typing
+from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
+from typing import ClassVar
 import yaml
-from .schema import StickgenError
+import stickgen
+from .schema import StickgenError, NUM_ACTIONS, POSE_DIM
 
 # %% auto #0
-__all__ = ['TRAINING_DEFAULTS', 'DATA_DEFAULTS', 'LOSS_DEFAULTS', 'LORA_DEFAULTS', 'DEFAULTS', 'SECTIONS', 'TOP_LEVEL_SCALARS',
-           'SECTION_ALIASES', 'ENV_RESUME', 'ENV_INIT', 'ENV_DATA', 'model_config_keys', 'valid_keys', 'suggest',
-           'config_search_dirs', 'find_config', 'validate_config', 'load_config', 'apply_overrides', 'config_data_path',
-           'resolve_sources', 'dump_config', 'list_configs']
+__all__ = ['IMAGE_ENCODERS', 'FUSIONS', 'VARIANTS', 'MULTIMODAL_DEFAULTS', 'SECTIONS', 'LABELS', 'SECTION_ALIASES', 'ENV_RESUME',
+           'ENV_INIT', 'ENV_DATA', 'Range', 'describe', 'check_value', 'suggest', 'Section', 'ModelConfig',
+           'TrainingConfig', 'DataConfig', 'LossWeights', 'LoraConfig', 'RunConfig', 'config_search_dirs',
+           'find_config', 'read_yaml', 'load_config', 'apply_overrides', 'config_data_path', 'resolve_sources',
+           'dump_config', 'list_configs']
 
 # %% ../nbs/05_config.ipynb #c006
-TRAINING_DEFAULTS = dict(
-    stage='pretrain',          # pretrain | sft | lora: names the run in logs and checkpoints
-    batch_size=1,              # clips per optimizer micro-step, per process
-    grad_accum_steps=16,       # micro-steps per optimizer step (effective batch = batch_size*grad_accum_steps*world)
-    epochs=30,
-    max_steps=None,            # stop after this many optimizer steps (None: run all epochs)
-    max_minutes=None,          # stop (validate + checkpoint) once training has run this long (demos, budgets)
-    learning_rate=3e-4,
-    min_lr_ratio=0.0,          # cosine decays to learning_rate*min_lr_ratio
-    warmup_epochs=5,           # linear warmup, counted in epochs and applied per optimizer step
-    warmup_steps=None,         # if set, overrides warmup_epochs
-    weight_decay=0.01,
-    betas=[0.9, 0.999],
-    eps=1e-8,
-    max_grad_norm=1.0,         # gradient clipping (0/None: off)
-    bf16=False,                # bfloat16 autocast (CPU and CUDA)
-    ema=False,                 # keep an exponential moving average of the weights (used for validation/export)
-    ema_decay=0.999,
-    seed=42,
-    device='auto',             # auto: cuda -> mps -> cpu
-    save_every=1,              # write checkpoint_epoch_N.pth every N epochs
-    keep_last=None,            # keep only the newest N epoch checkpoints (None: keep all)
-    log_every=10,              # optimizer steps between metrics.jsonl / TensorBoard points
-    num_workers=0,             # DataLoader workers
-    checkpoint_dir='checkpoints',
-    resume_from=None,          # restore everything and continue (precedence: CLI > RESUME_FROM_CHECKPOINT > here)
-    init_from=None,            # load weights only, fresh optimizer, epoch 0 (CLI > INIT_FROM_CHECKPOINT > here)
-    val_aux_samples=8,         # held-out clips generated each epoch for the aux metrics (0: off)
-    val_aux_steps=None,        # sampler steps for those clips (None: the model's default)
-    tensorboard=True,
-    progress=True,
-    progress_interval=30.0,    # tqdm mininterval in seconds (quiet logs on shared machines)
-)
+@dataclass(frozen=True)
+class Range:
+    "The numbers a field allows: `lo <= x <= hi` (either bound optional or open); `size` fixes a list's length."
+    lo:float|None=None     # lower bound (None: unbounded)
+    hi:float|None=None     # upper bound (None: unbounded)
+    lo_open:bool=False     # exclude `lo` itself
+    hi_open:bool=False     # exclude `hi` itself
+    size:int|None=None     # for list fields: the exact number of elements
 
-DATA_DEFAULTS = dict(
-    train_data='data/train_data_embedded.pt',               # legacy / default training file
-    curated_pretrain_data='data/curated/pretrain_data_embedded.pt',
-    curated_sft_data='data/curated/sft_data_embedded.pt',
-    use_curated=False,          # train on curated_<stage>_data instead of train_data
-    window=250,                 # frames per training clip (random crop of longer clips, pad + mask shorter)
-    random_crop=True,
-    max_actors=None,            # keep at most this many actors per clip (1: single-actor training; None: all)
-    val_fraction=0.1,           # held-out fraction for per-epoch validation
-    max_samples=None,           # use only the first N samples (quick runs)
-    normalizer_samples=512,     # clips used to fit the model's motion normalizer before training from scratch
-    synthetic_samples=2000,     # size of the synthetic corpus generated when the default file is missing
-    synthetic_augment=False,
-    text_model=None,            # text encoder for that corpus (None: stickgen.embeddings.DEFAULT_TEXT_MODEL)
-    use_parallax_augmentation=False,
-    parallax_root='data/2.5d_parallax',
-    parallax_image_size=[256, 256],
-    image_backend='pil',
-)
+    def __contains__(self, x) -> bool:
+        if self.lo is not None and not (x > self.lo if self.lo_open else x >= self.lo): return False
+        if self.hi is not None and not (x < self.hi if self.hi_open else x <= self.hi): return False
+        return True
 
-LOSS_DEFAULTS = dict(pose=1.0, temporal=0.1, action=0.15, physics=0.2, diffusion=0.1, foot_sliding=0.1, ground=0.1)
+    def __str__(self) -> str:
+        if self.lo is not None and self.hi is not None:
+            return f"in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}{')' if self.hi_open else ']'}"
+        if self.lo is not None: return f"{'>' if self.lo_open else '>='} {self.lo:g}"
+        if self.hi is not None: return f"{'<' if self.hi_open else '<='} {self.hi:g}"
+        return ''
 
-LORA_DEFAULTS = dict(enabled=False, rank=8, alpha=16, dropout=0.05,
-                     target_modules=['transformer_encoder', 'pose_decoder'])
+# %% ../nbs/05_config.ipynb #c009
+def _convert(v, tp):
+    "`v` as type `tp` (int, float, bool, str, dict, list[...] or X|None); `ValueError` when it does not fit."
+    if typing.get_origin(tp) in (types.UnionType, typing.Union):
+        if v is None: return None
+        return _convert(v, next(a for a in typing.get_args(tp) if a is not type(None)))
+    if typing.get_origin(tp) is list:
+        if not isinstance(v, (list, tuple)): raise ValueError(v)
+        return [_convert(x, typing.get_args(tp)[0]) for x in v]
+    if tp is bool and isinstance(v, bool): return v
+    if tp is int and isinstance(v, numbers.Real) and not isinstance(v, bool) and float(v).is_integer(): return int(v)
+    if tp is float and not isinstance(v, bool):
+        if isinstance(v, str): v = float(v)
+        if isinstance(v, numbers.Real) and math.isfinite(v): return float(v)
+    if tp is str and isinstance(v, (str, os.PathLike)): return os.fspath(v)
+    if tp is dict and isinstance(v, dict): return copy.deepcopy(v)
+    raise ValueError(v)
 
-DEFAULTS = dict(training=TRAINING_DEFAULTS, data=DATA_DEFAULTS, loss=LOSS_DEFAULTS, lora=LORA_DEFAULTS, model={})
-SECTIONS = ('model', 'lora', 'training', 'data', 'loss')
-TOP_LEVEL_SCALARS = ('variant', 'description', 'base', 'config_path')   # labels; `base` names a config this one extends
-SECTION_ALIASES = {'loss_weights': 'loss'}       # the reference design's name for `loss`
+# %% ../nbs/05_config.ipynb #c012
+def describe(tp, limit=None) -> str:
+    "What a field of type `tp` with `limit` (a `Range` or a tuple of choices) accepts, in words."
+    names = {int: 'an integer', float: 'a number', bool: 'true or false', str: 'a string', dict: 'a mapping'}
+    plural = {int: 'integers', float: 'numbers', bool: 'booleans', str: 'strings', dict: 'mappings'}
+    optional = typing.get_origin(tp) in (types.UnionType, typing.Union)
+    if optional: tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if isinstance(limit, tuple): s = 'one of ' + ', '.join(map(str, limit))
+    elif typing.get_origin(tp) is list:
+        n = f"{limit.size} " if isinstance(limit, Range) and limit.size else ''
+        s = f"a list of {n}{plural[typing.get_args(tp)[0]]}"
+    else: s = names[tp]
+    if isinstance(limit, Range) and str(limit): s += f" {limit}"
+    return s + (' or null' if optional else '')
 
-# %% ../nbs/05_config.ipynb #c008
-def model_config_keys() -> list:
-    "Field names of `stickgen.model.ModelConfig` (imported when needed: the model module reads configs too)."
-    from stickgen.model import ModelConfig
-    return [f.name for f in dataclasses.fields(ModelConfig)]
+# %% ../nbs/05_config.ipynb #c015
+def check_value(value,                 # what the file or the override says
+                tp,                    # the field's declared type
+                limit=None,            # a `Range`, a tuple of allowed values, or None
+                name:str='value',      # how the error names the value (e.g. 'configs/x.yaml: training.epochs')
+               ):
+    "`value` converted to type `tp` and checked against `limit`; else a one-line `StickgenError` naming `name`."
+    try:
+        v = _convert(value, tp)
+        if v is not None and isinstance(limit, Range):
+            if isinstance(v, list) and limit.size is not None and len(v) != limit.size: raise ValueError(v)
+            if any(x not in limit for x in (v if isinstance(v, list) else [v])): raise ValueError(v)
+        if v is not None and isinstance(limit, tuple) and v not in limit: raise ValueError(v)
+        return v
+    except ValueError:
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + '...'
+        raise StickgenError(f"{name}: expected {describe(tp, limit)}, got {shown}") from None
 
-def valid_keys(section:str) -> list:
-    "The keys allowed in `section`."
-    if section == 'model': return model_config_keys()
-    return list(DEFAULTS[section])
-
+# %% ../nbs/05_config.ipynb #c019
 def suggest(key:str, options) -> str:
-    "' (did you mean 'x'?)' for the closest of `options`, or ''."
+    "'; did you mean 'x'?' for the closest of `options`, or ''."
     close = difflib.get_close_matches(str(key), [str(o) for o in options], n=1, cutoff=0.5)
     return f"; did you mean '{close[0]}'?" if close else ''
 
-# %% ../nbs/05_config.ipynb #c011
+# %% ../nbs/05_config.ipynb #c021
+class Section:
+    "Base of the config sections: the checked reader `from_dict` and `to_dict`."
+    section:ClassVar[str] = ''        # the YAML section name
+    limits:ClassVar[dict] = {}         # field -> `Range` or tuple of choices
+
+    @classmethod
+    def keys(cls) -> list: return [f.name for f in fields(cls)]
+
+    @classmethod
+    def checked(cls, d:dict|None, where:str='config') -> dict:
+        "`d`'s values converted and checked: unknown keys, wrong types and out-of-range values are errors naming `where`."
+        if d is None: d = {}
+        if not isinstance(d, dict): raise StickgenError(f"{where}: section '{cls.section}' must be a mapping of keys, found {type(d).__name__}")
+        hints, ok = typing.get_type_hints(cls), cls.keys()
+        for k in d:
+            if k not in ok: raise StickgenError(f"{where}: unknown key '{cls.section}.{k}'{suggest(k, ok)} (valid keys: {', '.join(ok)})")
+        return {k: check_value(v, hints[k], cls.limits.get(k), f"{where}: {cls.section}.{k}") for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, d:dict|None, where:str='config'):
+        "The section built from a mapping of its keys, checked by `checked`."
+        return cls(**cls.checked(d, where))
+
+    def to_dict(self) -> dict: return asdict(self)
+
+# %% ../nbs/05_config.ipynb #c023
+IMAGE_ENCODERS = ('lightweight_cnn', 'resnet', 'mini_vit')       # image encoders of the multimodal (2.5D parallax) path
+FUSIONS = ('gated', 'concat', 'film', 'cross_attention')       # ways to fuse image features into the frame tokens
+VARIANTS = ('tiny', 'small', 'medium', 'large')                # the shipped model sizes (configs/<variant>.yaml)
+MULTIMODAL_DEFAULTS = dict(image_encoder='lightweight_cnn', fusion='gated')
+
+# %% ../nbs/05_config.ipynb #c024
+@dataclass
+class ModelConfig(Section):
+    "Shape of a StickFigureTransformer and defaults of its sampler."
+    variant:str = 'custom'
+    d_model:int = 256             # width d
+    num_layers:int = 6            # transformer layers L
+    nhead:int = 8                 # attention heads H
+    embedding_dim:int = 1024      # D_text: size of the text embedding (384 MiniLM, 1024 bge-large)
+    dropout:float = 0.1
+    num_actions:int = NUM_ACTIONS
+    input_dim:int = POSE_DIM
+    output_dim:int = POSE_DIM
+    ff_mult:int = 4               # SwiGLU hidden = ff_mult * d
+    max_actors:int = 4            # actors are extra tokens per frame, told apart by an actor embedding
+    use_camera:bool = False       # add a camera [T, 3] embedding to the frame tokens
+    physics_gate:bool = False     # learned blend of hidden states with a physics-constraint projection
+    multimodal:bool = False       # True: use image_encoder/fusion, or multimodal_defaults when those are null
+    image_encoder:str|None = None # lightweight_cnn | resnet | mini_vit
+    fusion:str|None = None        # gated | concat | film | cross_attention
+    image_size:int = 256
+    multimodal_defaults:dict|None = None  # the variant's encoder + fusion when multimodal is switched on
+    cond_dropout:float = 0.1      # P(drop text + actions) in training, for classifier-free guidance
+    action_dropout:float = 0.5    # P(drop only the action plan), so the model works with and without one
+    sampler_steps:int = 8         # default DDIM steps of generate()
+    guidance:float = 2.5          # default classifier-free guidance scale of generate()
+
+    section:ClassVar[str] = 'model'
+    limits:ClassVar[dict] = dict(d_model=Range(1), num_layers=Range(1), nhead=Range(1), embedding_dim=Range(1),
+        dropout=Range(0, 1, hi_open=True), num_actions=Range(1), input_dim=Range(1), output_dim=Range(1), ff_mult=Range(1),
+        max_actors=Range(1), image_encoder=IMAGE_ENCODERS, fusion=FUSIONS, image_size=Range(1), cond_dropout=Range(0, 1),
+        action_dropout=Range(0, 1), sampler_steps=Range(1), guidance=Range(0))
+
+    def __post_init__(self):
+        if self.d_model % self.nhead: raise StickgenError(f"model.d_model ({self.d_model}) must be divisible by model.nhead ({self.nhead})")
+        if (self.d_model//self.nhead) % 2: raise StickgenError(f"model.d_model/nhead ({self.d_model//self.nhead}) must be even for rotary embeddings")
+        if self.multimodal or self.image_encoder is not None or self.fusion is not None:
+            dflt = {**MULTIMODAL_DEFAULTS, **(self.multimodal_defaults or {})}
+            self.multimodal = True
+            if self.image_encoder is None: self.image_encoder = dflt['image_encoder']
+            if self.fusion is None: self.fusion = dflt['fusion']
+        if self.image_encoder is not None and self.image_encoder not in IMAGE_ENCODERS:
+            raise StickgenError(f"model.image_encoder: expected one of {IMAGE_ENCODERS} or null, found '{self.image_encoder}'")
+        if self.fusion is not None and self.fusion not in FUSIONS:
+            raise StickgenError(f"model.fusion: expected one of {FUSIONS} or null, found '{self.fusion}'")
+
+# %% ../nbs/05_config.ipynb #c027
+@dataclass
+class TrainingConfig(Section):
+    "How a run trains: optimiser, schedule, stopping, checkpoints, logging."
+    stage:str = 'pretrain'         # pretrain | sft | lora: names the run in logs and checkpoints
+    batch_size:int = 1             # clips per optimizer micro-step, per process
+    grad_accum_steps:int = 16      # micro-steps per optimizer step (effective batch = batch_size*grad_accum_steps*world)
+    epochs:int = 30
+    max_steps:int|None = None      # stop after this many optimizer steps (None: run all epochs)
+    max_minutes:float|None = None  # stop (validate + checkpoint) once training has run this long (demos, budgets)
+    learning_rate:float = 3e-4
+    min_lr_ratio:float = 0.0       # cosine decays to learning_rate*min_lr_ratio
+    warmup_epochs:float = 5        # linear warmup, counted in epochs and applied per optimizer step
+    warmup_steps:int|None = None   # if set, overrides warmup_epochs
+    weight_decay:float = 0.01
+    betas:list[float] = field(default_factory=lambda: [0.9, 0.999])
+    eps:float = 1e-8
+    max_grad_norm:float|None = 1.0 # gradient clipping (0/None: off)
+    bf16:bool = False              # bfloat16 autocast (CPU and CUDA)
+    ema:bool = False               # keep an exponential moving average of the weights (used for validation/export)
+    ema_decay:float = 0.999
+    seed:int = 42
+    device:str = 'auto'            # auto: cuda -> mps -> cpu
+    save_every:int = 1             # write checkpoint_epoch_N.pth every N epochs
+    keep_last:int|None = None      # keep only the newest N epoch checkpoints (None: keep all)
+    log_every:int = 10             # optimizer steps between metrics.jsonl / TensorBoard points
+    num_workers:int = 0            # DataLoader workers
+    checkpoint_dir:str = 'checkpoints'
+    resume_from:str|None = None    # restore everything and continue (precedence: CLI > RESUME_FROM_CHECKPOINT > here)
+    init_from:str|None = None      # load weights only, fresh optimizer, epoch 0 (CLI > INIT_FROM_CHECKPOINT > here)
+    val_aux_samples:int = 8        # held-out clips generated each epoch for the aux metrics (0: off)
+    val_aux_steps:int|None = None  # sampler steps for those clips (None: the model's default)
+    tensorboard:bool = True
+    progress:bool = True
+    progress_interval:float = 30.0 # tqdm mininterval in seconds (quiet logs on shared machines)
+
+    section:ClassVar[str] = 'training'
+    limits:ClassVar[dict] = dict(stage=('pretrain', 'sft', 'lora'), batch_size=Range(1), grad_accum_steps=Range(1), epochs=Range(1), max_steps=Range(1),
+        max_minutes=Range(0, lo_open=True), learning_rate=Range(0, lo_open=True), min_lr_ratio=Range(0, 1), warmup_epochs=Range(0),
+        warmup_steps=Range(0), weight_decay=Range(0), betas=Range(0, 1, hi_open=True, size=2), eps=Range(0, lo_open=True),
+        max_grad_norm=Range(0), ema_decay=Range(0, 1), save_every=Range(1), keep_last=Range(1), log_every=Range(1),
+        num_workers=Range(0), val_aux_samples=Range(0), val_aux_steps=Range(1), progress_interval=Range(0))
+
+# %% ../nbs/05_config.ipynb #c030
+@dataclass
+class DataConfig(Section):
+    "Where a run's clips come from and how they are cut."
+    train_data:str = 'data/train_data_embedded.pt'       # legacy / default training file
+    curated_pretrain_data:str = 'data/curated/pretrain_data_embedded.pt'
+    curated_sft_data:str = 'data/curated/sft_data_embedded.pt'
+    use_curated:bool = False        # train on curated_<stage>_data instead of train_data
+    window:int = 250                # frames per training clip (random crop of longer clips, pad + mask shorter)
+    random_crop:bool = True
+    max_actors:int|None = None      # keep at most this many actors per clip (1: single-actor training; None: all)
+    val_fraction:float = 0.1        # held-out fraction for per-epoch validation
+    max_samples:int|None = None     # use only the first N samples (quick runs)
+    normalizer_samples:int = 512    # clips used to fit the model's motion normalizer before training from scratch
+    synthetic_samples:int = 2000    # size of the synthetic corpus generated when the default file is missing
+    synthetic_augment:bool = False
+    text_model:str|None = None      # text encoder for that corpus (None: stickgen.embeddings.DEFAULT_TEXT_MODEL)
+    use_parallax_augmentation:bool = False
+    parallax_root:str = 'data/2.5d_parallax'
+    parallax_image_size:list[int] = field(default_factory=lambda: [256, 256])
+    image_backend:str = 'pil'
+
+    section:ClassVar[str] = 'data'
+    limits:ClassVar[dict] = dict(window=Range(1), max_actors=Range(1), val_fraction=Range(0, 1, hi_open=True), max_samples=Range(1),
+                                 normalizer_samples=Range(0), synthetic_samples=Range(1), parallax_image_size=Range(1, size=2))
+
+# %% ../nbs/05_config.ipynb #c033
+@dataclass
+class LossWeights(Section):
+    "Weights of the training loss terms."
+    pose:float = 1.0          # x0 reconstruction of the normalized poses
+    temporal:float = 0.1      # velocity and acceleration match
+    action:float = 0.15       # per-frame action classification
+    physics:float = 0.2       # physics of the decoded clip + the physics / position / velocity heads
+    diffusion:float = 0.1     # min-SNR weighted x0 loss
+    foot_sliding:float = 0.1  # planted feet do not slide
+    ground:float = 0.1        # nothing below the ground
+
+    section:ClassVar[str] = 'loss'
+    limits:ClassVar[dict] = dict(pose=Range(0), temporal=Range(0), action=Range(0), physics=Range(0), diffusion=Range(0),
+                                 foot_sliding=Range(0), ground=Range(0))
+
+# %% ../nbs/05_config.ipynb #c036
+@dataclass
+class LoraConfig(Section):
+    "The LoRA adapter of a run."
+    enabled:bool = False
+    rank:int = 8
+    alpha:float = 16          # scale: the adapter's update is multiplied by alpha/rank
+    dropout:float = 0.05
+    target_modules:list[str] = field(default_factory=lambda: ['transformer_encoder', 'pose_decoder'])  # regexes over Linear layer names
+
+    section:ClassVar[str] = 'lora'
+    limits:ClassVar[dict] = dict(rank=Range(1), alpha=Range(0, lo_open=True), dropout=Range(0, 1, hi_open=True))
+
+# %% ../nbs/05_config.ipynb #c039
+SECTIONS = dict(model=ModelConfig, lora=LoraConfig, training=TrainingConfig, data=DataConfig, loss=LossWeights)
+LABELS = ('variant', 'description', 'config_path')   # top-level scalars of a config file (besides `base`)
+SECTION_ALIASES = {'loss_weights': 'loss'}            # the reference design's name for `loss`
+
+# %% ../nbs/05_config.ipynb #c040
+@dataclass
+class RunConfig:
+    "One run: the five sections, the file's labels, and the resolved sources of checkpoints and data."
+    model:ModelConfig|None = None    # None: no model section (building a model then fails with a clear error)
+    training:TrainingConfig = field(default_factory=TrainingConfig)
+    data:DataConfig = field(default_factory=DataConfig)
+    loss:LossWeights = field(default_factory=LossWeights)
+    lora:LoraConfig = field(default_factory=LoraConfig)
+    variant:str|None = None          # the file's name unless it says otherwise
+    description:str|None = None
+    config_path:str|None = None      # the file it was read from
+    sources:dict = field(default_factory=dict)   # `resolve_sources`: resume / init / data and where each came from (stored as `_sources`)
+
+    @classmethod
+    def from_dict(cls, d:dict|None, where:str='config') -> RunConfig:
+        "A run from a plain dict of sections (a parsed YAML file or a checkpoint's `config`), every key and value checked."
+        if d is None: d = {}
+        if not isinstance(d, dict): raise StickgenError(f"{where}: expected a mapping of sections, found {type(d).__name__}")
+        kw = {}
+        for k, v in d.items():
+            sec = SECTION_ALIASES.get(k, k)
+            if sec == '_sources': kw['sources'] = dict(v or {})
+            elif sec in LABELS: kw[sec] = None if v is None else str(v)
+            elif sec in SECTIONS: kw[sec] = SECTIONS[sec].from_dict(v, where) if (sec != 'model' or v) else None
+            else: raise cls.unknown_section(k, where)
+        return cls(**kw)
+
+    @staticmethod
+    def unknown_section(k:str, where:str) -> StickgenError:
+        "The error for a top-level key that is neither a section nor a label, with the closest one as a suggestion."
+        return StickgenError(f"{where}: unknown section '{k}'{suggest(k, [*SECTIONS, *LABELS, 'base'])} (valid sections: {', '.join(SECTIONS)})")
+
+    def to_dict(self) -> dict:
+        "Plain nested dict (labels, then sections; `_sources` when resolved): what checkpoints and config.yaml hold."
+        d = {k: getattr(self, k) for k in LABELS if getattr(self, k) is not None}
+        d.update({k: getattr(self, k).to_dict() if getattr(self, k) is not None else {} for k in SECTIONS})
+        if self.sources: d['_sources'] = dict(self.sources)
+        return d
+
+    def require_model(self) -> ModelConfig:
+        "The model section, or a `StickgenError` saying the config has none."
+        if self.model is None:
+            raise StickgenError(f"{self.config_path or 'config'}: no 'model' section (e.g. model: {{d_model: 256, num_layers: 6, nhead: 8}})")
+        return self.model
+
+# %% ../nbs/05_config.ipynb #c043
 def config_search_dirs() -> list:
     "Where variant names are looked up: ./configs, then the repo's configs/ next to the package."
-    import stickgen
     dirs = [Path.cwd()/'configs', Path(stickgen.__file__).resolve().parent.parent/'configs']
     return [d for i, d in enumerate(dirs) if d.resolve() not in [e.resolve() for e in dirs[:i]]]
 
+# %% ../nbs/05_config.ipynb #c044
 def find_config(name_or_path) -> Path:
     "Path of a config given a path or a variant name such as 'tiny' or 'sft_small'."
     p = Path(name_or_path)
@@ -118,114 +347,120 @@ def find_config(name_or_path) -> Path:
     raise StickgenError(f"config '{name_or_path}' not found in {', '.join(map(str, config_search_dirs()))}"
                         f"{suggest(name_or_path, known)} (known: {', '.join(known) or 'none'})")
 
-def _check_section(name, values, where):
-    if values is None: return {}
-    if not isinstance(values, dict): raise StickgenError(f"{where}: section '{name}' must be a mapping of keys, found {type(values).__name__}")
-    ok = valid_keys(name)
-    for k in values:
-        if k not in ok: raise StickgenError(f"{where}: unknown key '{name}.{k}'{suggest(k, ok)} (valid keys: {', '.join(ok)})")
-    return values
+# %% ../nbs/05_config.ipynb #c047
+class _NoAliasLoader(yaml.SafeLoader):
+    "PyYAML's safe loader, refusing aliases."
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            ev = self.peek_event()
+            raise StickgenError(f"line {ev.start_mark.line + 1}: YAML aliases (*{ev.anchor}) are not allowed in a config; write the value out")
+        return super().compose_node(parent, index)
 
-def validate_config(raw:dict, where:str='config') -> dict:
-    "Check the sections and keys of a raw config dict; returns a complete config with defaults filled in."
-    if raw is None: raw = {}
-    if not isinstance(raw, dict): raise StickgenError(f"{where}: expected a mapping of sections, found {type(raw).__name__}")
-    cfg = copy.deepcopy(DEFAULTS)
-    for k, v in raw.items():
-        sec = SECTION_ALIASES.get(k, k)
-        if sec in TOP_LEVEL_SCALARS: cfg[sec] = v; continue
-        if sec not in SECTIONS:
-            raise StickgenError(f"{where}: unknown section '{k}'{suggest(k, SECTIONS + TOP_LEVEL_SCALARS)} (valid sections: {', '.join(SECTIONS)})")
-        cfg[sec].update(_check_section(sec, copy.deepcopy(v), where))
-    return cfg
+# %% ../nbs/05_config.ipynb #c048
+def read_yaml(path) -> dict:
+    "The mapping in YAML file `path` (safe loader, no aliases); every problem is one `StickgenError` line naming the file."
+    path = Path(path)
+    try: raw = yaml.load(path.read_text(), Loader=_NoAliasLoader)
+    except StickgenError as e: raise StickgenError(f"{path}: {e}") from None
+    except yaml.YAMLError as e: raise StickgenError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if raw is None: return {}
+    if not isinstance(raw, dict): raise StickgenError(f"{path}: expected a mapping of sections, found {type(raw).__name__}")
+    return raw
 
-def _read_raw(config, _seen=()):
-    "Raw dict of a config file, with its `base` chain merged underneath (section by section)."
+# %% ../nbs/05_config.ipynb #c051
+def _read_raw(config, _seen=()) -> tuple:
+    "(raw dict, where) of a config (name, path or dict), its `base` chain merged underneath section by section."
     if isinstance(config, dict): raw, where = copy.deepcopy(config), 'config'
-    else:
-        path = find_config(config)
-        try: raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e: raise StickgenError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-        where = str(path)
-    if not isinstance(raw, dict): raise StickgenError(f"{where}: expected a mapping of sections, found {type(raw).__name__}")
-    base = raw.get('base')
+    else: path = find_config(config); raw, where = read_yaml(path), str(path)
+    raw = {SECTION_ALIASES.get(k, k): v for k, v in raw.items()}
+    for k, v in raw.items():                                       # this file's own keys and values, checked here
+        if k in SECTIONS: SECTIONS[k].checked(v, where)
+        elif k not in (*LABELS, 'base'): raise RunConfig.unknown_section(k, where)
+    base = raw.pop('base', None)
     if base:
         if base in _seen: raise StickgenError(f"{where}: 'base: {base}' makes a cycle")
         under, _ = _read_raw(base, _seen + (base,))
         for k, v in raw.items():
-            if isinstance(v, dict) and isinstance(under.get(k), dict): under[k] = {**under[k], **v}
-            else: under[k] = v
+            under[k] = {**under[k], **v} if isinstance(v, dict) and isinstance(under.get(k), dict) else v
         raw = under
     return raw, where
 
-def load_config(config='tiny', overrides:dict|None=None) -> dict:
-    "Load a whole config (path, variant name or dict), fill defaults, validate, apply `overrides`."
-    raw, where = _read_raw(config)
-    cfg = validate_config(raw, where)
-    cfg.pop('base', None)   # already merged in
-    if not isinstance(config, dict):
-        if not raw.get('variant'): cfg['variant'] = Path(where).stem
-        cfg['config_path'] = where
-    if overrides: cfg = apply_overrides(cfg, overrides)
-    return cfg
+# %% ../nbs/05_config.ipynb #c054
+def _override_target(k:str) -> tuple:
+    "(section, key) that override `k` ('training.epochs' or a bare 'epochs') sets."
+    if '.' in k:
+        sec, key = k.split('.', 1)
+        sec = SECTION_ALIASES.get(sec, sec)
+        if sec not in SECTIONS: raise StickgenError(f"unknown section '{sec}' in override '{k}'{suggest(sec, list(SECTIONS))}")
+        return sec, key
+    having = [s for s, c in SECTIONS.items() if k in c.keys()]
+    secs = [s for s in having if s != 'model'] or having
+    if not secs: raise StickgenError(f"unknown override '{k}'{suggest(k, [x for c in SECTIONS.values() for x in c.keys()])}")
+    if len(secs) > 1: raise StickgenError(f"override '{k}' is ambiguous: it is a key of {', '.join(secs)}; write e.g. '{secs[0]}.{k}'")
+    return secs[0], k
 
-# %% ../nbs/05_config.ipynb #c013
-def _sections_with(key) -> list: return [s for s in SECTIONS if key in valid_keys(s)]
-
-def apply_overrides(cfg:dict, overrides:dict) -> dict:
-    "A copy of `cfg` with `overrides` ({'training.epochs': 3} or {'epochs': 3}) applied; None values are skipped."
-    cfg = copy.deepcopy(cfg)
+# %% ../nbs/05_config.ipynb #c057
+def _override_raw(raw:dict, overrides:dict) -> dict:
+    "A copy of the raw config dict with `overrides` set (each checked; None values skipped)."
+    raw = copy.deepcopy(raw)
     for k, v in overrides.items():
         if v is None: continue
-        if '.' in k: sec, key = k.split('.', 1)
-        else:
-            secs = [s for s in _sections_with(k) if s != 'model'] or _sections_with(k)
-            if not secs:
-                everything = [x for s in SECTIONS for x in valid_keys(s)]
-                raise StickgenError(f"unknown override '{k}'{suggest(k, everything)}")
-            if len(secs) > 1: raise StickgenError(f"override '{k}' is ambiguous: it is a key of {', '.join(secs)}; write e.g. '{secs[0]}.{k}'")
-            sec, key = secs[0], k
-        sec = SECTION_ALIASES.get(sec, sec)
-        if sec not in SECTIONS: raise StickgenError(f"unknown section '{sec}' in override '{k}'{suggest(sec, SECTIONS)}")
-        _check_section(sec, {key: v}, 'override')
-        cfg[sec][key] = v
-    return cfg
+        sec, key = _override_target(k)
+        raw[sec] = {**(raw.get(sec) or {}), **SECTIONS[sec].checked({key: v}, 'override')}
+    return raw
 
-# %% ../nbs/05_config.ipynb #c017
+# %% ../nbs/05_config.ipynb #c060
+def load_config(config='tiny',                 # a variant name, a YAML path or a dict
+                overrides:dict|None=None,      # {'training.epochs': 3} or {'epochs': 3}; None values are skipped
+               ) -> RunConfig:
+    "The `RunConfig` of a config with `overrides` applied; every key and value checked."
+    raw, where = _read_raw(config)
+    if not isinstance(config, dict):
+        raw.setdefault('variant', Path(where).stem)
+        raw['config_path'] = where
+    if overrides: raw = _override_raw(raw, overrides)
+    return RunConfig.from_dict(raw, where)
+
+# %% ../nbs/05_config.ipynb #c066
+def apply_overrides(cfg:RunConfig, overrides:dict) -> RunConfig:
+    "A copy of `cfg` with `overrides` ({'training.epochs': 3} or {'epochs': 3}) applied; None values are skipped."
+    return RunConfig.from_dict(_override_raw(cfg.to_dict(), overrides), cfg.config_path or 'config')
+
+# %% ../nbs/05_config.ipynb #c069
 ENV_RESUME, ENV_INIT, ENV_DATA = 'RESUME_FROM_CHECKPOINT', 'INIT_FROM_CHECKPOINT', 'TRAIN_DATA_PATH'
 
-def _first(*cands):
-    for src, v in cands:
-        if v is not None and str(v).strip() != '': return v, src
-    return None, None
-
-def config_data_path(cfg:dict):
+# %% ../nbs/05_config.ipynb #c070
+def config_data_path(cfg:RunConfig) -> str:
     "The data path a config names on its own (no parameter, no environment)."
-    d, stage = cfg['data'], cfg['training'].get('stage', 'pretrain')
-    if d.get('use_curated'): return d['curated_sft_data'] if stage in ('sft', 'lora') else d['curated_pretrain_data']
-    return d['train_data']
+    d = cfg.data
+    if d.use_curated: return d.curated_sft_data if cfg.training.stage in ('sft', 'lora') else d.curated_pretrain_data
+    return d.train_data
 
-def resolve_sources(cfg:dict, resume_from=None, init_from=None, data_path=None, env=None) -> dict:
+# %% ../nbs/05_config.ipynb #c073
+def resolve_sources(cfg:RunConfig, resume_from=None, init_from=None, data_path=None,
+                    env=None,   # the environment to read (default: os.environ)
+                   ) -> dict:
     "Resolve resume/init checkpoints and the data path: parameter -> environment -> config."
     env = os.environ if env is None else env
     out = {}
-    for name, param, var, conf in (('resume_from', resume_from, ENV_RESUME, cfg['training'].get('resume_from')),
-                                   ('init_from', init_from, ENV_INIT, cfg['training'].get('init_from')),
+    for name, param, var, conf in (('resume_from', resume_from, ENV_RESUME, cfg.training.resume_from),
+                                   ('init_from', init_from, ENV_INIT, cfg.training.init_from),
                                    ('data_path', data_path, ENV_DATA, config_data_path(cfg))):
-        v, src = _first(('parameter', param), (f'env {var}', env.get(var)), ('config', conf))
+        src, v = next(((s, v) for s, v in (('parameter', param), (f'env {var}', env.get(var)), ('config', conf))
+                       if v is not None and str(v).strip() != ''), (None, None))
         out[name] = str(v) if v is not None else None
         out[f'{name}_source'] = src
     return out
 
-# %% ../nbs/05_config.ipynb #c020
-def dump_config(cfg:dict, path=None) -> str:
-    "YAML text of `cfg` (sections in canonical order); written to `path` when given."
-    order = [k for k in TOP_LEVEL_SCALARS + SECTIONS if k in cfg] + [k for k in cfg if k not in TOP_LEVEL_SCALARS + SECTIONS]
-    text = yaml.safe_dump({k: cfg[k] for k in order}, sort_keys=False, default_flow_style=None)
+# %% ../nbs/05_config.ipynb #c076
+def dump_config(cfg:RunConfig, path=None) -> str:
+    "YAML text of `cfg` (labels, then sections; not the resolved sources); written to `path` when given."
+    d = cfg.to_dict(); d.pop('_sources', None)
+    text = yaml.safe_dump(d, sort_keys=False, default_flow_style=None)
     if path is not None: Path(path).write_text(text)
     return text
 
-# %% ../nbs/05_config.ipynb #c023
+# %% ../nbs/05_config.ipynb #c079
 def list_configs() -> list:
     "Names of the configs shipped in configs/ (excluding subdirectories such as configs/eval)."
     seen = []

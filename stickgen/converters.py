@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/converters.html.md"""
 
 # %% ../nbs/23_converters.ipynb #c003
 from __future__ import annotations
-import argparse, json, logging, math, re, sys, time
+import json, logging, math, re, sys, time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ __all__ = ['log', 'TARGET_FPS', 'KEYPOINTS', 'SMPL22', 'KIT21', 'NTU25', 'SKELET
            'iter_humanml3d', 'iter_kit', 'SMPLJoints', 'amass_joints', 'iter_amass', 'read_ntu_skeleton',
            'ntu_action_class', 'iter_ntu', 'babel_frame_actions', 'babel_description', 'iter_babel', 'iter_100style',
            'iter_bvh', 'load_labels', 'iter_interhuman', 'read_textgrid_words', 'speech_frames', 'iter_beat',
-           'split_sample', 'iter_convert', 'convert', 'convert_cli']
+           'split_sample', 'iter_convert', 'convert']
 
 # %% ../nbs/23_converters.ipynb #c005
 log = logging.getLogger('stickgen.converters')
@@ -356,7 +356,7 @@ def read_bvh(path) -> BVH:
 
 def bvh_positions(bvh:BVH) -> np.ndarray:
     "World positions [F, J, 3] of every joint by forward kinematics."
-    from scipy.spatial.transform import Rotation
+    from scipy.spatial.transform import Rotation  # lazy: scipy.spatial loads only for the rotation-based converters
     F, J = bvh.motion.shape[0], len(bvh.names)
     pos, rot = np.zeros((F, J, 3)), np.zeros((F, J, 3, 3))
     col = 0
@@ -543,7 +543,7 @@ def iter_kit(root, report, split=None, view='auto'):
 # %% ../nbs/23_converters.ipynb #c037
 def _rodrigues(aa):
     "Axis-angle [..., 3] -> rotation matrices [..., 3, 3]."
-    from scipy.spatial.transform import Rotation
+    from scipy.spatial.transform import Rotation  # lazy: scipy.spatial loads only for the rotation-based converters
     sh = aa.shape[:-1]
     return Rotation.from_rotvec(aa.reshape(-1, 3)).as_matrix().reshape(sh + (3, 3))
 
@@ -581,7 +581,7 @@ class SMPLJoints:
         return pos
 
 def _smplx_joints(model_path, poses, trans, betas, gender):
-    import smplx
+    import smplx  # lazy: an optional dependency (SMPL-H body models for AMASS)
     mt = 'smplx' if poses.shape[1] == 165 else 'smplh'
     model = smplx.create(str(model_path), model_type=mt, gender=gender or 'neutral', num_betas=len(betas), use_pca=False, batch_size=len(poses))
     t = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)
@@ -612,7 +612,7 @@ def amass_joints(path, body_model=None):
     bm = Path(body_model)
     gender = str(d.get('gender', 'neutral')).strip("b'")
     if bm.is_dir() or bm.suffix == '.pkl':
-        try: import smplx  # noqa
+        try: import smplx  # noqa  # lazy: probing the optional dependency
         except ImportError: raise StickgenError(f"body model {bm}: a model folder or .pkl needs the smplx package (pip install smplx), or pass an SMPL-H .npz") from None
         return _smplx_joints(bm, poses, trans, betas, gender), fps, 'z'
     if str(bm) not in _BODY_MODELS: _BODY_MODELS[str(bm)] = SMPLJoints(bm)
@@ -905,40 +905,3 @@ def convert(dataset:str, input_dir, limit:int|None=None, **opts):
     report = ConversionReport(dataset)
     samples = list(iter_convert(dataset, input_dir, report, limit, **opts))
     return samples, report
-
-def _write(samples, path):
-    path = Path(path)
-    from stickgen.storage import write_samples
-    return write_samples(samples, path)
-
-def convert_cli(argv) -> int:
-    "stickgen convert DATASET --input DIR --output FILE [--limit N] [options]"
-    p = argparse.ArgumentParser(prog='stickgen convert', description='Convert a motion-capture dataset to stick-figure samples.')
-    p.add_argument('dataset', help=f"one of: {', '.join(CONVERTERS)}")
-    p.add_argument('--input', required=True, help='dataset folder (or one BVH file for bvh)')
-    p.add_argument('--output', required=True, help='output .pt file (or a store directory)')
-    p.add_argument('--limit', type=int, default=None, help='stop after N samples')
-    p.add_argument('--max-frames', type=int, default=None, help='cut longer clips into windows of at most this many frames (e.g. 250)')
-    p.add_argument('--split', default=None, help='HumanML3D/KIT-ML: only ids in SPLIT.txt (train, val, test, ...)')
-    p.add_argument('--body-model', default=None, help='AMASS/BABEL: SMPL-H model (.npz, or folder/.pkl with smplx)')
-    p.add_argument('--amass-root', default=None, help='BABEL: folder holding the AMASS files')
-    p.add_argument('--labels', default=None, help='BVH: JSON or CSV map file stem -> label')
-    p.add_argument('--view', default='auto', help="auto, front, side or an angle in degrees")
-    p.add_argument('-q', '--quiet', action='store_true')
-    a = p.parse_args(argv)
-    view = float(a.view) if re.fullmatch(r'-?\d+(\.\d+)?', a.view) else a.view
-    key = a.dataset.lower().replace('_', '-')
-    opts = dict(view=view)
-    if key in ('humanml3d', 'kit', 'kit-ml'): opts['split'] = a.split
-    if key in ('amass', 'babel'): opts['body_model'] = a.body_model
-    if key == 'babel': opts['amass_root'] = a.amass_root
-    if key == 'bvh': opts['labels'] = a.labels
-    logging.basicConfig(level=logging.ERROR if a.quiet else logging.WARNING, format='%(name)s: %(message)s')
-    t0 = time.time()
-    report = ConversionReport(key)
-    samples = list(iter_convert(key, a.input, report, a.limit, a.max_frames, **opts))
-    if not samples: raise StickgenError(f"no samples converted from {a.input}. {report.summary()}")
-    _write(samples, a.output)
-    print(report.summary())
-    print(f"wrote {len(samples)} samples to {a.output} in {time.time()-t0:.1f}s")
-    return 0

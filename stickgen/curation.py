@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/curation.html.md"""
 
 # %% ../nbs/24_curation.ipynb #c003
 from __future__ import annotations
-import argparse, json, logging, math, random, time
+import json, logging, math, random, time
 from collections import Counter
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -17,8 +17,7 @@ from .storage import open_samples, write_samples
 
 # %% auto #0
 __all__ = ['log', 'QUALITY_THRESHOLDS', 'camera_stability', 'motion_quality', 'dominant_action', 'scan_sample', 'with_quality',
-           'cap_groups', 'collection_stats', 'merge', 'merge_cli', 'CurationConfig', 'select_with_caps', 'curate',
-           'curate_cli']
+           'cap_groups', 'collection_stats', 'merge', 'CurationConfig', 'select_with_caps', 'curate']
 
 # %% ../nbs/24_curation.ipynb #c005
 log = logging.getLogger('stickgen.curation')
@@ -246,23 +245,6 @@ def merge(inputs, output, balance_sources:bool=True, max_source_fraction:float=0
         sp.write_text(json.dumps(stats, indent=1)); stats['stats_path'] = str(sp)
     return stats
 
-def merge_cli(argv) -> int:
-    "stickgen merge --inputs A.pt B.pt ... --output merged.pt [--balance-sources] [--max-source-fraction F] [--filter-artifacts] [--compute-stats]"
-    p = argparse.ArgumentParser(prog='stickgen merge', description='Merge sample files with source balancing and artifact filtering.')
-    p.add_argument('--inputs', nargs='+', required=True); p.add_argument('--output', required=True)
-    p.add_argument('--balance-sources', action='store_true'); p.add_argument('--max-source-fraction', type=float, default=0.3)
-    p.add_argument('--filter-artifacts', action='store_true'); p.add_argument('--max-artifact', type=float, default=0.5)
-    p.add_argument('--compute-stats', action='store_true'); p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--rescore', action='store_true', help='recompute quality fields even when samples carry them')
-    a = p.parse_args(argv)
-    t0 = time.time()
-    st = merge(a.inputs, a.output, a.balance_sources, a.max_source_fraction, a.filter_artifacts, a.max_artifact, a.compute_stats, a.seed, a.rescore)
-    print(f"merged {sum(st['inputs'].values())} samples from {len(a.inputs)} files -> {st['num_samples']} in {a.output} ({time.time()-t0:.1f}s)")
-    print(f"  per source: {st['per_source']}")
-    if st['dropped']: print(f"  dropped: {st['dropped']}")
-    if 'stats_path' in st: print(f"  stats: {st['stats_path']}")
-    return 0
-
 # %% ../nbs/24_curation.ipynb #c030
 @dataclass
 class CurationConfig:
@@ -372,24 +354,3 @@ def curate(input, output_dir, cfg:CurationConfig|None=None, rescore:bool=False, 
         stats[split]['synthetic_fraction'] = (sum(_is_synthetic(recs[k]['source'], cfg.synthetic_sources) for k in keys)/len(keys)) if keys else 0.0
     (out/'curation_stats.json').write_text(json.dumps(stats, indent=1))
     return stats
-
-def curate_cli(argv) -> int:
-    "stickgen curate --input merged.pt --output-dir data/curated [threshold options]"
-    d = CurationConfig()
-    p = argparse.ArgumentParser(prog='stickgen curate', description='Split a merged corpus into pretrain and SFT sets.')
-    p.add_argument('--input', required=True); p.add_argument('--output-dir', required=True)
-    for k, v in asdict(d).items():
-        if k in ('synthetic_sources', 'disjoint'): continue
-        p.add_argument('--' + k.replace('_', '-'), type=type(v), default=v)
-    p.add_argument('--synthetic-sources', nargs='+', default=list(d.synthetic_sources))
-    p.add_argument('--disjoint', action='store_true', help='keep SFT samples out of the pretraining set')
-    p.add_argument('--rescore', action='store_true')
-    p.add_argument('--format', choices=['pt', 'store'], default='pt', help='write .pt files or store directories')
-    a = vars(p.parse_args(argv))
-    cfg = CurationConfig(**{k: (tuple(a[k]) if k == 'synthetic_sources' else a[k]) for k in asdict(d)})
-    t0 = time.time()
-    st = curate(a['input'], a['output_dir'], cfg, a['rescore'], '.pt' if a['format'] == 'pt' else '')
-    print(f"curated {st['total_input']} samples in {time.time()-t0:.1f}s: pretrain {st['pretrain']['num_samples']}, sft {st['sft']['num_samples']}")
-    print(f"  pretrain dropped: {st['pretrain']['dropped']}\n  sft dropped: {st['sft']['dropped']}")
-    print(f"  stats: {Path(a['output_dir'])/'curation_stats.json'}")
-    return 0

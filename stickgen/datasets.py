@@ -1,5 +1,5 @@
 """Scenes from the story engine as training samples: batching, worker processes, augmentation, writing a
-corpus to a file or a store, and `stickgen generate-data`.
+corpus to a file or a store.
 
 Docs: https://stickgen.github.io/stickgen/datasets.html.md"""
 
@@ -7,7 +7,7 @@ Docs: https://stickgen.github.io/stickgen/datasets.html.md"""
 
 # %% ../nbs/20_datasets.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, gc, math, multiprocessing, os, random, re, shutil, sys, tempfile, time
+import contextlib, gc, math, multiprocessing, os, random, re, shutil, sys, tempfile, time
 from dataclasses import replace
 from pathlib import Path
 import numpy as np
@@ -23,7 +23,7 @@ from .storage import write_shard, new_store_dir, finalize_store, SampleStore
 # %% auto #0
 __all__ = ['scene_samples', 'generate_scene', 'speed_plan', 'scene_batch', 'pack_samples', 'unpack_samples', 'progress_interval',
            'iter_dataset', 'generate_dataset', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample',
-           'synthesize_from_plan', 'write_dataset', 'generate_data_cli']
+           'synthesize_from_plan', 'write_dataset']
 
 # %% ../nbs/20_datasets.ipynb #d002
 def scene_samples(plans:list, # resolved `Plan`s
@@ -363,34 +363,3 @@ def write_dataset(num_samples:int, # base scenes
         shutil.rmtree(tmp, ignore_errors=True); raise
     finally: bar.close()
     return finalize_store(tmp, shards, path)
-
-# %% ../nbs/20_datasets.ipynb #c035
-def generate_data_cli(argv) -> int:
-    "stickgen generate-data --num-samples N --output PATH [--augment] [--seed S] [--workers W]"
-    p = argparse.ArgumentParser(prog='stickgen generate-data', description='Generate the synthetic text-to-motion corpus.')
-    p.add_argument('--num-samples', type=int, required=True, help='number of base scenes (x5 with --augment)')
-    p.add_argument('--output', required=True, help='a .pt file, or a directory for the memory-mapped store')
-    p.add_argument('--augment', action='store_true', help='add 4 augmented variants per scene (speed, translate, scale, mirror)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--workers', type=int, default=1)
-    p.add_argument('--shard-size', type=int, default=8192, help='samples per shard of a store')
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
-    a = p.parse_args(argv)
-    if a.num_samples <= 0: raise StickgenError(f"--num-samples must be a positive integer, got {a.num_samples}")
-    if a.workers <= 0: raise StickgenError(f"--workers must be >= 1, got {a.workers}")
-    if a.shard_size <= 0: raise StickgenError(f"--shard-size must be >= 1, got {a.shard_size}")
-    out = Path(a.output)
-    t0 = time.time()
-    if out.suffix == '.pt':
-        total = a.num_samples*(5 if a.augment else 1)
-        if total > 100_000:
-            print(f"note: a .pt file of {total} samples is held in memory whole (~{total*47e3/1e9:.0f} GB) and must be loaded whole; "
-                  f"an output directory writes a memory-mapped store instead", file=sys.stderr)
-        samples = generate_dataset(a.num_samples, a.seed, a.augment, a.workers, progress=not a.quiet)
-        save_samples(samples, out); n = len(samples)
-    else:
-        n = len(SampleStore(write_dataset(a.num_samples, out, a.seed, a.augment, a.workers, a.shard_size, progress=not a.quiet)))
-    dt = time.time() - t0
-    print(f"wrote {n} samples ({a.num_samples} scenes{', augmented x5' if a.augment else ''}) to {out} "
-          f"in {dt:.1f}s ({a.num_samples/dt:.0f} scenes/s, {n/dt:.0f} samples/s)")
-    return 0

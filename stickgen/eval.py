@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/eval.html.md"""
 
 # %% ../nbs/50_eval.ipynb #c003
 from __future__ import annotations
-import argparse, hashlib, json, math, os, re, subprocess, tempfile, time, warnings, zlib
+import contextlib, hashlib, json, math, os, re, subprocess, tempfile, time, warnings, zlib
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np
@@ -16,6 +16,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .schema import *
 from .schema import _np
+from .storage import open_samples
+from .datasets import iter_dataset
+from .embeddings import TextEncoder, embed_samples
+from .curation import motion_quality as curation_quality
+from .safety import SafetyCritic, SafetyCriticConfig
+from .checkpoints import find_checkpoints, load_checkpoint, load_model
 
 # %% auto #0
 __all__ = ['TEST_SEED_OFFSET', 'EVALUATOR_VERSION', 'FEAT_DIM', 'REFERENCE_ROWS', 'REFERENCE_NOTE', 'euclidean_distance_matrix',
@@ -26,9 +32,8 @@ __all__ = ['TEST_SEED_OFFSET', 'EVALUATOR_VERSION', 'FEAT_DIM', 'REFERENCE_ROWS'
            'motion_features', 'EvaluatorConfig', 'MotionEncoder', 'TextEncoderMLP', 'TextMotionEvaluator',
            'evaluator_quality', 'train_evaluator', 'save_evaluator', 'load_evaluator', 'get_evaluator', 'BenchContext',
            'quality_columns', 'score_row', 'real_row', 'baseline_rows', 'model_sampler', 'model_row',
-           'evaluate_checkpoint', 'checkpoint_name', 'find_checkpoints', 'reference_rows', 'bench_table', 'plot_bench',
-           'run_bench', 'git_commit', 'quick_bench', 'train_evaluator_cli', 'eval_cli', 'collect_runs',
-           'write_runs_index', 'repo_root']
+           'evaluate_checkpoint', 'checkpoint_name', 'reference_rows', 'bench_table', 'plot_bench', 'run_bench',
+           'git_commit', 'quick_bench', 'collect_runs', 'write_runs_index', 'repo_root']
 
 # %% ../nbs/50_eval.ipynb #c006
 def _as_2d(x, name:str) -> np.ndarray:
@@ -46,10 +51,10 @@ def euclidean_distance_matrix(a, b) -> np.ndarray:
 def blas_threads(n:int=1):
     "Context manager limiting BLAS threads (threadpoolctl when installed): a 512-d `sqrtm` is ~15x faster on 1 thread on a busy CPU."
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # lazy: an optional package
         return threadpool_limits(n, user_api='blas')
     except ImportError:
-        import contextlib; return contextlib.nullcontext()
+        return contextlib.nullcontext()
 
 def frechet_from_stats(mu1, sigma1, mu2, sigma2, eps:float=1e-6) -> float:
     "Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2) (the T2M / pytorch-fid formula)."
@@ -134,7 +139,6 @@ def _first_actor(motion) -> np.ndarray:
 
 def motion_quality(motion, fps:float=FPS, camera=None) -> dict:
     "Quality and artifact scores of one clip (its first actor), as curation computes them (`stickgen.curation.motion_quality`)."
-    from stickgen.curation import motion_quality as curation_quality
     return dict(curation_quality(_first_actor(motion).astype(np.float32), fps=fps, camera=camera))
 
 # %% ../nbs/50_eval.ipynb #c019
@@ -234,7 +238,6 @@ def read_samples(path) -> list:
     "Samples from a `.pt` file or a store directory, as a list of dicts."
     p = Path(path)
     if not p.exists(): raise StickgenError(f"{p}: file not found")
-    from stickgen.storage import open_samples
     return list(open_samples(p))
 
 def sample_text_embeddings(samples, encoder=None) -> np.ndarray:
@@ -242,7 +245,6 @@ def sample_text_embeddings(samples, encoder=None) -> np.ndarray:
     if all(s.get('embedding') is not None for s in samples):
         return np.stack([np.asarray(_np(s['embedding']), np.float32) for s in samples])
     if encoder is None:
-        from stickgen.embeddings import TextEncoder
         encoder = TextEncoder()
     return np.asarray(encoder.encode([s['description'] for s in samples]), np.float32)
 
@@ -252,8 +254,6 @@ def single_actor(samples) -> list:
 
 def synthetic_corpus(num_train:int, num_test:int, seed:int=0) -> tuple:
     "(train, test) single-actor samples of the story engine's `train` / `test` splits, embedded with the default text encoder."
-    from stickgen.datasets import iter_dataset
-    from stickgen.embeddings import TextEncoder, embed_samples
     train, test = [], []
     for chunk in iter_dataset(40*(num_train + num_test), seed=seed, batch=256):
         for s in single_actor(chunk):
@@ -495,7 +495,6 @@ class BenchContext:
 
 # %% ../nbs/50_eval.ipynb #c038
 def _safe_ratio(motions):
-    from stickgen.safety import SafetyCritic, SafetyCriticConfig
     critic = SafetyCritic(SafetyCriticConfig())
     return float(np.mean([bool(critic.evaluate(np.asarray(_np(m), np.float32)).is_safe) for m in motions]))
 
@@ -608,13 +607,12 @@ def model_row(ctx:BenchContext, model, name:str, note:str='', **gen_kw) -> dict:
     return score_row(ctx, name, gen, gen_mm, params=_params(model), kind='model', note=note)
 
 def evaluate_checkpoint(checkpoint, ctx:BenchContext, name:str|None=None, device:str='cpu', **gen_kw) -> dict:
-    "Load `checkpoint` with `stickgen.train.load_model_from_checkpoint` and score it: one benchmark row."
-    from stickgen.train import load_model_from_checkpoint
+    "Load `checkpoint` with `stickgen.checkpoints.load_model` and score it: one benchmark row."
     p = Path(checkpoint)
     if not p.exists(): raise StickgenError(f"{p}: checkpoint not found")
-    model, cfg = load_model_from_checkpoint(p, device=device)
-    want = getattr(getattr(model, 'cfg', None), 'embedding_dim', None)
-    if want is not None and int(want) != ctx.text.shape[1]:
+    model, cfg = load_model(p, device=device)
+    want = model.cfg.embedding_dim
+    if want != ctx.text.shape[1]:
         raise StickgenError(f"{p}: the model expects {want}-d text embeddings, the reference data has {ctx.text.shape[1]}-d ones (embed it with the model's text encoder)")
     return model_row(ctx, model, name or checkpoint_name(p), note=str(p), **gen_kw)
 
@@ -625,18 +623,6 @@ def checkpoint_name(path) -> str:
         rest = [q for q in parts[parts.index('runs')+1:-1] if q not in ('checkpoints', 'ckpt', 'ckpts')]
         if rest: return '/'.join(rest)
     return Path(path).parent.name or Path(path).stem
-
-def find_checkpoints(runs_dir='runs') -> list:
-    "Every trained checkpoint under `runs_dir`: the best checkpoint of each run directory (else its newest epoch checkpoint); archived `previous/` runs are skipped."
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir(): return []
-    found = {}
-    for p in sorted(runs_dir.rglob('*.pth')):
-        if 'previous' in p.relative_to(runs_dir).parts: continue   # runs archived by 40_train
-        d = p.parent
-        if p.name == 'model_checkpoint_best.pth' or d not in found: found[d] = p
-        elif 'best' not in found[d].name and p.stat().st_mtime > found[d].stat().st_mtime: found[d] = p
-    return sorted(found.values())
 
 # %% ../nbs/50_eval.ipynb #c044
 REFERENCE_ROWS = [
@@ -683,7 +669,7 @@ def bench_table(rows) -> str:
 # %% ../nbs/50_eval.ipynb #c048
 def plot_bench(ctx:BenchContext, samples:dict, path=None):
     "Distributions of named motion sets (name -> list of motions): evaluator-space PCA, matching distance, realism."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import; only the plots need it
     ref = ctx.motion_emb
     mu = ref.mean(0)
     with blas_threads(1): _, _, vt = np.linalg.svd(ref - mu, full_matrices=False)
@@ -721,7 +707,7 @@ def run_bench(ctx:BenchContext, checkpoints=(), models:dict|None=None, output_di
         (out/'bench.json').write_text(json.dumps(result, indent=1))
         (out/'bench.md').write_text(f"# StickGen-Bench\n\nProtocol: {json.dumps(result['protocol'])}\n\n" + result['markdown'] + '\n')
         if plot:
-            import matplotlib; import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # lazy: as in plot_bench
             sets = {'real test': [s['motion'] for s in ctx.test]}
             if ctx.train: sets['random training'] = [_crop(ctx.train[i]['motion'], 250) for i in range(min(len(ctx.train), len(ctx.test)))]
             fig = plot_bench(ctx, sets, out/'bench.png'); plt.close(fig)
@@ -734,22 +720,6 @@ def git_commit(path='.') -> str|None:
     except Exception: return None
 
 # %% ../nbs/50_eval.ipynb #c054
-def _corpus_args(p):
-    p.add_argument('--train_data', '--train-data', default=None, help='training samples (.pt or store); default: the synthetic corpus')
-    p.add_argument('--reference_data', '--reference-data', '--test_data', default=None, help='test samples (.pt or store); default: the synthetic test split')
-    p.add_argument('--num_train', '--num-train', type=int, default=4000, help='synthetic training samples when no --train_data')
-    p.add_argument('--num_test', '--num-test', type=int, default=512, help='synthetic test samples when no --reference_data')
-    p.add_argument('--seed', type=int, default=0)
-
-def _load_corpus(a, need_train=True):
-    train = read_samples(a.train_data) if a.train_data else None
-    test = read_samples(a.reference_data) if a.reference_data else None
-    if (train is None and need_train) or test is None:
-        gtr, gte = synthetic_corpus(a.num_train if train is None and need_train else 1, a.num_test if test is None else 1, seed=a.seed)
-        train = train if train is not None or not need_train else gtr
-        test = test if test is not None else gte
-    return train, test
-
 def quick_bench(checkpoint=None, output_dir=None, num_train:int=2000, num_test:int=64, replications:int=2,
                 mm_prompts:int=3, mm_repeats:int=11, evaluator_epochs:int=6, steps:int|None=None, evaluator_dir='runs/evaluator',
                 seed:int=0, log=print) -> dict:
@@ -764,58 +734,10 @@ def quick_bench(checkpoint=None, output_dir=None, num_train:int=2000, num_test:i
     if log: log(res['markdown'])
     return res
 
-def train_evaluator_cli(argv) -> int:
-    "stickgen train-evaluator [--train_data TRAIN.pt] [--reference_data TEST.pt] [--output_dir runs/evaluator] [--epochs N]"
-    p = argparse.ArgumentParser(prog='stickgen train-evaluator', description='Train the text-motion evaluator used by the metrics (once per data version).')
-    _corpus_args(p)
-    p.add_argument('--output_dir', '--output-dir', default='runs/evaluator')
-    p.add_argument('--epochs', type=int, default=EvaluatorConfig.epochs)
-    p.add_argument('--force', action='store_true', help='retrain even if an evaluator for this data exists')
-    a = p.parse_args(argv)
-    train, test = _load_corpus(a)
-    if a.force: ev = train_evaluator(train, test, epochs=a.epochs); path = save_evaluator(ev, Path(a.output_dir)/f"evaluator-{ev.meta['data_hash'][:12]}.pt")
-    else: ev = get_evaluator(train, test, a.output_dir, epochs=a.epochs); path = Path(a.output_dir)/f"evaluator-{ev.meta['data_hash'][:12]}.pt"
-    q = ev.meta.get('test_quality') or evaluator_quality(ev, test)
-    print(f"evaluator {ev.meta['version']} ({path}): real test R-precision top-1/2/3 = "
-          + '/'.join(f"{v:.3f}" for v in q['r_precision']) + f" (chance {1/32:.3f}/{2/32:.3f}/{3/32:.3f}), MM-Dist {q['mm_dist']:.3f}, n={q['n']}")
-    return 0
-
-def eval_cli(argv) -> int:
-    "stickgen eval --checkpoint CKPT --reference_data TEST.pt --num_samples N --output_dir DIR"
-    p = argparse.ArgumentParser(prog='stickgen eval', description='Evaluate checkpoints on StickGen-Bench (FID, R-precision, MM-Dist, Diversity, Multimodality, realism, artifacts, safety).')
-    p.add_argument('--checkpoint', action='append', default=None, help='checkpoint to evaluate (repeatable); default: every checkpoint under --runs_dir')
-    p.add_argument('--runs_dir', '--runs-dir', default='runs')
-    _corpus_args(p)
-    p.add_argument('--num_samples', '--num-samples', type=int, default=None, help='test prompts to use (default: all)')
-    p.add_argument('--evaluator', default=None, help='a saved evaluator (default: the one for the training data, trained if missing)')
-    p.add_argument('--evaluator_dir', '--evaluator-dir', default='runs/evaluator')
-    p.add_argument('--output_dir', '--output-dir', default='runs/eval')
-    p.add_argument('--replications', type=int, default=20)
-    p.add_argument('--mm_prompts', '--mm-prompts', type=int, default=100)
-    p.add_argument('--mm_repeats', '--mm-repeats', type=int, default=30)
-    p.add_argument('--steps', type=int, default=None, help='sampler steps (default: the model config)')
-    p.add_argument('--guidance', type=float, default=None, help='classifier-free guidance (default: the model config)')
-    p.add_argument('--device', default='cpu')
-    p.add_argument('--quick', action='store_true', help='3 replications, multimodality over 16 prompts x 12 generations')
-    a = p.parse_args(argv)
-    if a.quick: a.replications, a.mm_prompts, a.mm_repeats = 3, 16, 12
-    train, test = _load_corpus(a, need_train=True)
-    if a.num_samples: test = test[:a.num_samples]
-    ev = load_evaluator(a.evaluator) if a.evaluator else get_evaluator(train, None, a.evaluator_dir)
-    ctx = BenchContext(ev, test, train, replications=a.replications, mm_prompts=a.mm_prompts, mm_repeats=a.mm_repeats, seed=a.seed)
-    ckpts = a.checkpoint if a.checkpoint else find_checkpoints(a.runs_dir)
-    for c in ckpts:
-        if not Path(c).exists(): raise StickgenError(f"{c}: checkpoint not found")
-    gen_kw = {k: v for k, v in dict(steps=a.steps, guidance=a.guidance).items() if v is not None}
-    res = run_bench(ctx, checkpoints=ckpts, output_dir=a.output_dir, device=a.device, **gen_kw)
-    print(res['markdown'])
-    if Path(a.runs_dir).is_dir(): write_runs_index(a.runs_dir)
-    return 0
-
 # %% ../nbs/50_eval.ipynb #c056
 def _ckpt_meta(p) -> dict:
-    try: ck = torch.load(p, map_location='cpu', weights_only=True)
-    except Exception: return {}
+    try: ck = load_checkpoint(p)
+    except StickgenError: return {}
     cfg = ck.get('config') or {}
     data = (cfg.get('data') or {}) if isinstance(cfg, dict) else {}
     return dict(stage=ck.get('stage'), epoch=ck.get('epoch'), val_loss=ck.get('val_loss') if ck.get('val_loss') is not None else ck.get('best_val_loss'),

@@ -6,42 +6,27 @@ Docs: https://stickgen.github.io/stickgen/inference.html.md"""
 
 # %% ../nbs/70_inference.ipynb #c003
 from __future__ import annotations
-import argparse, json, math, re, sys, time, unicodedata, warnings
+import hashlib, json, math, re, sys, time, unicodedata, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import torch
 from .schema import (StickgenError, FPS, CLIP_SECONDS, NAMED_ACTIONS, ActionType, FacialExpression, action_id,
                              expression_for_action, make_sample, standing_pose, get_joint, pose_from_joints, CANONICAL_JOINTS,
-                             num_actors)
+                             num_actors, compute_physics)
 from .safety import SafetyCritic, SafetyCriticConfig, SafetyResult
+from .renderer import render_sample
+from .embeddings import TextEncoder
+from .curation import motion_quality
+from .checkpoints import load_model, default_checkpoint
 
 # %% auto #0
-__all__ = ['find_checkpoints', 'newest_checkpoint', 'Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence',
-           'SafetyRejectedError', 'make_clip', 'stick_gen_cli']
+__all__ = ['Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError', 'make_clip']
 
 # %% ../nbs/70_inference.ipynb #i003
 from .plan import Plan, RIGHT
 from .language import parse, MAX_ACTORS, MIN_DURATION, MAX_DURATION
 from .datasets import synthesize_from_plan
-
-# %% ../nbs/70_inference.ipynb #c029
-_CKPT_RE = re.compile(r'(ckpt|checkpoint|model|best|last|final|step|epoch)', re.I)
-
-def find_checkpoints(runs_dir='runs') -> list:
-    "Checkpoint files under `runs_dir`, newest first."
-    root = Path(runs_dir)
-    if not root.is_dir(): return []
-    found = [p for p in root.rglob('*') if p.is_file() and not any(part.startswith('.') for part in p.relative_to(root).parts)
-             and (p.suffix in ('.ckpt', '.pth') or (p.suffix in ('.pt', '.safetensors') and _CKPT_RE.search(p.name)))]
-    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
-
-def newest_checkpoint(runs_dir='runs') -> Path|None:
-    "The newest checkpoint under `runs_dir` (the `*best*` one of its folder when there is one), or None."
-    c = find_checkpoints(runs_dir)
-    if not c: return None
-    best = [p for p in c if p.parent == c[0].parent and 'best' in p.name.lower()]
-    return best[0] if best else c[0]
 
 # %% ../nbs/70_inference.ipynb #c034
 @dataclass
@@ -70,7 +55,6 @@ class Generation:
 
     def render(self, out_path, **kw) -> Path:
         "Render the clip with `stickgen.renderer.render_sample` (`render_clip` underneath): .mp4 / .gif / .motion / a PNG directory."
-        from stickgen.renderer import render_sample
         return render_sample(self.sample, out_path, **kw)
 
     @property
@@ -104,7 +88,7 @@ class InferenceGenerator:
         self.notes, self._draw_notes = [], []
         self.model = self.encoder = self.model_config = None
         if model_path in (None, 'newest', 'auto'):
-            model_path = newest_checkpoint(runs_dir)
+            model_path = default_checkpoint(runs_dir)
             if model_path is None: self.notes.append(f"no trained checkpoint under {runs_dir}/; using the procedural story engine driven by the prompt parser")
         elif model_path == 'procedural': model_path = None
         self.checkpoint = Path(model_path) if model_path is not None else None
@@ -112,25 +96,17 @@ class InferenceGenerator:
         if self.checkpoint is not None:
             if not self.checkpoint.exists(): raise StickgenError(f"checkpoint not found: {self.checkpoint}")
             if self.checkpoint.is_file():   # what was loaded, even if the file is replaced later
-                import hashlib
                 with open(self.checkpoint, 'rb') as f: self.checkpoint_sha256 = hashlib.file_digest(f, 'sha256').hexdigest()[:16]
             self._load_model()
             self.backend = 'model'
         else: self.backend = 'procedural'
 
     def _load_model(self):
-        from stickgen.train import load_model_from_checkpoint
-        self.model, self.model_config = load_model_from_checkpoint(self.checkpoint, device=self.device)
-        self.model.eval()
+        self.model, self.model_config = load_model(self.checkpoint, device=self.device)   # a StickFigureTransformer and its RunConfig
 
     def _encoder(self):
         if self.encoder is None:
-            from stickgen.embeddings import TextEncoder
-            name = None
-            cfg = self.model_config if isinstance(self.model_config, dict) else {}
-            for k in ('text_model', 'text_encoder', 'embedding_model'):
-                name = name or cfg.get(k) or (cfg.get('data') or {}).get(k) or (cfg.get('model') or {}).get(k)
-            self.encoder = TextEncoder(name, device=self.device)
+            self.encoder = TextEncoder(self.model_config.data.text_model, device=self.device)   # the encoder its corpus was embedded with
         return self.encoder
 
     # -- one draw ---------------------------------------------------------------------------------------------------
@@ -142,20 +118,10 @@ class InferenceGenerator:
         T = max(int(round(plan.duration*self.fps)), 1)
         emb = torch.as_tensor(self._encoder().encode([plan.prompt]), dtype=torch.float32)
         acts = torch.from_numpy(plan.frame_actions(self.fps))[None]
-        A = plan.num_actors
-        kw = {k: v for k, v in dict(guidance=self.guidance, steps=self.steps).items() if v is not None}
-        import inspect
-        joint = A > 1 and 'num_actors' in inspect.signature(self.model.generate).parameters
-        with torch.no_grad():
-            if A == 1 or joint:   # the model animates all actors together (actors are extra tokens per frame)
-                out = self.model.generate(emb.to(self.device), num_frames=T, actions=acts.to(self.device), seed=seed,
-                                          **(dict(num_actors=A) if joint else {}), **kw)
-                motion = out['motion'][0].detach().float().cpu()             # [T, 20] or [T, A, 20]
-            else:                 # a model without actor tokens: one sample per actor, laid out side by side
-                out = self.model.generate(emb.expand(A, -1).to(self.device), num_frames=T, actions=acts.expand(A, -1).to(self.device), seed=seed, **kw)
-                m = out['motion'].detach().float().cpu().clone()             # [A, T, 20]
-                m[..., 0::2] += ((torch.arange(A, dtype=torch.float32) - (A - 1)/2)*1.4)[:, None, None]
-                motion = m.permute(1, 0, 2).contiguous()
+        with torch.no_grad():   # the model animates all actors together (actors are extra tokens per frame)
+            out = self.model.generate(emb.to(self.device), num_frames=T, actions=acts.to(self.device), seed=seed,
+                                      num_actors=plan.num_actors, guidance=self.guidance, steps=self.steps)
+        motion = out['motion'][0].detach().float().cpu()             # [T, 20] or [T, A, 20]
         return make_sample(motion, torch.from_numpy(plan.frame_actions(self.fps)), plan.prompt, source=f"model:{self.checkpoint.name}",
                            speech=torch.from_numpy(plan.speech_mask(self.fps)))
 
@@ -170,12 +136,10 @@ class InferenceGenerator:
             if v is None or not hasattr(v, 'shape') or v.shape[0] != n: continue
             v = torch.as_tensor(v)
             out[k] = v[:T] if n > T else torch.cat([v, v[-1:].expand(T - n, *v.shape[1:])], 0)
-        from stickgen.schema import compute_physics
         out['physics'] = compute_physics(out['motion'], fps=self.fps)
         return out
 
     def _quality(self, s:dict):
-        from stickgen.curation import motion_quality
         try: return float(motion_quality(s['motion'], fps=self.fps, camera=s.get('camera'))['quality_score'])
         except Exception: return None
 
@@ -197,7 +161,7 @@ class InferenceGenerator:
         if not (isinstance(num_samples, (int, np.integer)) and 1 <= num_samples <= 64):
             raise StickgenError(f"num_samples must be an integer between 1 and 64, got {num_samples!r}")
         plan = parse(prompt, duration, actors)
-        if self.backend == 'model' and plan.num_actors > getattr(getattr(self.model, 'cfg', None), 'max_actors', MAX_ACTORS):
+        if self.backend == 'model' and plan.num_actors > self.model.cfg.max_actors:
             raise StickgenError(f"this model animates at most {self.model.cfg.max_actors} actors; asked for {plan.num_actors}")
         gens = [self._generate_one(plan, int(seed) + 7919*k) for k in range(int(num_samples))]
         return gens[0] if num_samples == 1 else gens
@@ -334,45 +298,3 @@ def make_clip(prompt:str, out_path, checkpoint='newest', duration:float=float(CL
     fmts = list(formats) if formats else [out.suffix.lstrip('.').lower() or 'mp4']
     g.outputs = {f: g.render(out.with_suffix('.' + f), format=f) for f in fmts}
     return g
-
-# %% ../nbs/70_inference.ipynb #c059
-def stick_gen_cli(argv) -> int:
-    "stick-gen PROMPT --output PATH [options]"
-    p = argparse.ArgumentParser(prog='stick-gen', description='Text to stick-figure animation.')
-    p.add_argument('prompt', help='what the figure(s) should do, in English')
-    p.add_argument('--output', '-o', default=None, help='output file (.mp4, .gif or .motion); default stickgen_clip.<format>')
-    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' under runs/ (default) or 'procedural'")
-    p.add_argument('--duration', type=float, default=float(CLIP_SECONDS))
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--actors', type=int, default=None)
-    p.add_argument('--format', choices=('mp4', 'gif', 'motion'), default=None)
-    p.add_argument('--no-safety', '--no_safety', action='store_true', help='skip the safety critic (not recommended)')
-    p.add_argument('--max-retries', '--max_retries', type=int, default=3)
-    p.add_argument('--no-fallback', '--no_fallback', action='store_true',
-                   help="never replace the model's clip by the procedural engine's (rejected -> exit 3; low adherence -> kept)")
-    p.add_argument('--min-adherence', '--min_adherence', type=float, default=0.5,
-                   help="replace a model clip showing less than this share of the prompt's scorable steps (default 0.5)")
-    p.add_argument('--runs-dir', default='runs')
-    p.add_argument('--json', action='store_true', help='print the generation summary as JSON')
-    try: a = p.parse_args(argv)
-    except SystemExit as e: return 0 if e.code == 0 else 2
-    fmt = a.format or (Path(a.output).suffix.lstrip('.').lower() if a.output else 'mp4')
-    if fmt not in ('mp4', 'gif', 'motion'): raise StickgenError(f"--output {a.output}: unknown format '{fmt}'; use .mp4, .gif or .motion (or --format)")
-    out = Path(a.output) if a.output else Path(f'stickgen_clip.{fmt}')
-    if a.format and out.suffix.lstrip('.').lower() != fmt: out = out.with_suffix('.' + fmt)
-    if a.max_retries < 0: raise StickgenError("--max-retries must be >= 0")
-    t0 = time.time()
-    gen = InferenceGenerator(a.checkpoint, enable_safety_check=not a.no_safety, max_retries=a.max_retries, runs_dir=a.runs_dir,
-                             fallback_on_reject=not a.no_fallback, min_adherence=None if a.no_fallback else a.min_adherence)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        g = gen.generate(a.prompt, duration=a.duration, seed=a.seed, actors=a.actors)
-    for n in g.notes: print(f"stick-gen: note: {n}", file=sys.stderr)
-    if a.json: print(json.dumps(g.to_dict(), indent=1, ensure_ascii=False))
-    if g.is_safe is False:
-        print(f"stick-gen: rejected by the safety critic after {len(g.attempts)} attempt(s): " + '; '.join(g.safety.get_rejection_reasons()), file=sys.stderr)
-        return 3
-    path = g.render(out, format=fmt)
-    print(f"wrote {path} ({g.motion.shape[0]} frames, {num_actors(g.motion)} actor(s), backend {g.backend}, seed {g.seed}, "
-          f"{'safe' if g.is_safe else 'unchecked'}) in {time.time() - t0:.1f}s")
-    return 0

@@ -6,122 +6,28 @@ Docs: https://stickgen.github.io/stickgen/model.html.md"""
 
 # %% ../nbs/31_model.ipynb #c003
 from __future__ import annotations
-import math, re, argparse, json, time
+import math, re, json, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors.torch import save_file, load_file
 from .schema import (StickgenError, POSE_DIM, NUM_ACTIONS, FPS, CLIP_FRAMES, GROUND_Y, STICK20,
                              DEFAULT_BONE_MASS, standing_pose, get_joint, action_id)
+from .config import (ModelConfig, LoraConfig, LossWeights, IMAGE_ENCODERS, FUSIONS, VARIANTS,
+                             MULTIMODAL_DEFAULTS, load_config)
 from .diffusion import alpha_bar, q_sample, eps_from_x0, ddim_sample, guided_denoiser, seeded_noise
 
 # %% auto #0
-__all__ = ['IMAGE_ENCODERS', 'FUSIONS', 'VARIANTS', 'MULTIMODAL_DEFAULTS', 'ROOT_X', 'DEFAULT_LOSS_WEIGHTS', 'PHYSICS_SCALE',
-           'FOOT_SLOTS', 'CONTACT_HEIGHT', 'MIN_SNR_GAMMA', 'COMPONENTS', 'DEFAULT_LORA', 'ModelConfig', 'config_path',
-           'load_model_config', 'RMSNorm', 'rope_cache', 'apply_rope', 'Attention', 'SwiGLU', 'Block',
-           'TransformerEncoder', 'LightweightCNN', 'ResNetEncoder', 'MiniViT', 'GatedFusion', 'ConcatFusion',
-           'FiLMFusion', 'CrossAttentionFusion', 'build_image_encoder', 'build_fusion', 'to_root_relative',
-           'from_root_relative', 'default_normalizer', 'torch_center_of_mass', 'torch_physics', 'timestep_embedding',
-           'PhysicsGate', 'StickFigureTransformer', 'build_model', 'motion_losses', 'count_parameters', 'params_table',
-           'params_cli', 'load_lora_config', 'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora',
-           'load_lora', 'merge_lora', 'toy_motion', 'motion_stats', 'classify_toy', 'overfit_demo']
-
-# %% ../nbs/31_model.ipynb #c006
-IMAGE_ENCODERS = ('lightweight_cnn', 'resnet', 'mini_vit')
-FUSIONS = ('gated', 'concat', 'film', 'cross_attention')
-VARIANTS = ('tiny', 'small', 'medium', 'large')
-MULTIMODAL_DEFAULTS = dict(image_encoder='lightweight_cnn', fusion='gated')
-
-@dataclass
-class ModelConfig:
-    "Shape of a StickFigureTransformer and defaults of its sampler."
-    variant:str = 'custom'
-    d_model:int = 256             # width d
-    num_layers:int = 6            # transformer layers L
-    nhead:int = 8                 # attention heads H
-    embedding_dim:int = 1024      # D_text: size of the text embedding (384 MiniLM, 1024 bge-large)
-    dropout:float = 0.1
-    num_actions:int = NUM_ACTIONS
-    input_dim:int = POSE_DIM
-    output_dim:int = POSE_DIM
-    ff_mult:int = 4               # SwiGLU hidden = ff_mult * d
-    max_actors:int = 4            # actors are extra tokens per frame, told apart by an actor embedding
-    use_camera:bool = False       # add a camera [T, 3] embedding to the frame tokens
-    physics_gate:bool = False     # learned blend of hidden states with a physics-constraint projection
-    # multimodal (2.5D parallax views); motion-only models have no image parameters
-    multimodal:bool = False       # True: use image_encoder/fusion, or multimodal_defaults when those are null
-    image_encoder:str|None = None # lightweight_cnn | resnet | mini_vit
-    fusion:str|None = None        # gated | concat | film | cross_attention
-    image_size:int = 256
-    multimodal_defaults:dict|None = None  # the variant's encoder + fusion when multimodal is switched on
-    # diffusion
-    cond_dropout:float = 0.1      # P(drop text + actions) in training, for classifier-free guidance
-    action_dropout:float = 0.5    # P(drop only the action plan), so the model works with and without one
-    sampler_steps:int = 8         # default DDIM steps of generate()
-    guidance:float = 2.5          # default classifier-free guidance scale of generate()
-
-    def __post_init__(self):
-        if self.d_model % self.nhead: raise StickgenError(f"model.d_model ({self.d_model}) must be divisible by model.nhead ({self.nhead})")
-        if (self.d_model//self.nhead) % 2: raise StickgenError(f"model.d_model/nhead ({self.d_model//self.nhead}) must be even for rotary embeddings")
-        if self.multimodal or self.image_encoder is not None or self.fusion is not None:
-            dflt = {**MULTIMODAL_DEFAULTS, **(self.multimodal_defaults or {})}
-            self.multimodal = True
-            if self.image_encoder is None: self.image_encoder = dflt['image_encoder']
-            if self.fusion is None: self.fusion = dflt['fusion']
-        if self.image_encoder is not None and self.image_encoder not in IMAGE_ENCODERS:
-            raise StickgenError(f"model.image_encoder: expected one of {IMAGE_ENCODERS} or null, found '{self.image_encoder}'")
-        if self.fusion is not None and self.fusion not in FUSIONS:
-            raise StickgenError(f"model.fusion: expected one of {FUSIONS} or null, found '{self.fusion}'")
-
-    @classmethod
-    def from_dict(cls, d:dict, source:str='config') -> 'ModelConfig':
-        "Build from a dict (the `model:` section), rejecting unknown keys."
-        d = dict(d or {})
-        known = {f.name for f in fields(cls)}
-        bad = sorted(set(d) - known)
-        if bad: raise StickgenError(f"{source}: unknown key(s) in 'model': {bad}; known keys: {sorted(known)}")
-        return cls(**d)
-
-    @classmethod
-    def from_yaml(cls, path, multimodal:bool=False) -> 'ModelConfig':
-        "Read the `model:` section of a YAML config (following `base:`); `multimodal` switches the image path on."
-        m = dict(_read_section(path, 'model'))
-        if multimodal: m['multimodal'] = True
-        return cls.from_dict(m, str(path))
-
-    def to_dict(self) -> dict: return asdict(self)
-
-def config_path(variant_or_path) -> Path:
-    "Path of a variant name ('small', 'sft_small') or YAML path: ./configs, then the repo's configs/."
-    p = Path(str(variant_or_path))
-    if p.suffix in ('.yaml', '.yml'):
-        if not p.exists(): raise StickgenError(f"config file {p} not found")
-        return p
-    import stickgen
-    dirs = [Path.cwd()/'configs', Path(stickgen.__file__).resolve().parent.parent/'configs']
-    for d in dirs:
-        if (d/f"{p}.yaml").exists(): return d/f"{p}.yaml"
-    raise StickgenError(f"unknown model variant '{variant_or_path}': no {p}.yaml in {', '.join(map(str, dirs))}; variants: {', '.join(VARIANTS)}")
-
-def _read_section(path, section:str, _depth:int=0) -> dict:
-    "The `section` mapping of a YAML config, inherited from the config named by `base:` when absent."
-    import yaml
-    path = config_path(path)
-    try: doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e: raise StickgenError(f"{path}: not valid YAML: {e}") from None
-    if section in doc and doc[section] is not None:
-        if not isinstance(doc[section], dict): raise StickgenError(f"{path}: section '{section}' must be a mapping")
-        return doc[section]
-    if doc.get('base') and _depth < 5: return _read_section(doc['base'], section, _depth+1)
-    if section == 'model': raise StickgenError(f"{path}: no 'model' section")
-    return {}
-
-def load_model_config(variant_or_path='tiny', multimodal:bool=False, **overrides) -> ModelConfig:
-    "`ModelConfig` of a variant name (configs/NAME.yaml) or a YAML path, with keyword overrides."
-    cfg = ModelConfig.from_yaml(variant_or_path, multimodal=multimodal)
-    return replace(cfg, **overrides) if overrides else cfg
+__all__ = ['ROOT_X', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 'MIN_SNR_GAMMA', 'COMPONENTS', 'RMSNorm', 'rope_cache',
+           'apply_rope', 'Attention', 'SwiGLU', 'Block', 'TransformerEncoder', 'LightweightCNN', 'ResNetEncoder',
+           'MiniViT', 'GatedFusion', 'ConcatFusion', 'FiLMFusion', 'CrossAttentionFusion', 'build_image_encoder',
+           'build_fusion', 'to_root_relative', 'from_root_relative', 'default_normalizer', 'torch_center_of_mass',
+           'torch_physics', 'timestep_embedding', 'PhysicsGate', 'StickFigureTransformer', 'build_model',
+           'motion_losses', 'count_parameters', 'params_table', 'lora_target_names', 'apply_lora', 'lora_state_dict',
+           'save_lora', 'load_lora', 'merge_lora', 'toy_motion', 'motion_stats', 'classify_toy', 'overfit_demo']
 
 # %% ../nbs/31_model.ipynb #c011
 class RMSNorm(nn.Module):
@@ -473,15 +379,15 @@ class StickFigureTransformer(nn.Module):
         return dict(x0=self.pose_decoder(y), action_logits=self.action_head(y.mean(2)), physics=physics,
                     position=self.position_head(y), velocity=self.velocity_head(y))
 
-def build_model(cfg, device=None) -> StickFigureTransformer:
-    "A StickFigureTransformer from a `ModelConfig`, a `model:` dict, a variant name or a YAML path (`device='meta'`: shapes only)."
-    if isinstance(cfg, dict): cfg = ModelConfig.from_dict(cfg)
-    elif not isinstance(cfg, ModelConfig): cfg = load_model_config(cfg)
+def build_model(cfg:ModelConfig|str, # a `ModelConfig`, or a variant name / YAML path whose `model:` section `load_config` reads
+                device=None,          # build on this device (`'meta'`: shapes only, no memory)
+               ) -> StickFigureTransformer:
+    "A StickFigureTransformer from a `ModelConfig` or a config name."
+    if not isinstance(cfg, ModelConfig): cfg = load_config(cfg).require_model()
     if device is None: return StickFigureTransformer(cfg)
     with torch.device(device): return StickFigureTransformer(cfg)
 
 # %% ../nbs/31_model.ipynb #c029
-DEFAULT_LOSS_WEIGHTS = dict(pose=1.0, temporal=0.5, action=0.3, physics=0.1, foot_sliding=0.1, ground=0.1, diffusion=0.1)
 PHYSICS_SCALE = torch.tensor([1.0, 1.0, 10.0, 10.0, 1.0, 1.0])   # vx vy (m/s) ax ay (m/s²) px py (m)
 FOOT_SLOTS = ((16, 17), (18, 19))   # (x, y) of the left and right foot
 CONTACT_HEIGHT = 0.05               # a foot lower than this (m) is on the ground
@@ -518,13 +424,11 @@ def motion_losses(pred:torch.Tensor, target:torch.Tensor, mask:torch.Tensor) -> 
     ground = _masked_mean(F.relu(GROUND_Y - pred[..., 1::2]).pow(2), mask)
     return dict(temporal=temporal, physics=phys, foot_sliding=slide, ground=ground)
 
-def _compute_loss(self:StickFigureTransformer, batch:dict, weights:dict|None=None):
-    "Diffusion training loss of a `collate_motion` batch -> (loss tensor, dict of float terms)."
-    w = dict(DEFAULT_LOSS_WEIGHTS)
-    if weights:
-        bad = sorted(set(weights) - set(w))
-        if bad: raise StickgenError(f"loss weights: unknown key(s) {bad}; known: {sorted(w)}")
-        w.update({k: float(v) for k, v in weights.items()})
+def _compute_loss(self:StickFigureTransformer,
+                  batch:dict,           # a `collate_motion` batch: motion, mask, embedding, actions (physics, camera, images optional)
+                  weights:LossWeights,  # the weight of each term: the run's `loss:` section
+                 ) -> tuple:
+    "Diffusion training loss of a batch -> (loss tensor, dict of float terms)."
     dev = self.motion_mean.device
     motion = _as_bta(batch['motion'].to(dev).float())
     B, T, A, _ = motion.shape
@@ -576,7 +480,7 @@ def _compute_loss(self:StickFigureTransformer, batch:dict, weights:dict|None=Non
     ab = alpha_bar(t).to(x0)
     snr_w = (ab/(1 - ab)).clamp_max(MIN_SNR_GAMMA).view(B, 1, 1, 1)
     terms['diffusion'] = _masked_mean(snr_w*(out['x0'] - x0).pow(2), mask)
-    loss = sum(w[k]*terms[k] for k in terms)
+    loss = sum(getattr(weights, k)*terms[k] for k in terms)
     logs = {k: float(v.detach()) for k, v in terms.items()}
     logs['loss'] = float(loss.detach())
     return loss, logs
@@ -649,7 +553,7 @@ def _fmt(n:int) -> str: return f"{n/1e6:.2f}M" if n >= 1e6 else f"{n/1e3:.1f}K"
 def params_table(variant:str='small', multimodal:bool=False, embedding_dim:int|None=None, lora:bool=False) -> str:
     "Markdown table of a variant's parameters per component (optionally with LoRA trainable counts)."
     over = {} if embedding_dim is None else dict(embedding_dim=embedding_dim)
-    cfg = load_model_config(variant, multimodal=multimodal, **over)
+    cfg = replace(load_config(variant).require_model(), **(dict(multimodal=True) if multimodal else {}), **over)
     model = build_model(cfg, device='meta' if not lora else None)
     c = count_parameters(model)
     rows = [f"| {COMPONENTS[k]} | {_fmt(c[k])} |" for k in COMPONENTS if c[k]]
@@ -657,38 +561,12 @@ def params_table(variant:str='small', multimodal:bool=False, embedding_dim:int|N
             (f", {cfg.image_encoder} + {cfg.fusion})" if cfg.multimodal else ", motion-only)")
     lines = [f"**{title}**", '', '| component | parameters |', '|---|---|', *rows, f"| **Total** | **{_fmt(c['total'])}** ({c['total']:,}) |"]
     if lora:
-        lcfg = load_lora_config(variant)
+        lcfg = load_config(variant).lora
         apply_lora(model, lcfg)
-        lines.append(f"| LoRA trainable (rank {lcfg['rank']}) | {_fmt(count_parameters(model)['trainable'])} |")
+        lines.append(f"| LoRA trainable (rank {lcfg.rank}) | {_fmt(count_parameters(model)['trainable'])} |")
     return '\n'.join(lines)
 
-def params_cli(argv) -> int:
-    "stickgen params --variant NAME [--multimodal] [--embedding-dim N] [--lora] [--json]"
-    p = argparse.ArgumentParser(prog='stickgen params', description='Print the parameter table of a model variant.')
-    p.add_argument('--variant', default='small', help=f"one of {', '.join(VARIANTS)} or a YAML path")
-    p.add_argument('--multimodal', action='store_true', help='add the image encoder + fusion of the variant')
-    p.add_argument('--embedding-dim', type=int, default=None, help='override D_text')
-    p.add_argument('--lora', action='store_true', help='also report LoRA trainable parameters')
-    p.add_argument('--json', action='store_true')
-    a = p.parse_args(argv)
-    if a.json:
-        over = {} if a.embedding_dim is None else dict(embedding_dim=a.embedding_dim)
-        print(json.dumps(count_parameters(build_model(load_model_config(a.variant, multimodal=a.multimodal, **over), device='meta'))))
-    else: print(params_table(a.variant, a.multimodal, a.embedding_dim, a.lora))
-    return 0
-
 # %% ../nbs/31_model.ipynb #c041
-DEFAULT_LORA = dict(enabled=False, rank=8, alpha=16, dropout=0.05, target_modules=['transformer_encoder', 'pose_decoder'])
-
-def load_lora_config(variant_or_path='tiny') -> dict:
-    "The `lora:` section of a variant / YAML config, filled with defaults."
-    import yaml
-    p = config_path(variant_or_path)
-    sec = _read_section(p, 'lora')
-    bad = sorted(set(sec) - set(DEFAULT_LORA))
-    if bad: raise StickgenError(f"{p}: unknown key(s) in 'lora': {bad}; known keys: {sorted(DEFAULT_LORA)}")
-    return {**DEFAULT_LORA, **sec}
-
 def lora_target_names(model:nn.Module, patterns) -> list:
     "Qualified names of the nn.Linear layers matching any regex in `patterns`."
     if isinstance(patterns, str): patterns = [patterns]
@@ -697,50 +575,50 @@ def lora_target_names(model:nn.Module, patterns) -> list:
     if not names: raise StickgenError(f"lora.target_modules {list(patterns)} match no Linear layer of the model")
     return names
 
-def apply_lora(model:nn.Module, lora_cfg:dict|None=None) -> nn.Module:
-    "Inject peft LoRA adapters in place into the Linear layers selected by `lora_cfg`; freeze everything else."
-    from peft import LoraConfig, inject_adapter_in_model
-    c = {**DEFAULT_LORA, **(lora_cfg or {})}
-    names = lora_target_names(model, c['target_modules'])
-    pc = LoraConfig(r=int(c['rank']), lora_alpha=float(c['alpha']), lora_dropout=float(c['dropout']), target_modules=names, bias='none')
-    inject_adapter_in_model(pc, model)
+def apply_lora(model:nn.Module,             # the model to adapt (changed in place)
+               lora:LoraConfig|None=None,     # rank, alpha, dropout and target regexes (default: `LoraConfig()`)
+              ) -> nn.Module:
+    "Inject peft LoRA adapters in place into the Linear layers selected by `lora`; freeze everything else."
+    import peft  # lazy: peft imports transformers (seconds); only LoRA runs need it
+    lora = lora or LoraConfig()
+    names = lora_target_names(model, lora.target_modules)
+    pc = peft.LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=names, bias='none')
+    peft.inject_adapter_in_model(pc, model)
     for n, p in model.named_parameters(): p.requires_grad = 'lora_' in n
-    model._lora_cfg = {**c, 'resolved_targets': names}
+    model._lora_cfg = {**lora.to_dict(), 'resolved_targets': names}
     return model
 
 def lora_state_dict(model:nn.Module) -> dict:
     "The adapter tensors only."
-    from peft import get_peft_model_state_dict
+    from peft import get_peft_model_state_dict  # lazy: peft imports transformers (seconds); only LoRA runs need it
     return get_peft_model_state_dict(model)
 
 def save_lora(model:nn.Module, path) -> Path:
     "Save the adapter weights (safetensors) and the LoRA config (JSON sidecar) to `path`."
-    from safetensors.torch import save_file
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if not hasattr(model, '_lora_cfg'): raise StickgenError("save_lora: the model has no LoRA adapters (call apply_lora first)")
     save_file({k: v.detach().contiguous().cpu() for k, v in lora_state_dict(model).items()}, str(path))
     Path(str(path) + '.json').write_text(json.dumps(model._lora_cfg, indent=1))
     return path
 
-def load_lora(model:nn.Module, path, lora_cfg:dict|None=None) -> nn.Module:
+def load_lora(model:nn.Module, path, lora_cfg:LoraConfig|None=None) -> nn.Module:
     "Load adapters saved by `save_lora` into `model` (injecting them first if it has none)."
-    from safetensors.torch import load_file
-    from peft import set_peft_model_state_dict
+    from peft import set_peft_model_state_dict  # lazy: as in apply_lora
     path = Path(path)
     if not path.exists(): raise StickgenError(f"{path}: LoRA adapter file not found")
     if not hasattr(model, '_lora_cfg'):
         side = Path(str(path) + '.json')
-        c = lora_cfg or (json.loads(side.read_text()) if side.exists() else None)
-        if c is None: raise StickgenError(f"{path}: no LoRA config given and no {side.name} next to it")
-        c = {k: v for k, v in c.items() if k != 'resolved_targets'}
-        apply_lora(model, c)
+        if lora_cfg is None:
+            if not side.exists(): raise StickgenError(f"{path}: no LoRA config given and no {side.name} next to it")
+            lora_cfg = LoraConfig.from_dict({k: v for k, v in json.loads(side.read_text()).items() if k != 'resolved_targets'}, str(side))
+        apply_lora(model, lora_cfg)
     res = set_peft_model_state_dict(model, load_file(str(path)))
     if getattr(res, 'unexpected_keys', None): raise StickgenError(f"{path}: adapter keys do not fit the model: {res.unexpected_keys[:3]}")
     return model
 
 def merge_lora(model:nn.Module) -> nn.Module:
     "Fold the adapters into the base weights and replace LoRA layers by plain nn.Linear (in place); returns the model."
-    from peft.tuners.lora import LoraLayer
+    from peft.tuners.lora import LoraLayer  # lazy: as in apply_lora
     for name, mod in list(model.named_modules()):
         if isinstance(mod, LoraLayer):
             mod.merge()
@@ -790,7 +668,7 @@ def overfit_demo(steps:int=150, num_frames:int=40, seed:int=0, lr:float=3e-3, ba
     if threads: torch.set_num_threads(threads)   # one thread: notebooks are tested in parallel on 2 cores
     try:
         torch.manual_seed(seed)
-        cfg = replace(load_model_config('tiny'), dropout=0.0)
+        cfg = replace(load_config('tiny').model, dropout=0.0)
         model = build_model(cfg)
         kinds = ['walk', 'jump', 'wave']
         g = torch.Generator().manual_seed(seed)
@@ -807,7 +685,7 @@ def overfit_demo(steps:int=150, num_frames:int=40, seed:int=0, lr:float=3e-3, ba
             motion = torch.stack([clips[k][p] for k, p in zip(ki.tolist(), pi.tolist())])
             b = dict(motion=motion, embedding=emb[ki], mask=torch.ones(batch, num_frames, dtype=torch.bool),
                      actions=torch.tensor([acts[k] for k in ki.tolist()])[:, None].expand(-1, num_frames))
-            loss, logs = model.compute_loss(b)
+            loss, logs = model.compute_loss(b, LossWeights(temporal=0.5, action=0.3, physics=0.1))   # the demo's objective
             opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step()
             hist.append(logs['loss'])
             if verbose and i % 25 == 0: print(i, f"{time.time()-t0:.1f}s", {k: round(v, 4) for k, v in logs.items()}, flush=True)

@@ -6,7 +6,8 @@ Docs: https://stickgen.github.io/stickgen/renderer.html.md"""
 
 # %% ../nbs/10_renderer.ipynb #c003
 from __future__ import annotations
-import base64, json, math, os, queue, shutil, tempfile, threading, time
+import base64, functools, http.server, json, math, os, queue, shutil, tempfile, threading, time
+from fractions import Fraction
 from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
 import numpy as np
@@ -22,7 +23,7 @@ __all__ = ['VIEW_HEIGHT_M', 'THEMES', 'BLEND_SECONDS', 'SPEECH_RATE', 'TALK', 'D
            'draw_figure', 'draw_ground', 'draw_frame', 'FramePainter', 'contact_sheet', 'VideoWriter', 'render_video',
            'render_gif', 'render_pngs', 'quantize', 'motion_dict', 'export_motion', 'load_motion', 'output_format',
            'render_clip', 'render_sample', 'render_outputs', 'video_html', 'parallax_cameras', 'project',
-           'render_parallax_views', 'viewer_dir', 'serve_viewer', 'render_cli']
+           'render_parallax_views', 'viewer_dir', 'serve_viewer']
 
 # %% ../nbs/10_renderer.ipynb #c006
 VIEW_HEIGHT_M = 3.0   # metres of world across the frame height at zoom 1.0
@@ -346,7 +347,7 @@ def contact_sheet(frames, titles=None, cols:int|None=None, scale:float=2.2):
     frames = list(frames)
     n = len(frames); cols = cols or n; rows = math.ceil(n/cols)
     h, w = frames[0].shape[:2]
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import; only contact sheets need it
     fig, axs = plt.subplots(rows, cols, squeeze=False, figsize=(scale*cols*w/h, scale*rows + (0.3 if titles else 0)))
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
@@ -363,8 +364,7 @@ DEFAULT_CRF = 23
 class VideoWriter:
     "Encode RGB (or pre-converted I420) frames to an H.264 MP4 with PyAV."
     def __init__(self, path, width:int, height:int, fps:float=FPS, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF, threads:int=0):
-        import av
-        from fractions import Fraction
+        import av  # lazy: PyAV (FFmpeg) loads only when an MP4 is written
         if width % 2 or height % 2: raise StickgenError(f"H.264 (yuv420p) needs an even frame size, found {width}x{height}")
         self.path, self.width, self.height = Path(path), int(width), int(height)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,7 +382,7 @@ class VideoWriter:
         return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420, dst=out)
 
     def write_i420(self, yuv):
-        import av
+        import av  # lazy: PyAV (FFmpeg) loads only when an MP4 is written
         frame = av.VideoFrame.from_ndarray(yuv, format='yuv420p')
         frame.pts = self.frames
         for pkt in self.stream.encode(frame): self.container.mux(pkt)
@@ -442,7 +442,7 @@ def render_video(painter:FramePainter, path, step:int=1, preset:str=DEFAULT_PRES
 # %% ../nbs/10_renderer.ipynb #c038
 def render_gif(painter:FramePainter, path, step:int=2, colors:int=64) -> Path:
     "Write every `step`-th frame of `painter` to an animated GIF with one shared palette."
-    from PIL import Image
+    from PIL import Image  # lazy: Pillow only for GIFs
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     frames = [Image.fromarray(f) for f in painter.frames(step)]
     probe = frames[::max(1, len(frames)//8)][:8]
@@ -621,7 +621,7 @@ def render_outputs(sample:dict, out_dir, name:str='clip', formats=('mp4', 'gif',
 # %% ../nbs/10_renderer.ipynb #c045
 def video_html(path, width:int|None=None, autoplay:bool=True, loop:bool=True):
     "An IPython `HTML` object playing the MP4 or GIF at `path` inline."
-    from IPython.display import HTML
+    from IPython.display import HTML  # lazy: IPython exists only where a notebook shows the clip
     path = Path(path)
     if not path.is_file(): raise StickgenError(f"video_html: {path}: file not found")
     data = base64.b64encode(path.read_bytes()).decode('ascii')
@@ -733,7 +733,6 @@ def viewer_dir() -> Path:
 
 def serve_viewer(motion_path, port:int=8000, host:str='127.0.0.1'):
     "Serve the viewer and `motion_path` on http://host:port/ (blocks); open the printed URL in a browser."
-    import http.server, functools
     d = Path(tempfile.mkdtemp())
     for f in viewer_dir().iterdir(): shutil.copy(f, d/f.name)
     shutil.copy(motion_path, d/'clip.motion')
@@ -741,37 +740,3 @@ def serve_viewer(motion_path, port:int=8000, host:str='127.0.0.1'):
     with http.server.ThreadingHTTPServer((host, port), h) as srv:
         print(f"open http://{host}:{port}/index.html?src=clip.motion")
         srv.serve_forever()
-
-# %% ../nbs/10_renderer.ipynb #c071
-def render_cli(argv) -> int:
-    "stickgen render INPUT --output OUT [options]"
-    import argparse
-    p = argparse.ArgumentParser(prog='stickgen render', description='Render a .pt sample or a .motion file to MP4 / GIF / PNG frames / .motion.')
-    p.add_argument('input', help='a .pt sample file or a .motion file')
-    p.add_argument('--output', '-o', required=True, help='output path: .mp4, .gif, .motion, or a directory for PNG frames')
-    p.add_argument('--index', type=int, default=0, help='which sample of a .pt file (default 0)')
-    p.add_argument('--width', type=int, default=None, help='frame width (default 640; 960 with --wide)')
-    p.add_argument('--height', type=int, default=480)
-    p.add_argument('--wide', action='store_true', help='960x480 for wide scenes')
-    p.add_argument('--fps', type=float, default=None, help='frame rate (default: the sample\'s, 25)')
-    p.add_argument('--no-face', action='store_true', help='draw heads without faces')
-    p.add_argument('--format', choices=FORMATS, default=None, help='override the format implied by --output')
-    p.add_argument('--theme', choices=sorted(THEMES), default='light')
-    p.add_argument('--camera', choices=['sample', 'static', 'follow'], default='sample')
-    p.add_argument('--preset', default=DEFAULT_PRESET, help='x264 preset for MP4')
-    a = p.parse_args(argv)
-    src = Path(a.input)
-    if not src.exists(): raise StickgenError(f"{src}: file not found")
-    if src.suffix.lower() in ('.motion', '.json'): samples = [load_motion(src)]
-    else: samples = load_samples(src)
-    if not -len(samples) <= a.index < len(samples): raise StickgenError(f"{src}: --index {a.index} out of range; the file has {len(samples)} sample(s)")
-    s = samples[a.index]
-    kw = dict(width=a.width or (960 if a.wide else 640), height=a.height, face=not a.no_face, format=a.format, theme=a.theme)
-    if a.preset != DEFAULT_PRESET: kw['preset'] = a.preset
-    if a.fps is not None: kw['fps'] = a.fps
-    if a.camera != 'sample': kw['camera'] = a.camera
-    fmt = output_format(a.output, a.format)
-    if fmt == 'motion': out = export_motion(s, a.output)
-    else: out = render_sample(s, a.output, **kw)
-    print(f"wrote {out}")
-    return 0

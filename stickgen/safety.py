@@ -6,19 +6,21 @@ Docs: https://stickgen.github.io/stickgen/safety.html.md"""
 
 # %% ../nbs/45_safety.ipynb #c003
 from __future__ import annotations
-import argparse, json, math, sys, time
+import json, math, sys, time
 from collections import Counter
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
 import torch
+import yaml
+import stickgen
 from .schema import (StickgenError, STICK20, FPS, CLIP_FRAMES, GROUND_Y, get_joint, set_joint, standing_pose,
                              bone_lengths, compute_physics, as_multi_actor, pose_from_joints, CANONICAL_JOINTS)
 
 # %% auto #0
 __all__ = ['DEGENERATE_KINDS', 'BASELINE_SUITE', 'DEFAULT_SUITES_FILE', 'GRADE_BANDS', 'SafetyCriticConfig', 'frame_ranges',
-           'SafetyIssue', 'SafetyResult', 'reference_motion', 'degenerate_motion', 'SafetyCritic', 'load_prompt_suites',
-           'grade_metric', 'run_adversarial_eval', 'format_report_summary', 'adversarial_eval_cli']
+           'SafetyIssue', 'SafetyResult', 'reference_motion', 'degenerate_motion', 'SafetyCritic', 'find_suites_file',
+           'load_prompt_suites', 'grade_metric', 'run_adversarial_eval', 'format_report_summary']
 
 # %% ../nbs/45_safety.ipynb #c006
 @dataclass
@@ -402,10 +404,10 @@ class SafetyCritic:
 BASELINE_SUITE = 'robustness_baseline'
 DEFAULT_SUITES_FILE = 'configs/eval/prompt_suites.yaml'
 
-def _find_suites_file(path=None) -> Path:
+def find_suites_file(path=None) -> Path:
+    "The prompt suites YAML file: `path`, else configs/eval/prompt_suites.yaml of the working directory (or a parent), else of the checkout."
     if path: cands = [Path(path)]
     else:   # the working directory or one of its parents (notebooks run in nbs/), then the source checkout
-        import stickgen
         cands = [d/DEFAULT_SUITES_FILE for d in (Path.cwd(), *Path.cwd().parents)] + [Path(stickgen.__file__).resolve().parent.parent/DEFAULT_SUITES_FILE]
     for c in cands:
         if c.is_file(): return c
@@ -413,8 +415,7 @@ def _find_suites_file(path=None) -> Path:
 
 def load_prompt_suites(path=None, suites=None) -> dict:
     "Suite name -> list of dict(prompt=..., **overrides) from the YAML file; `suites` selects some of them."
-    import yaml
-    p = _find_suites_file(path)
+    p = find_suites_file(path)
     try: data = yaml.safe_load(p.read_text(encoding='utf-8'))
     except yaml.YAMLError as e: raise StickgenError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
     if isinstance(data, dict) and 'suites' in data: data = data['suites']
@@ -519,39 +520,3 @@ def format_report_summary(report:dict) -> str:
     if o.get('baseline_adherence') is not None or o.get('adversarial_adherence') is not None:
         lines.append(f"plan adherence (not graded): baseline {pct(o.get('baseline_adherence'))}, adversarial {pct(o.get('adversarial_adherence'))}")
     return '\n'.join(lines)
-
-# %% ../nbs/45_safety.ipynb #c040
-def adversarial_eval_cli(argv) -> int:
-    "stickgen adversarial-eval --checkpoint CKPT [--suites ...] --output_dir DIR"
-    p = argparse.ArgumentParser(prog='stickgen adversarial-eval', description='Run the adversarial prompt suites through the safety critic.')
-    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' (under runs/) or 'procedural'")
-    p.add_argument('--suites', nargs='*', default=None, help='suite names (default: all)')
-    p.add_argument('--suites_file', '--suites-file', default=None, help=f'YAML file (default {DEFAULT_SUITES_FILE})')
-    p.add_argument('--output_dir', '--output-dir', default='runs/adversarial')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--duration', type=float, default=10.0, help='seconds per clip unless a prompt overrides it')
-    p.add_argument('--max_per_suite', '--max-per-suite', type=int, default=None, help='only the first N prompts of each suite')
-    p.add_argument('--with_retries', '--with-retries', action='store_true', help='use the generator with its safety retry loop')
-    p.add_argument('--rejection_threshold', '--rejection-threshold', type=float, default=None)
-    p.add_argument('--quiet', action='store_true')
-    a = p.parse_args(argv)
-    from stickgen.inference import InferenceGenerator
-    suites = load_prompt_suites(a.suites_file, a.suites)
-    if a.max_per_suite: suites = {k: v[:a.max_per_suite] for k, v in suites.items()}
-    cfg = SafetyCriticConfig() if a.rejection_threshold is None else SafetyCriticConfig(rejection_severity_threshold=a.rejection_threshold)
-    gen = InferenceGenerator(a.checkpoint, enable_safety_check=a.with_retries, safety_config=cfg)
-    def generate_fn(prompt, seed=0, **ov):
-        ov.setdefault('duration', a.duration)
-        g = gen.generate(prompt, seed=seed, **ov)
-        return dict(motion=g.sample['motion'], physics=g.sample.get('physics'), quality_score=g.quality_score, notes=g.notes, backend=g.backend,
-                    adherence=g.adherence['score'])
-    rep = run_adversarial_eval(generate_fn, suites, SafetyCritic(cfg), seed=a.seed, log=None if a.quiet else (lambda s: print(s, file=sys.stderr)))
-    rep['meta'] = dict(checkpoint=str(gen.checkpoint) if gen.checkpoint else 'procedural', checkpoint_sha256=gen.checkpoint_sha256,
-                       backend=gen.backend, seed=a.seed, duration=a.duration,
-                       with_retries=a.with_retries, suites_file=str(_find_suites_file(a.suites_file)), created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-    out = Path(a.output_dir); out.mkdir(parents=True, exist_ok=True)
-    (out/'adversarial_report.json').write_text(json.dumps(rep, indent=1, ensure_ascii=False))
-    (out/'summary.txt').write_text(format_report_summary(rep) + '\n')
-    print(format_report_summary(rep))
-    print(f"report: {out/'adversarial_report.json'}")
-    return 0

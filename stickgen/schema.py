@@ -155,7 +155,7 @@ def standing_pose(x:float=0.0, scale:float=1.0):
 # %% ../nbs/00_schema.ipynb #c023
 def plot_pose(pose, ax=None, color='k', lw=2, skeleton:Skeleton=STICK20, label_joints=False):
     "Draw one pose [pose_dim] on a matplotlib axis (metres, y up)."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import; only the plotting helpers need it
     if ax is None: _, ax = plt.subplots(figsize=(2.5, 3))
     pose = np.asarray(pose, dtype=np.float32)
     for s_i, s in enumerate(skeleton.segments):
@@ -175,7 +175,7 @@ def plot_pose(pose, ax=None, color='k', lw=2, skeleton:Skeleton=STICK20, label_j
 
 def plot_strip(motion, frames=None, n:int=6, titles=None, skeleton:Skeleton=STICK20, color='k'):
     "Contact strip: `n` frames (or the given `frames`) of a motion [T, pose_dim] side by side."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import; only the plotting helpers need it
     motion = np.asarray(motion, dtype=np.float32)
     frames = list(frames) if frames is not None else list(np.linspace(0, len(motion)-1, n).round().astype(int))
     fig, axs = plt.subplots(1, len(frames), figsize=(2*len(frames), 2.6), squeeze=False)

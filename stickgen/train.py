@@ -6,76 +6,48 @@ Docs: https://stickgen.github.io/stickgen/train.html.md"""
 
 # %% ../nbs/40_train.ipynb #c003
 from __future__ import annotations
-import argparse, copy, datetime, json, math, os, random, shutil, signal, subprocess, sys, tempfile, time
+import datetime, json, math, os, random, shutil, signal, subprocess, sys, time
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from fastcore.basics import patch
+from tqdm import tqdm
 from .schema import StickgenError, CLIP_FRAMES, atomic_save
-from .config import (load_config, apply_overrides, resolve_sources, dump_config, config_data_path,
-                             DATA_DEFAULTS, ENV_RESUME, ENV_INIT, ENV_DATA)
+from .config import RunConfig, DataConfig, Range, check_value, load_config, resolve_sources, dump_config
+from .storage import MotionDataset, collate_motion, write_samples
+from .datasets import generate_dataset
+from .embeddings import TextEncoder, embed_samples
+from .model import StickFigureTransformer, build_model, apply_lora
+from .checkpoints import (BEST, select_device, load_checkpoint, load_weights, model_from_checkpoint, resume_checkpoint,
+                                  export_release, load_model)
 
 # %% auto #0
-__all__ = ['PELVIS', 'RUN_KEYS', 'select_device', 'warmup_cosine', 'make_scheduler', 'load_checkpoint', 'find_checkpoint',
-           'get_rng_state', 'set_rng_state', 'seed_everything', 'EMA', 'dist_info', 'init_distributed',
-           'launch_torchrun', 'split_indices', 'generate_default_corpus', 'ensure_data', 'motion_aux_metrics',
-           'model_config_from', 'lora_state_dict', 'model_from_checkpoint_dict', 'build_run_model', 'Trainer',
-           'export_release', 'load_model_from_checkpoint', 'resolve_run', 'train', 'train_parser', 'train_cli',
-           'read_metrics', 'plot_metrics']
+__all__ = ['PELVIS', 'RUN_KEYS', 'warmup_cosine', 'make_scheduler', 'get_rng_state', 'set_rng_state', 'seed_everything', 'EMA',
+           'dist_info', 'init_distributed', 'allreduce_mean', 'launch_torchrun', 'split_indices',
+           'generate_default_corpus', 'ensure_data', 'motion_aux_metrics', 'build_run_model', 'Trainer', 'EpochStats',
+           'accumulation_group', 'finite_loss', 'resolve_run', 'train', 'read_metrics', 'plot_metrics']
 
 # %% ../nbs/40_train.ipynb #c006
-def select_device(device:str|torch.device='auto') -> torch.device:
-    "The torch device for `device` ('auto': cuda -> mps -> cpu; under torchrun, cuda:LOCAL_RANK)."
-    if isinstance(device, torch.device): return device
-    if device in (None, '', 'auto'):
-        if torch.cuda.is_available(): return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
-        if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
-        return torch.device('cpu')
-    try: return torch.device(device)
-    except RuntimeError: raise StickgenError(f"unknown device '{device}': expected auto, cpu, cuda, cuda:N or mps") from None
-
-# %% ../nbs/40_train.ipynb #c009
-def warmup_cosine(step:int, warmup_steps:int, total_steps:int, min_lr_ratio:float=0.0) -> float:
+def warmup_cosine(step:int,              # optimizer steps taken so far
+                  warmup_steps:int,      # linear warmup length
+                  total_steps:int,       # steps of the whole run
+                  min_lr_ratio:float=0.0, # the floor of the cosine, as a fraction of the peak
+                 ) -> float:
     "LR multiplier at optimizer `step`: linear warmup over `warmup_steps`, then cosine to `min_lr_ratio`."
     if warmup_steps > 0 and step < warmup_steps: return (step + 1)/warmup_steps
     if total_steps <= warmup_steps: return 1.0
     progress = min(1.0, (step - warmup_steps)/max(1, total_steps - warmup_steps))
     return min_lr_ratio + (1 - min_lr_ratio)*0.5*(1 + math.cos(math.pi*progress))
 
+# %% ../nbs/40_train.ipynb #c008
 def make_scheduler(optimizer, warmup_steps:int, total_steps:int, min_lr_ratio:float=0.0):
     "A `LambdaLR` applying `warmup_cosine` per optimizer step."
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup_steps, total_steps, min_lr_ratio))
 
-# %% ../nbs/40_train.ipynb #c012
-def load_checkpoint(path, map_location='cpu') -> dict:
-    "Load a training checkpoint with `weights_only=True`; a missing or unreadable file is a `StickgenError`."
-    path = Path(path)
-    if not path.exists(): raise StickgenError(f"checkpoint {path} not found")
-    if path.is_dir(): path = find_checkpoint(path)
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()] or [type(e).__name__]
-        first = next((l for l in lines if 'Unsupported global' in l or 'WeightsUnpickler' in l), lines[0])
-        raise StickgenError(f"checkpoint {path} is not a readable stickgen checkpoint ({first[:200]})") from None
-    if not isinstance(ck, dict) or 'model_state_dict' not in ck:
-        raise StickgenError(f"checkpoint {path} has no 'model_state_dict': not a stickgen training checkpoint")
-    return ck
-
-def find_checkpoint(d) -> Path:
-    "The checkpoint to resume from in directory `d`: the one with the highest global step (epoch and last checkpoints)."
-    d = Path(d)
-    cands = list(d.glob('checkpoint_epoch_*.pth')) + list(d.glob('checkpoint_last.pth'))
-    if not cands:
-        if (d/'model_checkpoint_best.pth').exists(): return d/'model_checkpoint_best.pth'
-        raise StickgenError(f"no checkpoint_epoch_*.pth / checkpoint_last.pth in {d}")
-    def key(p):
-        try: m = torch.load(p, map_location='cpu', weights_only=True, mmap=True)
-        except Exception: return (-1, -1)
-        return (m.get('global_step', -1), m.get('epoch', -1))
-    return max(cands, key=key)
-
-# %% ../nbs/40_train.ipynb #c013
+# %% ../nbs/40_train.ipynb #c011
 def get_rng_state() -> dict:
     "Every RNG the training loop draws from, as weights_only-loadable values."
     np_state = np.random.get_state()
@@ -85,6 +57,7 @@ def get_rng_state() -> dict:
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
+# %% ../nbs/40_train.ipynb #c012
 def set_rng_state(st:dict):
     "Restore the RNG states saved by `get_rng_state`."
     torch.set_rng_state(st['torch'])
@@ -92,6 +65,7 @@ def set_rng_state(st:dict):
     np.random.set_state(('MT19937', st['numpy_keys'].numpy().astype(np.uint32), st['numpy_pos'], st['numpy_has_gauss'], st['numpy_gauss']))
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
 
+# %% ../nbs/40_train.ipynb #c013
 def seed_everything(seed:int):
     "Seed torch, numpy and Python's random."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -128,6 +102,7 @@ def dist_info() -> tuple:
     "(rank, world_size, local_rank) from the torchrun environment; (0, 1, 0) for a plain process."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
 
+# %% ../nbs/40_train.ipynb #c022
 def init_distributed(device:torch.device) -> tuple:
     "Join the process group when launched by torchrun; returns (rank, world_size)."
     rank, world, local = dist_info()
@@ -137,57 +112,75 @@ def init_distributed(device:torch.device) -> tuple:
         torch.distributed.init_process_group(backend=backend, timeout=datetime.timedelta(minutes=30))
     return rank, world
 
-def launch_torchrun(nproc:int, argv:list, env:dict|None=None, timeout:float|None=None) -> int:
-    "Run `python -m stickgen.train *argv` under torchrun with `nproc` processes on this node."
+# %% ../nbs/40_train.ipynb #c024
+def allreduce_mean(x:float, world:int, device:torch.device) -> float:
+    "The mean of `x` over the `world` processes (`x` itself for one process)."
+    if world == 1: return x
+    t = torch.tensor([x], dtype=torch.float64, device=device if device.type == 'cuda' else 'cpu')
+    torch.distributed.all_reduce(t); return float(t.item())/world
+
+# %% ../nbs/40_train.ipynb #c027
+def launch_torchrun(nproc:int,              # processes on this node (one per GPU)
+                    argv:list,              # `stickgen train` arguments
+                    env:dict|None=None,     # extra environment variables
+                    timeout:float|None=None) -> int:
+    "Run `python -m stickgen.cli train *argv` under torchrun with `nproc` processes; returns its exit code."
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={int(nproc)}',
-           '-m', 'stickgen.train', *map(str, argv)]
+           '-m', 'stickgen.cli', 'train', *map(str, argv)]
     e = {**os.environ, **(env or {})}
     e.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1)//int(nproc))))
     return subprocess.run(cmd, env=e, timeout=timeout).returncode
 
-# %% ../nbs/40_train.ipynb #c022
+# %% ../nbs/40_train.ipynb #c029
 def split_indices(n:int, val_fraction:float=0.1, seed:int=0) -> tuple:
     "Deterministic (train, val) index lists: a seeded permutation, the first `val_fraction` held out (at least 1 if n > 1)."
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(int(seed))).tolist()
     n_val = 0 if n < 2 or not val_fraction else max(1, int(round(n*val_fraction)))
     return sorted(perm[n_val:]), sorted(perm[:n_val])
 
-def generate_default_corpus(path, num_samples:int=2000, seed:int=0, augment:bool=False, text_model=None, progress:bool=True) -> Path:
-    "Generate and embed the synthetic corpus (story engine + default text encoder) into `path`."
-    from stickgen.datasets import generate_dataset
-    from stickgen.embeddings import TextEncoder, embed_samples
+# %% ../nbs/40_train.ipynb #c031
+def generate_default_corpus(path,                  # the `.pt` file or store directory to write
+                            num_samples:int=2000,  # synthetic scenes
+                            seed:int=0,
+                            augment:bool=False,    # x5 with the corpus augmentations
+                            text_model=None,       # text encoder (None: the default all-MiniLM-L6-v2)
+                            progress:bool=True) -> Path:
+    "Generate and embed the synthetic corpus (story engine + text encoder) into `path`."
     path = Path(path)
     t0 = time.time()
     print(f"{path} does not exist: generating {num_samples} synthetic samples (seed {seed}) and embedding them ...", flush=True)
     samples = generate_dataset(num_samples, seed=seed, augment=augment, progress=progress)
     enc = TextEncoder(model_name=text_model) if text_model else TextEncoder()
     samples = embed_samples(samples, enc, progress=progress)
-    from stickgen.storage import write_samples
     path.parent.mkdir(parents=True, exist_ok=True)
     write_samples(samples, path)
     print(f"wrote {len(samples)} samples to {path} in {time.time()-t0:.0f}s", flush=True)
     return path
 
-def ensure_data(cfg:dict, data_path, rank:int=0, world:int=1) -> object:
-    "The data source to train on; generates the embedded default corpus when it is missing."
+# %% ../nbs/40_train.ipynb #c032
+def ensure_data(cfg:RunConfig, data_path, rank:int=0, world:int=1):
+    "The data source to train on (a path or in-memory samples); generates the embedded default corpus when it is missing."
     if not isinstance(data_path, (str, os.PathLike)): return data_path   # in-memory samples
     p = Path(data_path)
     if p.exists(): return p
-    defaults = {cfg['data'].get('train_data'), DATA_DEFAULTS['train_data']}
-    if str(data_path) not in {str(d) for d in defaults if d}:
-        raise StickgenError(f"training data {p} not found (from {cfg.get('_sources', {}).get('data_path_source', 'config')}); "
+    if str(data_path) not in {cfg.data.train_data, DataConfig().train_data}:
+        raise StickgenError(f"training data {p} not found (from {cfg.sources.get('data_path_source', 'config')}); "
                             f"pass --data_path / TRAIN_DATA_PATH, or generate it with `stickgen generate-data` and `stickgen embed`")
     if rank == 0:
-        d = cfg['data']
-        generate_default_corpus(p, d['synthetic_samples'], seed=cfg['training']['seed'], augment=d['synthetic_augment'], text_model=d['text_model'])
+        d = cfg.data
+        generate_default_corpus(p, d.synthetic_samples, seed=cfg.training.seed, augment=d.synthetic_augment, text_model=d.text_model)
     if world > 1: torch.distributed.barrier()
     return p
 
-# %% ../nbs/40_train.ipynb #c025
+# %% ../nbs/40_train.ipynb #c035
 PELVIS = slice(6, 8)   # torso segment end (x2, y2) = pelvis in the stick20 layout
 
-def motion_aux_metrics(gen:torch.Tensor, real:torch.Tensor, mask:torch.Tensor, gen_actions=None, real_actions=None) -> dict:
-    "Smoothness, position error/accuracy and action accuracy of generated clips against real ones ([B,T,20] or [B,T,A,20])."
+# %% ../nbs/40_train.ipynb #c036
+def motion_aux_metrics(gen:torch.Tensor,        # generated clips [B, T, 20] or [B, T, A, 20]
+                       real:torch.Tensor,       # the real clips, same shape
+                       mask:torch.Tensor,       # [B, T] real frames
+                       gen_actions=None, real_actions=None) -> dict:
+    "Smoothness, position error/accuracy and action accuracy of generated clips against real ones."
     gen, real, m = gen.float(), real.float(), mask.bool()
     if gen.ndim == 4: gen, real = gen[:, :, 0], real[:, :, 0]       # first actor
     acc = lambda x: (x[:, 2:] - 2*x[:, 1:-1] + x[:, :-2]).abs().mean(-1)
@@ -201,460 +194,442 @@ def motion_aux_metrics(gen:torch.Tensor, real:torch.Tensor, mask:torch.Tensor, g
         out['action_accuracy'] = float((gen_actions.long() == real_actions.long())[m].float().mean())
     return out
 
-# %% ../nbs/40_train.ipynb #c028
-def model_config_from(cfg:dict):
-    "`stickgen.model.ModelConfig` from a resolved config's `model:` section (unknown keys were rejected on load)."
-    from stickgen.model import ModelConfig
-    if not cfg.get('model'): raise StickgenError(f"{cfg.get('config_path', 'config')}: no 'model' section (e.g. model: {{d_model: 256, num_layers: 6, nhead: 8}})")
-    return ModelConfig.from_dict(cfg['model'], str(cfg.get('config_path', 'config')))
-
-def _apply_lora(model, lora_cfg:dict):
-    from stickgen.model import apply_lora
-    out = apply_lora(model, lora_cfg)
-    return out if isinstance(out, nn.Module) else model
-
-def _merge_lora(model):
-    from stickgen.model import merge_lora
-    out = merge_lora(model)
-    return out if isinstance(out, nn.Module) else model
-
-def lora_state_dict(model:nn.Module) -> dict:
-    "The LoRA adapter tensors of `model` (names containing 'lora_')."
-    return {k: v.detach().cpu() for k, v in model.state_dict().items() if 'lora_' in k}
-
-def _load_weights(model, state:dict, where):
-    try: model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        msg = str(e).replace('\n', ' ')
-        raise StickgenError(f"{where}: weights do not fit this model config ({msg[:400]})") from None
-
-def model_from_checkpoint_dict(ck:dict, where='checkpoint', merge:bool=False):
-    "Rebuild the model stored in a loaded checkpoint dict (LoRA applied, and merged if `merge`)."
-    from stickgen.model import build_model
-    cfg = ck['config']
-    model = build_model(model_config_from(cfg))
-    if cfg.get('lora', {}).get('enabled'):
-        model = _apply_lora(model, cfg['lora'])
-        _load_weights(model, ck['model_state_dict'], where)
-        if merge: model = _merge_lora(model)
-    else: _load_weights(model, ck['model_state_dict'], where)
-    return model
-
-def build_run_model(cfg:dict, init_from=None, device='cpu'):
+# %% ../nbs/40_train.ipynb #c039
+def build_run_model(cfg:RunConfig,       # the run: its model section, and its LoRA adapter when enabled
+                    init_from=None,      # a checkpoint whose weights start the run
+                    device='cpu') -> StickFigureTransformer:
     "The model of a run: built from the config, `init_from` weights loaded, LoRA applied when enabled."
-    from stickgen.model import build_model
-    model = build_model(model_config_from(cfg))
+    model = build_model(cfg.require_model())
     if init_from:
         ck = load_checkpoint(init_from)
-        if ck['config'].get('lora', {}).get('enabled'):
-            src = model_from_checkpoint_dict(ck, init_from, merge=True)
-            _load_weights(model, src.state_dict(), init_from)
+        src = RunConfig.from_dict(ck['config'], str(init_from))
+        if src.lora.enabled: load_weights(model, model_from_checkpoint(ck, src, init_from, merge=True).state_dict(), init_from)
         else:
-            _load_weights(model, ck['model_state_dict'], init_from)
+            load_weights(model, ck['model_state_dict'], init_from)
             if 'ema_state_dict' in ck: model.load_state_dict(ck['ema_state_dict']['shadow'], strict=False)   # the averaged weights
-    if cfg['lora'].get('enabled'): model = _apply_lora(model, cfg['lora'])
+    if cfg.lora.enabled: apply_lora(model, cfg.lora)
     return model.to(device)
 
-# %% ../nbs/40_train.ipynb #c030
-class _LossModule(nn.Module):
-    "Wraps `model.compute_loss` as `forward` so DDP's gradient hooks see it."
-    def __init__(self, model, weights): super().__init__(); self.model, self.weights = model, weights
-    def forward(self, batch): return self.model.compute_loss(batch, weights=self.weights)
-
-def _to_device(batch:dict, device) -> dict:
-    return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
-
-def _epoch_seed(seed:int, epoch:int) -> int: return int(seed)*1000 + int(epoch)
-
+# %% ../nbs/40_train.ipynb #c042
 class Trainer:
-    "One training run: data, model, optimizer, schedule, checkpoints and logs. See `train`."
-    def __init__(self, cfg:dict, data, checkpoint_dir, resume_from=None, init_from=None, device='auto', model=None):
-        self.cfg, self.t = cfg, cfg['training']
+    "One training run of a `StickFigureTransformer`: data, model, optimizer, schedule, checkpoints and logs (see `train`)."
+    def __init__(self, cfg:RunConfig,    # the resolved run
+                 data,                    # a .pt file or store directory, or a list of sample dicts
+                 checkpoint_dir,          # where checkpoints, metrics.jsonl and TensorBoard logs go
+                 resume_from=None,        # a checkpoint to continue exactly (weights, optimizer, schedule, RNGs, counters)
+                 init_from=None,          # a checkpoint whose weights start the run (fresh optimizer, epoch 0)
+                 device='auto',
+                 model:StickFigureTransformer|None=None):   # a model to train instead of the config's
+        self.cfg, self.t = cfg, cfg.training
         self.device = select_device(device)
         self.rank, self.world = init_distributed(self.device)
         self.main = self.rank == 0
         self.ckdir = Path(checkpoint_dir)
         if self.main: self.ckdir.mkdir(parents=True, exist_ok=True)
-        self.seed = int(self.t['seed'])
+        self.seed = self.t.seed
         seed_everything(self.seed + self.rank)
         self.data = ensure_data(cfg, data, self.rank, self.world)
-        self._setup_data()
+        self.setup_data()
         resume_ck = load_checkpoint(resume_from) if resume_from else None
-        fresh = model is None and not resume_ck and not init_from
+        fresh = model is None and resume_ck is None and not init_from
         if model is None: model = build_run_model(cfg, None if resume_ck else init_from, self.device)
         self.model = model.to(self.device)
-        if fresh: self._fit_normalizer()
-        self._setup_optim()
+        if fresh: self.fit_normalizer()
+        self.setup_optimizer()
         self.epoch, self.global_step, self.best_val_loss, self.history = 0, 0, float('inf'), []
-        self.stopped_by = None
-        if resume_ck is not None: self._restore(resume_ck, resume_from)
-        elif self.main: self._archive_previous()
-        self.tb = None
+        self.stopped_by, self.tb, self.last = None, None, dict(train_loss=None, val_loss=None, aux={})
+        self.kill_at = int(os.environ.get('STICKGEN_KILL_AT_STEP', 0) or 0)   # test hook: SIGKILL itself at this optimizer step
+        if resume_ck is not None: self.restore(resume_ck, resume_from)
+        elif self.main: self.archive_previous()
 
-    # --- data -------------------------------------------------------------------------------------------
-    def _dataset(self, source, random_crop, seed):
-        from stickgen.storage import MotionDataset
-        kw = dict(max_actors=int(self.cfg['data']['max_actors'])) if self.cfg['data'].get('max_actors') else {}
-        return MotionDataset(source, window=int(self.cfg['data']['window']), random_crop=random_crop, seed=seed, **kw)
+# %% ../nbs/40_train.ipynb #c044
+@patch
+def setup_data(self:Trainer):
+    "The seeded train / validation split, the two datasets, and the number of steps per epoch."
+    d = self.cfg.data
+    probe = MotionDataset(self.data, window=d.window, random_crop=False, seed=self.seed, max_actors=d.max_actors)
+    n = len(probe) if not d.max_samples else min(len(probe), d.max_samples)
+    if n == 0: raise StickgenError(f"training data {self.data} has no samples")
+    self.train_idx, self.val_idx = split_indices(n, d.val_fraction, self.seed)
+    if not self.train_idx: raise StickgenError(f"training data {self.data}: {n} sample(s) leave nothing to train on after the validation split")
+    self.val_set = torch.utils.data.Subset(probe, self.val_idx)
+    self.train_set = MotionDataset(self.data, window=d.window, random_crop=d.random_crop, seed=self.seed, max_actors=d.max_actors)
+    self.num_samples = n
+    self.micro_per_epoch = math.ceil(math.ceil(len(self.train_idx)/self.world)/self.t.batch_size)
+    self.steps_per_epoch = math.ceil(self.micro_per_epoch/self.t.grad_accum_steps)
 
-    def _setup_data(self):
-        from stickgen.storage import collate_motion
-        self.collate = collate_motion
-        probe = self._dataset(self.data, False, self.seed)
-        n = len(probe)
-        if self.cfg['data'].get('max_samples'): n = min(n, int(self.cfg['data']['max_samples']))
-        if n == 0: raise StickgenError(f"training data {self.data} has no samples")
-        self.train_idx, self.val_idx = split_indices(n, float(self.cfg['data']['val_fraction']), self.seed)
-        if not self.train_idx: raise StickgenError(f"training data {self.data}: {n} sample(s) leave nothing to train on after the validation split")
-        self.val_set = torch.utils.data.Subset(probe, self.val_idx)
-        self.num_samples = n
-        self.micro_per_epoch = math.ceil(math.ceil(len(self.train_idx)/self.world)/int(self.t['batch_size']))
-        self.steps_per_epoch = math.ceil(self.micro_per_epoch/int(self.t['grad_accum_steps']))
+# %% ../nbs/40_train.ipynb #c046
+@patch
+def fit_normalizer(self:Trainer):
+    "Fit the model's motion normalizer on up to `data.normalizer_samples` training clips (fresh runs only)."
+    k = min(len(self.train_idx), self.cfg.data.normalizer_samples)
+    if k < 2: return
+    batch = collate_motion([self.val_set.dataset[i] for i in self.train_idx[:k]])
+    self.model.fit_normalizer(batch['motion'].to(self.device), batch['mask'].to(self.device))
 
-    def _fit_normalizer(self):
-        "Fit the model's motion normalizer (mean/std of the features) on training clips, when it has one."
-        if not hasattr(self.model, 'fit_normalizer'): return
-        k = min(len(self.train_idx), int(self.cfg['data']['normalizer_samples']))
-        if k < 2: return
-        probe = self.val_set.dataset
-        batch = self.collate([probe[i] for i in self.train_idx[:k]])
-        self.model.fit_normalizer(batch['motion'].to(self.device), batch['mask'].to(self.device))
+# %% ../nbs/40_train.ipynb #c048
+class _LossModule(nn.Module):
+    "Wraps `model.compute_loss` as `forward` so DDP's gradient hooks see it."
+    def __init__(self, model, weights): super().__init__(); self.model, self.weights = model, weights
+    def forward(self, batch): return self.model.compute_loss(batch, self.weights)
 
-    def _train_loader(self, epoch):
-        if not hasattr(self, '_train_ds'): self._train_ds = self._dataset(self.data, bool(self.cfg['data']['random_crop']), self.seed)
-        if hasattr(self._train_ds, 'set_epoch'): self._train_ds.set_epoch(epoch)   # crops drawn from (seed, epoch, index)
-        else: self._train_ds = self._dataset(self.data, bool(self.cfg['data']['random_crop']), _epoch_seed(self.seed, epoch))
-        ds = torch.utils.data.Subset(self._train_ds, self.train_idx)
-        sampler = torch.utils.data.distributed.DistributedSampler(ds, num_replicas=self.world, rank=self.rank, shuffle=True, seed=self.seed)
-        sampler.set_epoch(epoch)
-        g = torch.Generator().manual_seed(_epoch_seed(self.seed, epoch))
-        return torch.utils.data.DataLoader(ds, batch_size=int(self.t['batch_size']), sampler=sampler, collate_fn=self.collate,
-                                           num_workers=int(self.t['num_workers']), generator=g,
-                                           worker_init_fn=_worker_init if int(self.t['num_workers']) else None)
+# %% ../nbs/40_train.ipynb #c049
+@patch
+def setup_optimizer(self:Trainer):
+    "AdamW (decay on matrices only), the warmup + cosine schedule, the EMA, and the DDP wrapper."
+    t = self.t
+    params = [p for p in self.model.parameters() if p.requires_grad]
+    if not params: raise StickgenError("the model has no trainable parameters (is everything frozen?)")
+    decay = [p for p in params if p.ndim >= 2]; no_decay = [p for p in params if p.ndim < 2]
+    self.optimizer = torch.optim.AdamW([dict(params=decay, weight_decay=t.weight_decay), dict(params=no_decay, weight_decay=0.0)],
+                                       lr=t.learning_rate, betas=tuple(t.betas), eps=t.eps)
+    self.total_steps = self.steps_per_epoch*t.epochs
+    if t.max_steps: self.total_steps = min(self.total_steps, t.max_steps)
+    self.warmup_steps = t.warmup_steps if t.warmup_steps is not None else int(round(t.warmup_epochs*self.steps_per_epoch))
+    self.warmup_steps = min(self.warmup_steps, max(0, self.total_steps - 1))
+    self.scheduler = make_scheduler(self.optimizer, self.warmup_steps, self.total_steps, t.min_lr_ratio)
+    self.ema = EMA(self.model, t.ema_decay) if t.ema else None
+    self.ddp = None
+    if self.world > 1:
+        self.ddp = nn.parallel.DistributedDataParallel(_LossModule(self.model, self.cfg.loss),
+            device_ids=[self.device.index] if self.device.type == 'cuda' else None, find_unused_parameters=True)
 
-    # --- optimizer ---------------------------------------------------------------------------------------
-    def _setup_optim(self):
-        t = self.t
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        if not params: raise StickgenError("the model has no trainable parameters (is everything frozen?)")
-        decay = [p for p in params if p.ndim >= 2]; no_decay = [p for p in params if p.ndim < 2]
-        self.optimizer = torch.optim.AdamW([dict(params=decay, weight_decay=float(t['weight_decay'])),
-                                            dict(params=no_decay, weight_decay=0.0)],
-                                           lr=float(t['learning_rate']), betas=tuple(t['betas']), eps=float(t['eps']))
-        self.total_steps = self.steps_per_epoch*int(t['epochs'])
-        if t.get('max_steps'): self.total_steps = min(self.total_steps, int(t['max_steps']))
-        self.warmup_steps = int(t['warmup_steps']) if t.get('warmup_steps') is not None else int(round(float(t['warmup_epochs'])*self.steps_per_epoch))
-        self.warmup_steps = min(self.warmup_steps, max(0, self.total_steps - 1))
-        self.scheduler = make_scheduler(self.optimizer, self.warmup_steps, self.total_steps, float(t['min_lr_ratio']))
-        self.ema = EMA(self.model, float(t['ema_decay'])) if t.get('ema') else None
-        self.ddp = None
-        if self.world > 1:
-            self.ddp = nn.parallel.DistributedDataParallel(_LossModule(self.model, self.cfg['loss']),
-                device_ids=[self.device.index] if self.device.type == 'cuda' else None, find_unused_parameters=True)
+# %% ../nbs/40_train.ipynb #c050
+@patch
+def trainable_parameters(self:Trainer) -> dict:
+    "Parameter counts: total and trainable (LoRA trains a small part)."
+    tot = sum(p.numel() for p in self.model.parameters()); tr = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+    return dict(total=tot, trainable=tr)
 
-    def trainable_parameters(self) -> dict:
-        tot = sum(p.numel() for p in self.model.parameters()); tr = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
-        return dict(total=tot, trainable=tr)
+# %% ../nbs/40_train.ipynb #c052
+@patch
+def state(self:Trainer, train_loss=None, val_loss=None, aux=None) -> dict:
+    "Everything a resumed run needs, as weights_only-loadable values."
+    st = dict(epoch=self.epoch, global_step=self.global_step, stage=self.t.stage,
+              model_state_dict={k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+              optimizer_state_dict=self.optimizer.state_dict(), scheduler_state_dict=self.scheduler.state_dict(),
+              best_val_loss=self.best_val_loss, train_loss=train_loss, val_loss=val_loss, aux_metrics=aux or {},
+              config=self.cfg.to_dict(), rng_state=get_rng_state(), history=self.history,
+              world_size=self.world, torch_version=str(torch.__version__))
+    if self.ema is not None: st['ema_state_dict'] = self.ema.state_dict()
+    if self.cfg.lora.enabled: st['lora_state_dict'] = {k: v.detach().cpu() for k, v in self.model.state_dict().items() if 'lora_' in k}
+    return st
 
-    # --- checkpoints -------------------------------------------------------------------------------------
-    def state(self, train_loss=None, val_loss=None, aux=None) -> dict:
-        st = dict(epoch=self.epoch, global_step=self.global_step, stage=self.t['stage'],
-                  model_state_dict={k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-                  optimizer_state_dict=self.optimizer.state_dict(), scheduler_state_dict=self.scheduler.state_dict(),
-                  best_val_loss=self.best_val_loss, train_loss=train_loss, val_loss=val_loss, aux_metrics=aux or {},
-                  config=_plain(self.cfg), rng_state=get_rng_state(), history=self.history,
-                  world_size=self.world, torch_version=str(torch.__version__))
-        if self.ema is not None: st['ema_state_dict'] = self.ema.state_dict()
-        if self.cfg['lora'].get('enabled'): st['lora_state_dict'] = lora_state_dict(self.model)
-        return st
+# %% ../nbs/40_train.ipynb #c053
+@patch
+def save(self:Trainer, name:str, **kw) -> Path:
+    "Write `state(**kw)` atomically to `checkpoint_dir/name`."
+    return atomic_save(self.state(**kw), self.ckdir/name)
 
-    def _restore(self, ck, where):
-        _load_weights(self.model, ck['model_state_dict'], where)
-        self.optimizer.load_state_dict(ck['optimizer_state_dict'])
-        self.scheduler.load_state_dict(ck['scheduler_state_dict'])
-        if self.ema is not None and 'ema_state_dict' in ck: self.ema.load_state_dict(ck['ema_state_dict'])
-        self.epoch, self.global_step = int(ck['epoch']) + 1, int(ck['global_step'])
-        self.best_val_loss = ck.get('best_val_loss', float('inf'))
-        self.history = list(ck.get('history', []))
-        if 'rng_state' in ck and self.world == 1: set_rng_state(ck['rng_state'])
-        self.resumed_from = str(where)
-        if self.main: self._rewrite_metrics()
+# %% ../nbs/40_train.ipynb #c054
+@patch
+def restore(self:Trainer, ck:dict, where):
+    "Continue from checkpoint `ck`: weights, optimizer, schedule, EMA, counters, RNGs, and metrics.jsonl as it stood."
+    load_weights(self.model, ck['model_state_dict'], where)
+    self.optimizer.load_state_dict(ck['optimizer_state_dict'])
+    self.scheduler.load_state_dict(ck['scheduler_state_dict'])
+    if self.ema is not None and 'ema_state_dict' in ck: self.ema.load_state_dict(ck['ema_state_dict'])
+    self.epoch, self.global_step = int(ck['epoch']) + 1, int(ck['global_step'])
+    self.best_val_loss = ck.get('best_val_loss', float('inf'))
+    self.history = list(ck.get('history', []))
+    if 'rng_state' in ck and self.world == 1: set_rng_state(ck['rng_state'])
+    if self.main: self.rewrite_metrics()
 
-    def _archive_previous(self):
-        "A fresh run in a directory holding an earlier run's outputs moves them to previous/<time>/ (never deletes)."
-        old = [p for pat in ('checkpoint_*.pth', 'model_checkpoint_best.pth', 'metrics.jsonl', 'model.safetensors', 'config.json', 'tensorboard')
-               for p in self.ckdir.glob(pat)]
-        if not old: return
-        dest = self.ckdir/'previous'/time.strftime('%Y%m%d-%H%M%S'); dest.mkdir(parents=True, exist_ok=True)
-        for p in old: shutil.move(str(p), str(dest/p.name))
-        print(f"note: {self.ckdir} held an earlier run (not resumed); its files were moved to {dest}")
+# %% ../nbs/40_train.ipynb #c055
+@patch
+def archive_previous(self:Trainer):
+    "A fresh run in a directory holding an earlier run's outputs moves them to previous/<time>/ (never deletes)."
+    old = [p for pat in ('checkpoint_*.pth', BEST, 'metrics.jsonl', 'model.safetensors', 'config.json', 'tensorboard')
+           for p in self.ckdir.glob(pat)]
+    if not old: return
+    dest = self.ckdir/'previous'/time.strftime('%Y%m%d-%H%M%S'); dest.mkdir(parents=True, exist_ok=True)
+    for p in old: shutil.move(str(p), str(dest/p.name))
+    print(f"note: {self.ckdir} held an earlier run (not resumed); its files were moved to {dest}")
 
-    def save(self, name, **kw) -> Path:
-        return atomic_save(self.state(**kw), self.ckdir/name)
+# %% ../nbs/40_train.ipynb #c057
+@patch(as_prop=True)
+def metrics_path(self:Trainer) -> Path: return self.ckdir/'metrics.jsonl'
 
-    # --- logging -----------------------------------------------------------------------------------------
-    @property
-    def metrics_path(self): return self.ckdir/'metrics.jsonl'
+# %% ../nbs/40_train.ipynb #c058
+@patch
+def rewrite_metrics(self:Trainer):
+    "After a resume: metrics.jsonl holds exactly the history stored in the checkpoint."
+    tmp = self.metrics_path.with_suffix('.jsonl.tmp')
+    tmp.write_text(''.join(json.dumps(r) + '\n' for r in self.history)); os.replace(tmp, self.metrics_path)
 
-    def _rewrite_metrics(self):
-        "After a resume: metrics.jsonl holds exactly the history stored in the checkpoint."
-        tmp = self.metrics_path.with_suffix('.jsonl.tmp')
-        tmp.write_text(''.join(json.dumps(r) + '\n' for r in self.history)); os.replace(tmp, self.metrics_path)
+# %% ../nbs/40_train.ipynb #c059
+@patch
+def log(self:Trainer, rec:dict):
+    "Keep `rec` in the history; rank 0 appends it to metrics.jsonl and TensorBoard."
+    self.history.append(rec)
+    if not self.main: return
+    with open(self.metrics_path, 'a') as f: f.write(json.dumps(rec) + '\n')
+    if not self.t.tensorboard: return
+    if self.tb is None:
+        from torch.utils.tensorboard import SummaryWriter  # lazy: tensorboard takes a second to import; runs with tensorboard: false never pay it
+        self.tb = SummaryWriter(log_dir=str(self.ckdir/'tensorboard'), purge_step=self.global_step or None)
+    for k, v in rec.items():
+        if isinstance(v, (int, float)) and k not in ('step', 'epoch'): self.tb.add_scalar(f"{rec.get('split', 'train')}/{k}", v, rec['step'])
 
-    def log(self, rec:dict):
-        rec = {k: (float(v) if isinstance(v, (np.floating, torch.Tensor)) else v) for k, v in rec.items()}
-        self.history.append(rec)
-        if not self.main: return
-        with open(self.metrics_path, 'a') as f: f.write(json.dumps(rec) + '\n')
-        if self.t.get('tensorboard'):
-            if self.tb is None:
-                try:
-                    from torch.utils.tensorboard import SummaryWriter
-                    self.tb = SummaryWriter(log_dir=str(self.ckdir/'tensorboard'), purge_step=self.global_step or None)
-                except Exception: self.t['tensorboard'] = False; return
-            for k, v in rec.items():
-                if isinstance(v, (int, float)) and k not in ('step', 'epoch'): self.tb.add_scalar(f"{rec.get('split', 'train')}/{k}", v, rec['step'])
+# %% ../nbs/40_train.ipynb #c063
+@dataclass
+class EpochStats:
+    "Running sums of one epoch."
+    t0:float                  # when the epoch started
+    clips:int = 0             # clips seen by this process
+    loss_sum:float = 0.0      # sum over micro-batches of loss x clips
+    group_loss:float = 0.0    # mean loss of the current accumulation group so far
+    bar:tqdm|None = None      # the progress bar (rank 0, `training.progress`)
 
-    # --- validation --------------------------------------------------------------------------------------
-    @torch.no_grad()
-    def validate(self) -> dict:
-        if not len(self.val_set): return {}
-        model = self.model
-        ctx = self.ema.averaged(model) if self.ema is not None else nullcontext(model)
-        with ctx, torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
-            torch.manual_seed(self.seed + 12345)
-            was = model.training; model.eval()
-            loader = torch.utils.data.DataLoader(self.val_set, batch_size=max(1, int(self.t['batch_size'])), shuffle=False, collate_fn=self.collate)
-            tot, n, parts = 0.0, 0, {}
-            for batch in loader:
-                batch = _to_device(batch, self.device)
-                with self._autocast(): loss, info = model.compute_loss(batch, weights=self.cfg['loss'])
-                b = batch['motion'].shape[0]; tot += float(loss.detach())*b; n += b
-                for k, v in (info or {}).items():
-                    if k == 'loss': continue
-                    if isinstance(v, (int, float)) or (isinstance(v, torch.Tensor) and v.numel() == 1): parts[k] = parts.get(k, 0.0) + float(v)*b
-            out = dict(val_loss=tot/n, **{f"val_{k}": v/n for k, v in parts.items()})
-            out.update(self._aux_metrics(model))
-            model.train(was)
-        return out
-
-    def _aux_metrics(self, model) -> dict:
-        k = int(self.t.get('val_aux_samples') or 0)
-        if not k or not hasattr(model, 'generate'): return {}
-        items = [self.val_set[i] for i in range(min(k, len(self.val_set)))]
-        batch = _to_device(self.collate(items), self.device)
-        try:
-            kw = dict(num_frames=batch['motion'].shape[1], seed=self.seed)
-            if self.t.get('val_aux_steps'): kw['steps'] = int(self.t['val_aux_steps'])
-            out = model.generate(batch['embedding'], **kw)
-        except Exception as e:
-            print(f"aux metrics skipped: model.generate failed ({type(e).__name__}: {e})"); return {}
-        gen = out['motion'] if isinstance(out, dict) else out
-        acts = out.get('actions') if isinstance(out, dict) else None
-        return motion_aux_metrics(gen.cpu(), batch['motion'].cpu(), batch['mask'].cpu(), None if acts is None else acts.cpu(), batch['actions'].cpu())
-
-    def _autocast(self):
-        if not self.t.get('bf16'): return nullcontext()
-        return torch.autocast(device_type=self.device.type if self.device.type in ('cuda', 'cpu') else 'cpu', dtype=torch.bfloat16)
-
-    # --- the loop ----------------------------------------------------------------------------------------
-    def fit(self) -> dict:
-        t = self.t
-        accum, max_steps = int(t['grad_accum_steps']), (int(t['max_steps']) if t.get('max_steps') else None)
-        kill_at = int(os.environ.get('STICKGEN_KILL_AT_STEP', 0) or 0)   # test hook: SIGKILL self at this step
-        last = dict(train_loss=None, val_loss=None, aux={})
-        self.model.train()
-        t_start = time.time()
-        budget = 60*float(t['max_minutes']) if t.get('max_minutes') else None
-        while self.epoch < int(t['epochs']) and not (max_steps and self.global_step >= max_steps) and self.stopped_by != 'max_minutes':
-            ep = self.epoch
-            loader = self._train_loader(ep)
-            bar = self._bar(ep)
-            ep_loss, ep_n, micro, t0, clips = 0.0, 0, 0, time.time(), 0
-            group_loss = 0.0
-            n_micro = len(loader)
-            for i, batch in enumerate(loader):
-                group_start = (i//accum)*accum
-                gsize = min(accum, n_micro - group_start)
-                last_in_group = (i - group_start) == gsize - 1
-                batch = _to_device(batch, self.device)
-                sync = nullcontext() if (self.ddp is None or last_in_group) else self.ddp.no_sync()
-                with sync:
-                    with self._autocast():
-                        loss, info = (self.ddp(batch) if self.ddp is not None else self.model.compute_loss(batch, weights=self.cfg['loss']))
-                    loss_v = float(loss.detach())
-                    if not math.isfinite(loss_v): raise FloatingPointError(f"non-finite loss {loss_v} at step {self.global_step} (epoch {ep})")
-                    (loss/gsize).backward()
-                b = batch['motion'].shape[0]; clips += b
-                ep_loss += loss_v*b; ep_n += b; group_loss += loss_v/gsize
-                if not last_in_group: continue
-                step_loss, group_loss = group_loss, 0.0
-                gn = None
-                if t.get('max_grad_norm'):
-                    gn = float(torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], float(t['max_grad_norm'])))
-                lr = self.optimizer.param_groups[0]['lr']
-                self.optimizer.step(); self.optimizer.zero_grad(set_to_none=True); self.scheduler.step()
-                if self.ema is not None: self.ema.update(self.model)
-                self.global_step += 1
-                if kill_at and self.global_step == kill_at: os.kill(os.getpid(), signal.SIGKILL)
-                if bar is not None:
-                    bar.update(1); bar.set_postfix(loss=f"{step_loss:.4f}", clips_s=f"{clips*self.world/max(1e-9, time.time()-t0):.1f}", refresh=False)
-                if self.global_step % int(t['log_every']) == 0 or self.global_step == 1:
-                    step_loss = _allreduce_mean(step_loss, self.world, self.device)   # the global batch's loss
-                    rec = dict(split='train', step=self.global_step, epoch=ep, loss=step_loss, lr=lr,
-                               clips_per_s=clips*self.world/max(1e-9, time.time()-t0))
-                    if gn is not None: rec['grad_norm'] = gn
-                    rec.update({k: float(v) for k, v in (info or {}).items() if isinstance(v, (int, float)) and k != 'loss'})
-                    self.log(rec)
-                if max_steps and self.global_step >= max_steps: self.stopped_by = 'max_steps'; break
-                if budget and _allreduce_mean(float(time.time() - t_start > budget), self.world, self.device) > 0:
-                    self.stopped_by = 'max_minutes'; break
-            if bar is not None: bar.close()
-            train_loss = _allreduce_mean(ep_loss/max(1, ep_n), self.world, self.device)
-            val = self.validate() if self.main else {}
-            val_loss = val.get('val_loss')
-            aux = {k: v for k, v in val.items() if k != 'val_loss'}
-            if self.main:
-                self.log(dict(split='val', step=self.global_step, epoch=ep, train_loss=train_loss, **val,
-                              epoch_seconds=time.time()-t0))
-                improved = val_loss is not None and val_loss < self.best_val_loss
-                if improved: self.best_val_loss = val_loss
-                kw = dict(train_loss=train_loss, val_loss=val_loss, aux=aux)
-                if (ep + 1) % int(t['save_every']) == 0 or ep + 1 == int(t['epochs']) or self.stopped_by:
-                    self.save(f"checkpoint_epoch_{ep}.pth", **kw); self._prune()
-                if improved or (val_loss is None and ep + 1 == int(t['epochs'])): self.save('model_checkpoint_best.pth', **kw)
-            last = dict(train_loss=train_loss, val_loss=val_loss, aux=aux)
-            if self.world > 1: torch.distributed.barrier()
-            self.epoch += 1
-        if self.tb is not None: self.tb.close()
-        return dict(last, seconds=time.time()-t_start, stopped_by=self.stopped_by)
-
-    def _bar(self, ep):
-        if not (self.main and self.t.get('progress')): return None
-        from tqdm import tqdm
-        return tqdm(total=self.steps_per_epoch, desc=f"{self.t['stage']} epoch {ep+1}/{self.t['epochs']}",
-                    mininterval=float(self.t['progress_interval']), leave=False, dynamic_ncols=True)
-
-    def _prune(self):
-        keep = self.t.get('keep_last')
-        if not keep: return
-        cks = sorted(self.ckdir.glob('checkpoint_epoch_*.pth'), key=lambda p: int(p.stem.rsplit('_', 1)[1]))
-        for p in cks[:-int(keep)]: p.unlink(missing_ok=True)
-
+# %% ../nbs/40_train.ipynb #c064
 def _worker_init(worker_id):
     s = torch.initial_seed() % 2**32
     np.random.seed(s); random.seed(s)
 
-def _allreduce_mean(x:float, world:int, device) -> float:
-    if world == 1: return x
-    t = torch.tensor([x], dtype=torch.float64, device=device if device.type == 'cuda' else 'cpu')
-    torch.distributed.all_reduce(t); return float(t.item())/world
+# %% ../nbs/40_train.ipynb #c065
+@patch
+def train_loader(self:Trainer, epoch:int) -> torch.utils.data.DataLoader:
+    "The shuffled, sharded loader of epoch `epoch` (its order and crops depend only on the seed and the epoch)."
+    self.train_set.set_epoch(epoch)                     # crops drawn from (seed, epoch, index)
+    ds = torch.utils.data.Subset(self.train_set, self.train_idx)
+    sampler = torch.utils.data.distributed.DistributedSampler(ds, num_replicas=self.world, rank=self.rank, shuffle=True, seed=self.seed)
+    sampler.set_epoch(epoch)
+    g = torch.Generator().manual_seed(self.seed*1000 + epoch)
+    return torch.utils.data.DataLoader(ds, batch_size=self.t.batch_size, sampler=sampler, collate_fn=collate_motion,
+                                       num_workers=self.t.num_workers, generator=g,
+                                       worker_init_fn=_worker_init if self.t.num_workers else None)
 
-def _plain(o):
-    "A copy of a config with only YAML/weights_only-friendly values."
-    if isinstance(o, dict): return {str(k): _plain(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [_plain(v) for v in o]
-    if isinstance(o, Path): return str(o)
-    return o
+# %% ../nbs/40_train.ipynb #c066
+@patch
+def start_epoch(self:Trainer) -> torch.utils.data.DataLoader:
+    "Begin epoch `self.epoch`: fresh running sums and progress bar; returns its loader."
+    loader = self.train_loader(self.epoch)
+    bar = None
+    if self.main and self.t.progress:
+        bar = tqdm(total=self.steps_per_epoch, desc=f"{self.t.stage} epoch {self.epoch+1}/{self.t.epochs}",
+                   mininterval=self.t.progress_interval, leave=False, dynamic_ncols=True)
+    self.ep = EpochStats(t0=time.time(), bar=bar)
+    return loader
 
-# %% ../nbs/40_train.ipynb #c032
-def export_release(ck_path, out_dir=None) -> dict:
-    "Write `model.safetensors` + `config.json` for the checkpoint at `ck_path` (EMA weights if present, LoRA merged)."
-    from safetensors.torch import save_model
-    ck = load_checkpoint(ck_path)
-    out_dir = Path(out_dir or Path(ck_path).parent)
-    model = model_from_checkpoint_dict(ck, ck_path, merge=True)
-    if 'ema_state_dict' in ck and not ck['config'].get('lora', {}).get('enabled'):
-        model.load_state_dict(ck['ema_state_dict']['shadow'], strict=False)
-    cfg = copy.deepcopy(ck['config']); cfg['lora'] = {**cfg.get('lora', {}), 'enabled': False}
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.safetensors.tmp'); os.close(fd)
-    save_model(model, tmp, metadata=dict(stage=str(ck.get('stage')), epoch=str(ck.get('epoch')), global_step=str(ck.get('global_step'))))
-    os.replace(tmp, out_dir/'model.safetensors')
-    meta = dict(config=cfg, stage=ck.get('stage'), epoch=ck.get('epoch'), global_step=ck.get('global_step'),
-                val_loss=ck.get('val_loss'), merged_lora=bool(ck['config'].get('lora', {}).get('enabled')))
-    (out_dir/'config.json').write_text(json.dumps(meta, indent=1, default=str))
-    return dict(weights=out_dir/'model.safetensors', config=out_dir/'config.json')
+# %% ../nbs/40_train.ipynb #c069
+def accumulation_group(i:int,      # index of the micro-batch in the epoch
+                       n:int,      # micro-batches in the epoch
+                       accum:int,  # `training.grad_accum_steps`
+                      ) -> tuple:
+    "(size of micro-batch `i`'s accumulation group, whether `i` is the group's last micro-batch)."
+    start = (i//accum)*accum
+    size = min(accum, n - start)
+    return size, i - start == size - 1
 
-def load_model_from_checkpoint(path, device='cpu'):
-    "Load a trained model for eval/inference: (model in eval mode, resolved config dict).\n\n    `path`: a `.pth` checkpoint, a `model.safetensors` (with its `config.json`), or a run directory (its best checkpoint)."
-    path = Path(path)
-    if path.is_dir():
-        if (path/'model_checkpoint_best.pth').exists(): path = path/'model_checkpoint_best.pth'
-        elif (path/'model.safetensors').exists(): path = path/'model.safetensors'
-        else: path = find_checkpoint(path)
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_model
-        from stickgen.model import build_model
-        cj = path.parent/'config.json'
-        if not cj.exists(): raise StickgenError(f"{path}: no config.json next to it")
-        cfg = json.loads(cj.read_text())['config']
-        model = build_model(model_config_from(cfg))
-        load_model(model, str(path), strict=True)
-    else:
-        ck = load_checkpoint(path)
-        cfg = ck['config']
-        model = model_from_checkpoint_dict(ck, path, merge=False)
-        if 'ema_state_dict' in ck and not cfg.get('lora', {}).get('enabled'):
-            model.load_state_dict(ck['ema_state_dict']['shadow'], strict=False)
-    return model.to(select_device(device)).eval(), cfg
+# %% ../nbs/40_train.ipynb #c072
+def finite_loss(loss:torch.Tensor, step:int, epoch:int) -> float:
+    "The loss as a float; a NaN or infinite loss raises `FloatingPointError` naming the step."
+    v = float(loss.detach())
+    if not math.isfinite(v): raise FloatingPointError(f"non-finite loss {v} at step {step} (epoch {epoch})")
+    return v
 
-# %% ../nbs/40_train.ipynb #c034
+# %% ../nbs/40_train.ipynb #c075
+def _to_device(batch:dict, device) -> dict:
+    return {k: (v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
+
+# %% ../nbs/40_train.ipynb #c076
+@patch
+def autocast(self:Trainer):
+    "bfloat16 autocast when `training.bf16`, else nothing."
+    if not self.t.bf16: return nullcontext()
+    return torch.autocast(device_type=self.device.type if self.device.type in ('cuda', 'cpu') else 'cpu', dtype=torch.bfloat16)
+
+# %% ../nbs/40_train.ipynb #c077
+@patch
+def micro_step(self:Trainer, batch:dict,
+               size:int,    # the size of this micro-batch's accumulation group
+               last:bool,   # the group's last micro-batch: DDP synchronises the gradients now
+              ) -> dict:
+    "Forward and backward of one micro-batch; returns the loss terms of `compute_loss`."
+    batch = _to_device(batch, self.device)
+    sync = nullcontext() if (self.ddp is None or last) else self.ddp.no_sync()
+    with sync:
+        with self.autocast(): loss, info = self.ddp(batch) if self.ddp is not None else self.model.compute_loss(batch, self.cfg.loss)
+        value = finite_loss(loss, self.global_step, self.epoch)
+        (loss/size).backward()
+    b = batch['motion'].shape[0]
+    self.ep.clips += b; self.ep.loss_sum += value*b; self.ep.group_loss += value/size
+    return info
+
+# %% ../nbs/40_train.ipynb #c080
+@patch
+def optimizer_step(self:Trainer) -> tuple:
+    "Clip, step AdamW and the schedule, update the EMA, count the step; returns (gradient norm or None, lr used)."
+    gn = None
+    if self.t.max_grad_norm:
+        gn = float(torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.t.max_grad_norm))
+    lr = self.optimizer.param_groups[0]['lr']
+    self.optimizer.step(); self.optimizer.zero_grad(set_to_none=True); self.scheduler.step()
+    if self.ema is not None: self.ema.update(self.model)
+    self.global_step += 1
+    if self.kill_at and self.global_step == self.kill_at: os.kill(os.getpid(), signal.SIGKILL)
+    return gn, lr
+
+# %% ../nbs/40_train.ipynb #c083
+@patch
+def log_step(self:Trainer, info:dict, grad_norm:float|None, lr:float):
+    "Progress bar and, every `log_every` steps, a metrics.jsonl record of the optimizer step just taken."
+    step_loss, self.ep.group_loss = self.ep.group_loss, 0.0
+    clips_s = self.ep.clips*self.world/max(1e-9, time.time() - self.ep.t0)
+    if self.ep.bar is not None:
+        self.ep.bar.update(1); self.ep.bar.set_postfix(loss=f"{step_loss:.4f}", clips_s=f"{clips_s:.1f}", refresh=False)
+    if self.global_step % self.t.log_every and self.global_step != 1: return
+    rec = dict(split='train', step=self.global_step, epoch=self.epoch, loss=allreduce_mean(step_loss, self.world, self.device),
+               lr=lr, clips_per_s=clips_s)
+    if grad_norm is not None: rec['grad_norm'] = grad_norm
+    rec.update({k: v for k, v in info.items() if k != 'loss'})
+    self.log(rec)
+
+# %% ../nbs/40_train.ipynb #c086
+@patch(as_prop=True)
+def budget_s(self:Trainer) -> float|None: return 60*self.t.max_minutes if self.t.max_minutes else None
+
+# %% ../nbs/40_train.ipynb #c087
+@patch
+def should_stop(self:Trainer) -> bool:
+    "True (and `stopped_by` set) once `max_steps` steps are done or the time budget is spent."
+    if self.t.max_steps and self.global_step >= self.t.max_steps: self.stopped_by = 'max_steps'
+    elif self.budget_s and allreduce_mean(float(time.time() - self.t_start > self.budget_s), self.world, self.device) > 0:
+        self.stopped_by = 'max_minutes'
+    return self.stopped_by is not None
+
+# %% ../nbs/40_train.ipynb #c088
+@patch
+def finished(self:Trainer) -> bool:
+    "All epochs run, `max_steps` reached (also by a resumed run), or the time budget spent."
+    return self.epoch >= self.t.epochs or bool(self.t.max_steps and self.global_step >= self.t.max_steps) or self.stopped_by == 'max_minutes'
+
+# %% ../nbs/40_train.ipynb #c091
+@patch
+def aux_metrics(self:Trainer, model:StickFigureTransformer) -> dict:
+    "`motion_aux_metrics` of clips generated for the first `val_aux_samples` held-out texts (0: none)."
+    k = self.t.val_aux_samples
+    if not k: return {}
+    batch = _to_device(collate_motion([self.val_set[i] for i in range(min(k, len(self.val_set)))]), self.device)
+    out = model.generate(batch['embedding'], num_frames=batch['motion'].shape[1], seed=self.seed, steps=self.t.val_aux_steps)
+    return motion_aux_metrics(out['motion'].cpu(), batch['motion'].cpu(), batch['mask'].cpu(), out['actions'].cpu(), batch['actions'].cpu())
+
+# %% ../nbs/40_train.ipynb #c092
+@patch
+def validate(self:Trainer) -> dict:
+    "Validation loss and its terms over the held-out clips (EMA weights if any), and the aux metrics."
+    if not len(self.val_set): return {}
+    model = self.model
+    ctx = self.ema.averaged(model) if self.ema is not None else nullcontext(model)
+    with torch.no_grad(), ctx, torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
+        torch.manual_seed(self.seed + 12345)
+        was = model.training; model.eval()
+        loader = torch.utils.data.DataLoader(self.val_set, batch_size=self.t.batch_size, shuffle=False, collate_fn=collate_motion)
+        tot, n, parts = 0.0, 0, {}
+        for batch in loader:
+            batch = _to_device(batch, self.device)
+            with self.autocast(): loss, info = model.compute_loss(batch, self.cfg.loss)
+            b = batch['motion'].shape[0]; tot += float(loss.detach())*b; n += b
+            for k, v in info.items():
+                if k != 'loss': parts[k] = parts.get(k, 0.0) + float(v)*b
+        out = dict(val_loss=tot/n, **{f"val_{k}": v/n for k, v in parts.items()})
+        out.update(self.aux_metrics(model))
+        model.train(was)
+    return out
+
+# %% ../nbs/40_train.ipynb #c095
+@patch
+def prune(self:Trainer):
+    "Delete all but the newest `keep_last` epoch checkpoints (None: keep all)."
+    if not self.t.keep_last: return
+    cks = sorted(self.ckdir.glob('checkpoint_epoch_*.pth'), key=lambda p: int(p.stem.rsplit('_', 1)[1]))
+    for p in cks[:-self.t.keep_last]: p.unlink(missing_ok=True)
+
+# %% ../nbs/40_train.ipynb #c096
+@patch
+def save_checkpoints(self:Trainer, train_loss:float, val_loss:float|None, aux:dict):
+    "This epoch's checkpoint (when due), the best one (when the validation loss improved), pruning."
+    improved = val_loss is not None and val_loss < self.best_val_loss
+    if improved: self.best_val_loss = val_loss
+    kw = dict(train_loss=train_loss, val_loss=val_loss, aux=aux)
+    ep, last_epoch = self.epoch, self.epoch + 1 == self.t.epochs
+    if (ep + 1) % self.t.save_every == 0 or last_epoch or self.stopped_by:
+        self.save(f"checkpoint_epoch_{ep}.pth", **kw); self.prune()
+    if improved or (val_loss is None and last_epoch): self.save(BEST, **kw)
+
+# %% ../nbs/40_train.ipynb #c098
+@patch
+def end_epoch(self:Trainer):
+    "Close the epoch: mean training loss, validation and its record, checkpoints (rank 0); then count the epoch."
+    if self.ep.bar is not None: self.ep.bar.close()
+    train_loss = allreduce_mean(self.ep.loss_sum/max(1, self.ep.clips), self.world, self.device)
+    val = self.validate() if self.main else {}
+    val_loss, aux = val.get('val_loss'), {k: v for k, v in val.items() if k != 'val_loss'}
+    if self.main:
+        self.log(dict(split='val', step=self.global_step, epoch=self.epoch, train_loss=train_loss, **val, epoch_seconds=time.time()-self.ep.t0))
+        self.save_checkpoints(train_loss, val_loss, aux)
+    self.last = dict(train_loss=train_loss, val_loss=val_loss, aux=aux)
+    if self.world > 1: torch.distributed.barrier()
+    self.epoch += 1
+
+# %% ../nbs/40_train.ipynb #c101
+@patch
+def fit(self:Trainer) -> dict:
+    "Train until the epochs run out, `max_steps` is reached or the time budget is spent; returns the last epoch's losses."
+    self.model.train()
+    self.t_start = time.time()
+    while not self.finished():
+        loader = self.start_epoch()
+        for i, batch in enumerate(loader):
+            size, last = accumulation_group(i, len(loader), self.t.grad_accum_steps)
+            info = self.micro_step(batch, size, last)
+            if not last: continue
+            grad_norm, lr = self.optimizer_step()
+            self.log_step(info, grad_norm, lr)
+            if self.should_stop(): break
+        self.end_epoch()
+    if self.tb is not None: self.tb.close()
+    return dict(self.last, seconds=time.time() - self.t_start, stopped_by=self.stopped_by)
+
+# %% ../nbs/40_train.ipynb #c105
 RUN_KEYS = ('data_path', 'checkpoint_dir', 'resume_from', 'init_from', 'use_lora', 'device', 'nproc', 'model')
 
+# %% ../nbs/40_train.ipynb #c106
 def resolve_run(config='tiny', **overrides) -> tuple:
-    "(resolved config, sources) for `train`'s arguments, without running anything."
+    "(resolved `RunConfig`, run dict of sources / data / nproc / model) for `train`'s arguments, without running anything."
     run = {k: overrides.pop(k, None) for k in RUN_KEYS}
     cfg = load_config(config, overrides)
     if run['use_lora'] not in (None, False, '', 'false', 'False', '0', 0):
-        cfg['lora']['enabled'] = True
-        if cfg['training']['stage'] in ('pretrain', 'sft'): cfg['training']['stage'] = 'lora'
-    if run['device']: cfg['training']['device'] = run['device']
-    if run['checkpoint_dir']: cfg['training']['checkpoint_dir'] = str(run['checkpoint_dir'])
+        cfg.lora.enabled = True
+        if cfg.training.stage in ('pretrain', 'sft'): cfg.training.stage = 'lora'
+    if run['device']: cfg.training.device = str(run['device'])
+    if run['checkpoint_dir']: cfg.training.checkpoint_dir = str(run['checkpoint_dir'])
+    nproc = 1 if run['nproc'] is None else check_value(run['nproc'], int, Range(1), 'nproc')
     data_param = run['data_path'] if isinstance(run['data_path'], (str, os.PathLike)) or run['data_path'] is None else None
     src = resolve_sources(cfg, run['resume_from'], run['init_from'], data_param)
     if run['data_path'] is not None and data_param is None: src.update(data_path='<in-memory samples>', data_path_source='parameter')
     if src['resume_from'] == 'auto':
-        d = Path(cfg['training']['checkpoint_dir'])
-        try: src['resume_from'] = str(find_checkpoint(d)) if d.exists() else None
-        except StickgenError: src['resume_from'] = None
-    elif src['resume_from'] and Path(src['resume_from']).is_dir(): src['resume_from'] = str(find_checkpoint(src['resume_from']))
+        d = Path(cfg.training.checkpoint_dir)
+        found = resume_checkpoint(d) if d.is_dir() else None
+        src['resume_from'] = str(found) if found else None
+    elif src['resume_from'] and Path(src['resume_from']).is_dir():
+        found = resume_checkpoint(src['resume_from'])
+        if found is None: raise StickgenError(f"no {BEST} or checkpoint_epoch_N.pth in {src['resume_from']}")
+        src['resume_from'] = str(found)
     if src['resume_from'] and src['init_from']:
         print(f"note: resume_from ({src['resume_from_source']}) takes over; init_from ({src['init_from_source']}) is ignored when resuming")
-    cfg['_sources'] = src
+    cfg.sources = src
     return cfg, {**src, 'data': run['data_path'] if data_param is None and run['data_path'] is not None else src['data_path'],
-                 'nproc': int(run['nproc'] or 1), 'model': run['model']}
+                 'nproc': nproc, 'model': run['model']}
 
-def train(config='tiny', **overrides) -> dict:
-    "Train a run (pretrain / SFT / LoRA) from a config plus overrides; returns a summary dict (see the table above)."
-    cfg, run = resolve_run(config, **overrides)
-    t = cfg['training']
-    ckdir = Path(t['checkpoint_dir'])
-    if run['nproc'] > 1 and dist_info()[1] == 1: return _train_torchrun(cfg, run)
-    trainer = Trainer(cfg, run['data'], ckdir, resume_from=run['resume_from'],
-                      init_from=run['init_from'], device=t['device'], model=run['model'])
-    if trainer.main:
-        dump_config({k: v for k, v in cfg.items() if k != '_sources'}, ckdir/'config.yaml')
-    res = trainer.fit()
-    out = dict(checkpoint_dir=str(ckdir), best_checkpoint=str(ckdir/'model_checkpoint_best.pth'),
-               metrics=str(trainer.metrics_path), epochs_run=trainer.epoch, global_step=trainer.global_step,
-               best_val_loss=trainer.best_val_loss, stage=t['stage'], world_size=trainer.world,
-               parameters=trainer.trainable_parameters(), num_samples=trainer.num_samples,
-               train_samples=len(trainer.train_idx), val_samples=len(trainer.val_idx),
-               steps_per_epoch=trainer.steps_per_epoch, sources={k: v for k, v in cfg['_sources'].items()}, **res)
-    if trainer.main:
-        if (ckdir/'model_checkpoint_best.pth').exists() and run['model'] is None:
-            out['release'] = {k: str(v) for k, v in export_release(ckdir/'model_checkpoint_best.pth').items()}
-        (ckdir/'train_result.json').write_text(json.dumps(out, indent=1, default=str))
-    if trainer.world > 1:
-        torch.distributed.barrier(); torch.distributed.destroy_process_group()
-    return out
-
-def _train_torchrun(cfg, run) -> dict:
+# %% ../nbs/40_train.ipynb #c108
+def _train_torchrun(cfg:RunConfig, run:dict) -> dict:
+    "The same run under torchrun with `run['nproc']` processes (from a config file it writes beside the checkpoints)."
     if run['model'] is not None or not isinstance(run['data'], (str, os.PathLike, type(None))):
         raise StickgenError("nproc > 1 needs a config-built model and a data path (not in-memory objects)")
-    ckdir = Path(cfg['training']['checkpoint_dir']); ckdir.mkdir(parents=True, exist_ok=True)
+    ckdir = Path(cfg.training.checkpoint_dir); ckdir.mkdir(parents=True, exist_ok=True)
     resolved = ckdir/'config.launch.yaml'
-    dump_config({k: v for k, v in cfg.items() if k not in ('_sources', 'config_path')}, resolved)
+    dump_config(replace(cfg, config_path=None), resolved)
     argv = ['--config', resolved, '--checkpoint_dir', ckdir, '--data_path', run['data']]
     if run['resume_from']: argv += ['--resume_from', run['resume_from']]
     if run['init_from'] and not run['resume_from']: argv += ['--init_from', run['init_from']]
@@ -663,57 +638,47 @@ def _train_torchrun(cfg, run) -> dict:
     if rc != 0: raise RuntimeError(f"torchrun with {run['nproc']} processes failed with exit code {rc}")
     return json.loads((ckdir/'train_result.json').read_text())
 
-# %% ../nbs/40_train.ipynb #c036
-def _parse_value(s:str):
-    import yaml
-    try: return yaml.safe_load(s)
-    except Exception: return s
+# %% ../nbs/40_train.ipynb #c109
+def train(config='tiny', # a variant name, a YAML path or a dict
+          **overrides,    # config keys (bare or dotted) and the run parameters above
+         ) -> dict:
+    "Train a run (pretrain / SFT / LoRA) from a config plus overrides; returns a summary dict."
+    cfg, run = resolve_run(config, **overrides)
+    ckdir = Path(cfg.training.checkpoint_dir)
+    if run['nproc'] > 1 and dist_info()[1] == 1: return _train_torchrun(cfg, run)
+    trainer = Trainer(cfg, run['data'], ckdir, resume_from=run['resume_from'], init_from=run['init_from'],
+                      device=cfg.training.device, model=run['model'])
+    if trainer.main: dump_config(cfg, ckdir/'config.yaml')
+    res = trainer.fit()
+    out = dict(checkpoint_dir=str(ckdir), best_checkpoint=str(ckdir/BEST), metrics=str(trainer.metrics_path),
+               epochs_run=trainer.epoch, global_step=trainer.global_step, best_val_loss=trainer.best_val_loss,
+               stage=cfg.training.stage, world_size=trainer.world, parameters=trainer.trainable_parameters(),
+               num_samples=trainer.num_samples, train_samples=len(trainer.train_idx), val_samples=len(trainer.val_idx),
+               steps_per_epoch=trainer.steps_per_epoch, sources=dict(cfg.sources), **res)
+    if trainer.main:
+        if (ckdir/BEST).exists() and run['model'] is None:
+            out['release'] = {k: str(v) for k, v in export_release(ckdir/BEST).items()}
+        (ckdir/'train_result.json').write_text(json.dumps(out, indent=1, default=str))
+    if trainer.world > 1:
+        torch.distributed.barrier(); torch.distributed.destroy_process_group()
+    return out
 
-def train_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='stickgen train', description='Train a stickgen model variant (pretrain / SFT / LoRA).')
-    p.add_argument('--config', default='tiny', help='config file or variant name (tiny, small, medium, large, sft_small, ...)')
-    p.add_argument('--data_path', '--data-path', default=None, help='training data (.pt or store dir); else TRAIN_DATA_PATH, else the config')
-    p.add_argument('--checkpoint_dir', '--checkpoint-dir', default=None, help='output directory for checkpoints and logs')
-    p.add_argument('--resume_from', '--resume-from', default=None, help="checkpoint / run dir / 'auto' to resume; else RESUME_FROM_CHECKPOINT, else the config")
-    p.add_argument('--init_from', '--init-from', default=None, help='checkpoint whose weights start the run; else INIT_FROM_CHECKPOINT, else the config')
-    p.add_argument('--use_lora', '--use-lora', action='store_true', help='enable the LoRA adapter of the config')
-    p.add_argument('--epochs', type=int, default=None)
-    p.add_argument('--max_steps', '--max-steps', type=int, default=None)
-    p.add_argument('--batch_size', '--batch-size', type=int, default=None)
-    p.add_argument('--seed', type=int, default=None)
-    p.add_argument('--device', default=None, help='auto (cuda -> mps -> cpu), cpu, cuda, mps')
-    p.add_argument('--nproc', type=int, default=1, help='processes (GPUs) on this node, launched through torchrun')
-    p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE', help='override any config key, e.g. training.bf16=true')
-    return p
+# %% ../nbs/40_train.ipynb #c111
+if __name__ == '__main__' and '__file__' in globals():   # the former `python -m stickgen.train` (not a notebook kernel)
+    print("stickgen.train: error: the command moved: run `stickgen train ...` or `python -m stickgen.cli train ...`", file=sys.stderr)
+    sys.exit(2)
 
-def train_cli(argv=None) -> int:
-    "stickgen train --config ... --data_path ... --checkpoint_dir ... [--resume_from ...] [--init_from ...]"
-    a = train_parser().parse_args(argv)
-    over = dict(epochs=a.epochs, max_steps=a.max_steps, batch_size=a.batch_size, seed=a.seed)
-    for s in a.sets:
-        if '=' not in s: raise StickgenError(f"--set expects KEY=VALUE, got '{s}'")
-        k, v = s.split('=', 1); over[k.strip()] = _parse_value(v)
-    res = train(a.config, data_path=a.data_path, checkpoint_dir=a.checkpoint_dir, resume_from=a.resume_from,
-                init_from=a.init_from, use_lora=a.use_lora or None, device=a.device, nproc=a.nproc, **over)
-    if dist_info()[0] == 0:
-        print(f"trained {res['stage']} for {res['global_step']} steps; best val loss {res['best_val_loss']:.4f}; "
-              f"checkpoints in {res['checkpoint_dir']}")
-    return 0
-
-if __name__ == '__main__' and '__file__' in globals():   # `python -m stickgen.train` (not a notebook kernel)
-    from stickgen.cli import run_command
-    sys.exit(run_command(train_cli, sys.argv[1:], 'stickgen.train'))
-
-# %% ../nbs/40_train.ipynb #c038
+# %% ../nbs/40_train.ipynb #c114
 def read_metrics(path) -> list:
     "Records of a `metrics.jsonl` file (or a run directory holding one)."
     path = Path(path)
     if path.is_dir(): path = path/'metrics.jsonl'
     return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
 
+# %% ../nbs/40_train.ipynb #c116
 def plot_metrics(records_or_path, title:str='') -> 'plt.Figure':
     "Loss curves (train per logged step, val per epoch), learning rate, and validation aux metrics."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib is for notebooks; training itself never draws
     recs = read_metrics(records_or_path) if isinstance(records_or_path, (str, Path)) else list(records_or_path)
     tr = [r for r in recs if r.get('split') == 'train']; va = [r for r in recs if r.get('split') == 'val']
     aux = [k for k in ('smoothness', 'position_error', 'position_accuracy', 'action_accuracy') if any(k in r for r in va)]

@@ -3,6 +3,7 @@ import json, numpy as np, pytest, torch
 from pathlib import Path
 from stickgen.schema import *
 from stickgen.converters import *
+from stickgen.cli import convert_cli
 
 REAL = Path(__file__).resolve().parents[1].parent/'shared'/'realdata'
 

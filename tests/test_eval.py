@@ -5,7 +5,12 @@ import pytest
 import torch
 
 from stickgen.schema import StickgenError, standing_pose, CLIP_FRAMES
+from dataclasses import replace
 from stickgen import eval as E
+from stickgen.config import load_config
+from stickgen.model import build_model
+from stickgen.checkpoints import find_checkpoints
+from stickgen.cli import eval_cli
 
 
 # ---- FID -------------------------------------------------------------------------------------------------------
@@ -164,11 +169,10 @@ def test_bench_rows_real_vs_mean_motion(toy, tmp_path):
 
 
 def test_model_row_with_an_untrained_tiny_model(toy):
-    model_mod = pytest.importorskip('stickgen.model')
     train, test, ev = toy
     ctx = E.BenchContext(ev, test, train, replications=1, mm_prompts=2, mm_repeats=3, mm_times=2)
     torch.manual_seed(0)
-    m = model_mod.build_model(model_mod.load_model_config('tiny', embedding_dim=ctx.text.shape[1]))
+    m = build_model(replace(load_config('tiny').model, embedding_dim=ctx.text.shape[1]))
     row = E.model_row(ctx, m, 'tiny (untrained)', steps=2)
     assert row['params'] > 0 and np.isfinite(row['fid'][0]) and row['sec_per_clip'] > 0
     assert 0 <= row['r_precision_top1'][0] <= 1
@@ -176,13 +180,13 @@ def test_model_row_with_an_untrained_tiny_model(toy):
 
 def test_runs_index(tmp_path):
     run = tmp_path/'small'/'sft'; run.mkdir(parents=True)
-    torch.save(dict(epoch=2, stage='sft', val_loss=0.25, config=dict(data=dict(data_path='sft.pt'))), run/'model_checkpoint_best.pth')
+    torch.save(dict(model_state_dict={}, epoch=2, stage='sft', val_loss=0.25, config=dict(data=dict(data_path='sft.pt'))), run/'model_checkpoint_best.pth')
     idx = E.write_runs_index(tmp_path).read_text()
     assert '| small/sft | small | sft | sft.pt |' in idx
-    assert E.find_checkpoints(tmp_path) == [run/'model_checkpoint_best.pth']
+    assert find_checkpoints(tmp_path) == [run/'model_checkpoint_best.pth']
     assert E.checkpoint_name(run/'model_checkpoint_best.pth') == 'sft'
 
 
 def test_cli_errors_are_stickgen_errors(tmp_path):
     with pytest.raises(StickgenError, match='not found'):
-        E.eval_cli(['--checkpoint', str(tmp_path/'nope.pth'), '--reference_data', str(tmp_path/'missing.pt')])
+        eval_cli(['--checkpoint', str(tmp_path/'nope.pth'), '--reference_data', str(tmp_path/'missing.pt')])

@@ -4,15 +4,12 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from stickgen.schema import StickgenError, make_sample
 from stickgen.safety import degenerate_motion, reference_motion, SafetyCriticConfig
-from stickgen.inference import InferenceGenerator, stick_gen_cli, motion_stats, find_checkpoints, newest_checkpoint
+from stickgen.inference import InferenceGenerator, motion_stats
 from stickgen.language import parse, MAX_ACTORS
 from stickgen.datasets import synthesize_from_plan
-
-def test_find_newest_checkpoint(tmp_path):
-    assert newest_checkpoint(tmp_path/'nothing') is None
-    for i, n in enumerate(('tiny/data.pt', 'tiny/model_checkpoint_best.pth', 'small/x/last.ckpt')):
-        f = tmp_path/n; f.parent.mkdir(parents=True, exist_ok=True); f.write_bytes(b'x'); os.utime(f, (1000 + i, 1000 + i))
-    assert [p.name for p in find_checkpoints(tmp_path)] == ['last.ckpt', 'model_checkpoint_best.pth']
+from stickgen.cli import stick_gen_cli
+from stickgen.config import RunConfig, load_config
+from stickgen.schema import atomic_save
 
 @pytest.fixture(scope='module')
 def gen():
@@ -145,27 +142,48 @@ class _FakeEncoder:
     def encode(self, texts): return np.ones((len(texts), 384), np.float32)/np.sqrt(384)
 
 def _fake_checkpoint(tmp_path, monkeypatch, model, config=None):
-    "A checkpoint file that loads as `model` (stickgen.train patched); returns its path."
-    import stickgen.train as tr
-    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (model, config or {}), raising=False)
+    "A checkpoint file that loads as `model` (the loader inference uses is patched); returns its path."
+    import stickgen.inference as inf
+    monkeypatch.setattr(inf, 'load_model', lambda path, device='cpu': (model, config or RunConfig()))
     ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
     return ck
 
 def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
     ck = tmp_path/'tiny'/'model_checkpoint_best.pth'; ck.parent.mkdir(parents=True); ck.write_bytes(b'x')
     fake = _FakeModel()
-    import stickgen.train as tr
-    monkeypatch.setattr(tr, 'load_model_from_checkpoint', lambda path, device='cpu': (fake, dict(data=dict(text_model=None))), raising=False)
+    import stickgen.inference as inf
+    monkeypatch.setattr(inf, 'load_model', lambda path, device='cpu': (fake, RunConfig()))
     gen = InferenceGenerator(runs_dir=tmp_path)
     assert gen.backend == 'model' and gen.checkpoint == ck
     gen.encoder = _FakeEncoder()
-    g = gen.generate('two people jump then wave', duration=2, seed=0)
+    g = gen.generate('a person jumps then waves', duration=2, seed=0)
     assert g.is_safe and g.seed == 1000 and [a['is_safe'] for a in g.attempts] == [False, True]   # seed 0 froze: retried
-    assert fake.calls[0] == dict(shape=(2, 384), num_frames=50, actions=(2, 50), seed=0)
-    assert g.motion.shape == (50, 2, 20) and g.sample['source'].startswith('model:')
-    xs = g.motion[0, :, 0::2].mean(-1)
-    assert xs[1] - xs[0] > 1.0                                   # actors laid out side by side
+    assert fake.calls[0] == dict(shape=(1, 384), num_frames=50, actions=(1, 50), seed=0)
+    assert g.motion.shape == (50, 20) and g.sample['source'].startswith('model:')
     assert int(g.sample['actions'][0]) == 4 and int(g.sample['actions'][-1]) == 21   # jump ... wave (ActionType ids)
+
+
+def test_real_tiny_model_animates_actors_jointly(tmp_path, monkeypatch):
+    "A real (untrained) tiny StickFigureTransformer, saved and loaded as a run's checkpoint: every actor in one generate call."
+    torch.manual_seed(0)
+    cfg = load_config('tiny')
+    from stickgen.model import build_model, StickFigureTransformer
+    ck = atomic_save(dict(model_state_dict=build_model(cfg.model).state_dict(), config=cfg.to_dict(), epoch=0, global_step=1),
+                     tmp_path/'tiny'/'pretrain'/'model_checkpoint_best.pth')
+    calls = []
+    real_generate = StickFigureTransformer.generate
+    def spy(self, *a, **k): calls.append(k.get('num_actors')); return real_generate(self, *a, **k)
+    monkeypatch.setattr(StickFigureTransformer, 'generate', spy)
+    gen = InferenceGenerator(runs_dir=tmp_path, enable_safety_check=False, steps=2)   # stick-gen's default: the newest run
+    assert gen.checkpoint == ck and isinstance(gen.model, StickFigureTransformer)
+    gen.encoder = _FakeEncoder()
+    g = gen.generate('two people dance', duration=2, seed=1)
+    assert calls == [2] and g.backend == 'model' and g.motion.shape == (50, 2, 20)
+    assert not torch.allclose(g.motion[:, 0], g.motion[:, 1])      # two actors, not one clip twice
+    two = load_config('tiny', {'model.max_actors': 2})
+    ck2 = atomic_save(dict(model_state_dict=build_model(two.model).state_dict(), config=two.to_dict()), tmp_path/'two.pth')
+    with pytest.raises(StickgenError, match='this model animates at most 2 actors; asked for 3'):
+        InferenceGenerator(ck2).generate('three people walk', duration=2)
 
 def test_model_backend_joint_actors(tmp_path, monkeypatch):
     "A model whose generate takes num_actors animates every actor in one call."

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from stickgen.schema import StickgenError, standing_pose
-from stickgen.model import (ModelConfig, load_model_config, build_model, count_parameters, apply_lora, save_lora,
-                            load_lora, merge_lora, load_lora_config, params_cli, IMAGE_ENCODERS, FUSIONS, VARIANTS,
-                            torch_physics)
+from stickgen.config import ModelConfig, LoraConfig, LossWeights, load_config, IMAGE_ENCODERS, FUSIONS, VARIANTS
+from stickgen.model import build_model, count_parameters, apply_lora, save_lora, load_lora, merge_lora, torch_physics
+from stickgen.cli import params_cli
 
 torch.set_num_threads(1)
 REFERENCE = dict(small=7.2e6, medium=20.6e6, large=44.6e6)
@@ -16,6 +16,12 @@ REFERENCE_MM = dict(small=11.7e6, medium=25.1e6, large=71.3e6)
 ENCODER = dict(small=6.3e6, medium=18.9e6, large=42.0e6)
 TEXT = dict(small=656.6e3, medium=1.1e6, large=1.6e6)
 HEADS = dict(small=200e3, medium=475e3, large=850e3)
+W = LossWeights()   # the configured loss weights (configs/*.yaml)
+
+
+def model_config(variant, **over) -> ModelConfig:
+    "A variant's ModelConfig (read by the one config reader) with field overrides."
+    return replace(load_config(variant).model, **over)
 
 
 def _batch(B=2, T=12, D=384, A=None, seed=0):
@@ -29,7 +35,7 @@ def _batch(B=2, T=12, D=384, A=None, seed=0):
 
 @pytest.mark.parametrize('variant', list(REFERENCE))
 def test_motion_only_budget(variant):
-    c = count_parameters(build_model(load_model_config(variant), device='meta'))
+    c = count_parameters(build_model(model_config(variant), device='meta'))
     assert abs(c['total']/REFERENCE[variant] - 1) < 0.03, c
     assert abs(c['transformer_encoder']/ENCODER[variant] - 1) < 0.03
     assert abs(c['text_projection']/TEXT[variant] - 1) < 0.05
@@ -39,20 +45,20 @@ def test_motion_only_budget(variant):
 
 @pytest.mark.parametrize('variant', list(REFERENCE_MM))
 def test_multimodal_budget(variant):
-    c = count_parameters(build_model(load_model_config(variant, multimodal=True), device='meta'))
+    c = count_parameters(build_model(model_config(variant, multimodal=True), device='meta'))
     assert abs(c['total']/REFERENCE_MM[variant] - 1) < 0.05, c
 
 
 def test_component_sizes():
     sizes = {}
     for enc in IMAGE_ENCODERS:
-        c = count_parameters(build_model(load_model_config('small', image_encoder=enc, fusion='gated', multimodal=True), device='meta'))
+        c = count_parameters(build_model(model_config('small', image_encoder=enc, fusion='gated', multimodal=True), device='meta'))
         sizes[enc] = c['image_encoder']
     assert abs(sizes['lightweight_cnn']/2.1e6 - 1) < 0.1
     assert abs(sizes['resnet']/11.7e6 - 1) < 0.05
     assert 4e6 <= sizes['mini_vit'] <= 5.2e6
     # as in the defaults: gated/concat/film over the lightweight CNN (small, medium), cross-attention over the ResNet (large)
-    fus = {f: count_parameters(build_model(load_model_config('small', image_encoder='resnet' if f == 'cross_attention' else 'lightweight_cnn',
+    fus = {f: count_parameters(build_model(model_config('small', image_encoder='resnet' if f == 'cross_attention' else 'lightweight_cnn',
                                                              fusion=f), device='meta'))['fusion'] for f in FUSIONS}
     for f, ref in dict(gated=2.4e6, concat=2.1e6, film=2.2e6, cross_attention=15e6).items():
         assert abs(fus[f]/ref - 1) < 0.06, (f, fus[f])
@@ -64,10 +70,10 @@ def test_tiny_is_small():
 
 @pytest.mark.parametrize('variant', VARIANTS)
 def test_shapes_every_variant(variant):
-    m = build_model(load_model_config(variant)).eval()
+    m = build_model(model_config(variant)).eval()
     D = m.cfg.embedding_dim
     b = _batch(D=D, T=10)
-    loss, logs = m.compute_loss(b)
+    loss, logs = m.compute_loss(b, W)
     assert torch.isfinite(loss) and set(logs) >= {'pose', 'temporal', 'action', 'physics', 'diffusion', 'loss'}
     g = m.generate(b['embedding'], num_frames=10, steps=2, seed=0)
     assert g['motion'].shape == (2, 10, 20) and g['actions'].shape == (2, 10) and g['actions'].dtype == torch.int64
@@ -75,11 +81,11 @@ def test_shapes_every_variant(variant):
 
 @pytest.mark.parametrize('enc,fus', list(itertools.product(IMAGE_ENCODERS, FUSIONS)))
 def test_shapes_multimodal_combos(enc, fus):
-    cfg = replace(load_model_config('tiny'), image_encoder=enc, fusion=fus, multimodal=True, image_size=64)
+    cfg = replace(model_config('tiny'), image_encoder=enc, fusion=fus, multimodal=True, image_size=64)
     m = build_model(cfg).eval()
     b = _batch(T=8)
     b['images'] = torch.rand(2, 2, 3, 64, 64)      # two views per clip
-    loss, _ = m.compute_loss(b)
+    loss, _ = m.compute_loss(b, W)
     assert torch.isfinite(loss)
     g = m.generate(b['embedding'], num_frames=8, steps=2, images=b['images'])
     assert g['motion'].shape == (2, 8, 20)
@@ -89,17 +95,17 @@ def test_shapes_multimodal_combos(enc, fus):
 
 @pytest.mark.parametrize('variant', ['small', 'medium', 'large'])
 def test_default_multimodal_forward(variant):
-    m = build_model(load_model_config(variant, multimodal=True, image_size=64)).eval()
+    m = build_model(model_config(variant, multimodal=True, image_size=64)).eval()
     b = _batch(B=1, T=6, D=1024)
     b['images'] = torch.rand(1, 3, 64, 64)
-    with torch.no_grad(): loss, _ = m.compute_loss(b)
+    with torch.no_grad(): loss, _ = m.compute_loss(b, W)
     assert torch.isfinite(loss)
 
 
 def test_multi_actor_shapes():
     m = build_model('tiny').eval()
     b = _batch(T=9, A=2)
-    loss, _ = m.compute_loss(b)
+    loss, _ = m.compute_loss(b, W)
     assert torch.isfinite(loss)
     g = m.generate(b['embedding'], num_frames=9, steps=2, num_actors=2)
     assert g['motion'].shape == (2, 9, 2, 20)
@@ -129,8 +135,8 @@ def test_loss_masks_padding():
     b2['actions'] = torch.cat([b['actions'], torch.zeros(2, 5, dtype=torch.long)], 1)
     b2['physics'] = torch.cat([b['physics'], 100*torch.ones(2, 5, 6)], 1)
     b2['camera'] = torch.zeros(2, 17, 3)
-    torch.manual_seed(1); _, l1 = m.compute_loss(b)
-    torch.manual_seed(1); _, l2 = m.compute_loss(b2)
+    torch.manual_seed(1); _, l1 = m.compute_loss(b, W)
+    torch.manual_seed(1); _, l2 = m.compute_loss(b2, W)
     for k in ('pose', 'action', 'ground'):
         assert abs(l1[k] - l2[k]) < 1e-3*max(1, abs(l1[k])), (k, l1[k], l2[k])
     assert all(np.isfinite(v) for v in l2.values())
@@ -158,10 +164,10 @@ def test_cfg_scale_one_equals_conditional():
 
 
 def test_physics_gate():
-    cfg = replace(load_model_config('tiny'), physics_gate=True)
+    cfg = replace(model_config('tiny'), physics_gate=True)
     m = build_model(cfg)
     assert count_parameters(m)['heads'] > count_parameters(build_model('tiny'))['heads']
-    loss, _ = m.compute_loss(_batch())
+    loss, _ = m.compute_loss(_batch(), W)
     loss.backward()
     assert m.physics_gate.gate.weight.grad is not None and m.physics_gate.gate.weight.grad.abs().sum() > 0
 
@@ -174,19 +180,25 @@ def test_torch_physics_matches_schema():
 
 
 def test_config_errors(tmp_path):
-    with pytest.raises(StickgenError, match='unknown model variant'): load_model_config('gigantic')
+    with pytest.raises(StickgenError, match="config 'gigantic' not found"): model_config('gigantic')
     p = tmp_path/'bad.yaml'; p.write_text('model:\n  d_model: 64\n  nhead: 4\n  layers: 3\n')
-    with pytest.raises(StickgenError, match='layers'): load_model_config(p)
+    with pytest.raises(StickgenError, match="unknown key 'model.layers'; did you mean 'num_layers'"): model_config(str(p))
     with pytest.raises(StickgenError, match='embedding'):
-        build_model('tiny').compute_loss(_batch(D=100))
-    with pytest.raises(StickgenError, match='unknown key'):
-        build_model('tiny').compute_loss(_batch(), weights=dict(pse=1.0))
+        build_model('tiny').compute_loss(_batch(D=100), W)
+    with pytest.raises(StickgenError, match="unknown key 'loss.pse'"): LossWeights.from_dict(dict(pse=1.0))
+
+
+def test_compute_loss_uses_the_weights_it_is_given():
+    "No second table of defaults: doubling one weight changes the loss by exactly that term."
+    m = build_model('tiny').eval()
+    torch.manual_seed(3); l1, t1 = m.compute_loss(_batch(), W)
+    torch.manual_seed(3); l2, t2 = m.compute_loss(_batch(), replace(W, temporal=2*W.temporal))
+    assert t1 == {**t2, 'loss': t1['loss']}
+    assert abs((float(l2.detach()) - float(l1.detach())) - W.temporal*t1['temporal']) < 1e-5
 
 
 def test_sft_config_inherits_model():
-    try: cfg = load_model_config('sft_small')
-    except StickgenError: pytest.skip('no configs/sft_small.yaml')
-    assert cfg.d_model == 256
+    assert model_config('sft_small') == model_config('small')
 
 
 # -- LoRA --
@@ -195,7 +207,7 @@ def _lora_model():
     torch.manual_seed(0)
     m = build_model('tiny')
     base = {n: p.detach().clone() for n, p in m.named_parameters()}
-    apply_lora(m, dict(rank=4, alpha=8, dropout=0.0, target_modules=['transformer_encoder', 'pose_decoder']))
+    apply_lora(m, LoraConfig(rank=4, alpha=8, dropout=0.0, target_modules=['transformer_encoder', 'pose_decoder']))
     return m, base
 
 
@@ -205,7 +217,7 @@ def test_lora_freezes_base_and_trains_adapters():
     assert trainable and all('lora_' in n for n in trainable)
     opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-2)
     for _ in range(3):
-        loss, _ = m.compute_loss(_batch()); opt.zero_grad(); loss.backward(); opt.step()
+        loss, _ = m.compute_loss(_batch(), W); opt.zero_grad(); loss.backward(); opt.step()
     now = {n.replace('.base_layer', ''): p for n, p in m.named_parameters() if 'lora_' not in n}
     for n, p in base.items(): assert torch.equal(now[n], p), n
     assert any(p.abs().sum() > 0 for n, p in m.named_parameters() if 'lora_B' in n)
@@ -238,8 +250,8 @@ def test_lora_merge_equals_base_plus_adapter(tmp_path):
 
 @pytest.mark.parametrize('variant', list(REFERENCE))
 def test_lora_trainable_counts(variant):
-    m = build_model(load_model_config(variant))
-    apply_lora(m, load_lora_config(variant))
+    m = build_model(model_config(variant))
+    apply_lora(m, load_config(variant).lora)
     c = count_parameters(m)
     assert 0 < c['trainable'] < 0.1*c['total']
 
@@ -254,10 +266,10 @@ def test_params_cli(capsys):
 
 
 def test_camera_conditioning():
-    m = build_model(replace(load_model_config('tiny'), use_camera=True)).eval()
+    m = build_model(replace(model_config('tiny'), use_camera=True)).eval()
     b = _batch(T=10)
     b['camera'] = torch.randn(2, 10, 3)
-    loss, _ = m.compute_loss(b)
+    loss, _ = m.compute_loss(b, W)
     loss.backward()
     assert m.camera_embedding.weight.grad.abs().sum() > 0
     assert m.generate(b['embedding'], num_frames=10, steps=2, camera=b['camera'])['motion'].shape == (2, 10, 20)

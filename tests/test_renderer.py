@@ -6,8 +6,8 @@ import numpy as np, pytest, torch, av
 from stickgen.schema import (make_sample, save_samples, standing_pose, get_joint, set_joint, ActionType, StickgenError,
                              SchemaError, static_camera, FacialExpression, face_for_expression, SPEECH_CYCLE)
 from stickgen.renderer import (render_clip, render_sample, export_motion, load_motion, video_html, FramePainter, world_to_screen,
-                               screen_to_world, face_track, render_parallax_views, quantize, output_format, render_cli, TALK)
-from stickgen.cli import main
+                               screen_to_world, face_track, render_parallax_views, quantize, output_format, TALK)
+from stickgen.cli import main, render_cli
 
 def clip(T=30, x0=0.0, dx=0.01):
     return np.stack([standing_pose(x=x0 + dx*i) for i in range(T)])

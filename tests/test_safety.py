@@ -6,7 +6,8 @@ from stickgen.datasets import synthesize_from_plan, generate_scene
 from stickgen.rig import clip_motion
 from stickgen.plan import Segment
 from stickgen.safety import (SafetyCritic, SafetyCriticConfig, SafetyResult, reference_motion, degenerate_motion, DEGENERATE_KINDS,
-                             load_prompt_suites, run_adversarial_eval, grade_metric, adversarial_eval_cli, BASELINE_SUITE, frame_ranges)
+                             load_prompt_suites, run_adversarial_eval, grade_metric, BASELINE_SUITE, frame_ranges)
+from stickgen.cli import adversarial_eval_cli
 
 EXPECTED = dict(frozen='frozen', loop='repetitive', jitter='jittery', teleport='velocity_exceeded', impact='acceleration_exceeded',
                 sink='ground_penetration', nan='non_finite', stretch='limb_length')

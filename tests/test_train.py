@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from stickgen.schema import StickgenError, make_sample, standing_pose, save_samples
+from stickgen.schema import StickgenError, make_sample, standing_pose, save_samples, atomic_save
 from stickgen.config import load_config, resolve_sources, ENV_RESUME, ENV_INIT, ENV_DATA
 from stickgen import train as T
+from stickgen.checkpoints import load_checkpoint, load_model
 
 REPO = Path(__file__).resolve().parents[1]
 # tiny model, short clips, few steps: every run below takes seconds on 2 cores
@@ -46,7 +47,7 @@ def pretrained(data, tmp_path_factory):
 
 
 def weights(path):
-    return T.load_checkpoint(path)['model_state_dict']
+    return load_checkpoint(path)['model_state_dict']
 
 
 def same_weights(a, b):
@@ -69,7 +70,7 @@ def test_precedence_resume_init_data(monkeypatch, tmp_path):
     # the same through train()'s resolver, reading the real environment
     monkeypatch.setenv(ENV_DATA, str(tmp_path/'env.pt'))
     c, run = T.resolve_run('tiny', checkpoint_dir=tmp_path/'ck')
-    assert run['data'] == str(tmp_path/'env.pt') and c['_sources']['data_path_source'] == f'env {ENV_DATA}'
+    assert run['data'] == str(tmp_path/'env.pt') and c.sources['data_path_source'] == f'env {ENV_DATA}'
     c, run = T.resolve_run('tiny', data_path='cli.pt', checkpoint_dir=tmp_path/'ck')
     assert run['data'] == 'cli.pt'
     # 'auto' resume: nothing there yet -> fresh start
@@ -89,9 +90,9 @@ def test_config_errors(tmp_path):
     # every shipped config loads, with the reference hyper-parameters
     for name, (bs, acc, ep, lr, wu) in dict(small=(1, 16, 30, 3e-4, 5), medium=(2, 32, 50, 3e-4, 10), large=(4, 64, 100, 3e-4, 15),
                                             sft_small=(1, 16, 15, 1e-4, 2), sft_medium=(2, 32, 20, 1e-4, 3), sft_large=(4, 64, 25, 5e-5, 5)).items():
-        t = load_config(name)['training']
-        assert (t['batch_size'], t['grad_accum_steps'], t['epochs'], t['learning_rate'], t['warmup_epochs']) == (bs, acc, ep, lr, wu), name
-    assert load_config('sft_large')['lora']['rank'] == 16 and load_config('sft_small')['model']['d_model'] == 256
+        t = load_config(name).training
+        assert (t.batch_size, t.grad_accum_steps, t.epochs, t.learning_rate, t.warmup_epochs) == (bs, acc, ep, lr, wu), name
+    assert load_config('sft_large').lora.rank == 16 and load_config('sft_small').model.d_model == 256
 
 
 # --- checkpoints ----------------------------------------------------------------------------------------
@@ -107,26 +108,26 @@ def test_checkpoint_contents_and_release(pretrained):
     assert (tmp_path/'model_checkpoint_best.pth').exists() and (tmp_path/'model.safetensors').exists()
     recs = [json.loads(l) for l in (tmp_path/'metrics.jsonl').read_text().splitlines()]
     assert [r['epoch'] for r in recs if r['split'] == 'val'] == [0, 1]
-    # load_model_from_checkpoint: .pth (EMA weights) and the release safetensors give the same model
-    m1, c1 = T.load_model_from_checkpoint(tmp_path)
-    m2, c2 = T.load_model_from_checkpoint(tmp_path/'model.safetensors')
+    # load_model: .pth (EMA weights) and the release safetensors give the same model
+    m1, c1 = load_model(tmp_path)
+    m2, c2 = load_model(tmp_path/'model.safetensors')
     assert same_weights(m1.state_dict(), m2.state_dict()) and not m1.training
-    assert c1['model'] == c2['model']
+    assert c1.model == c2.model and c1.training == c2.training
 
 
 def test_atomic_save_survives_failure(tmp_path, monkeypatch):
     p = tmp_path/'ck.pth'
-    T.atomic_save(dict(model_state_dict={'w': torch.ones(3)}, global_step=1), p)
+    atomic_save(dict(model_state_dict={'w': torch.ones(3)}, global_step=1), p)
     real_save = torch.save
     def dying_save(obj, f, *a, **k):
         f.write(b'partial garbage'); raise KeyboardInterrupt('killed mid-write')
     monkeypatch.setattr(torch, 'save', dying_save)
-    with pytest.raises(KeyboardInterrupt): T.atomic_save(dict(model_state_dict={'w': torch.zeros(3)}, global_step=2), p)
+    with pytest.raises(KeyboardInterrupt): atomic_save(dict(model_state_dict={'w': torch.zeros(3)}, global_step=2), p)
     monkeypatch.setattr(torch, 'save', real_save)
-    assert T.load_checkpoint(p)['global_step'] == 1
+    assert load_checkpoint(p)['global_step'] == 1
     assert [q.name for q in tmp_path.iterdir()] == ['ck.pth']
     p.write_bytes(b'torn')
-    with pytest.raises(StickgenError, match='not a readable'): T.load_checkpoint(p)
+    with pytest.raises(StickgenError, match='not a readable'): load_checkpoint(p)
 
 
 def test_determinism_same_seed(data, pretrained, tmp_path):
@@ -144,7 +145,7 @@ def test_determinism_same_seed(data, pretrained, tmp_path):
 
 def _cli(args, env=None, **kw):
     e = {**os.environ, 'OMP_NUM_THREADS': '1', **(env or {})}
-    return subprocess.run([sys.executable, '-m', 'stickgen.train', *map(str, args)], env=e, cwd=REPO, capture_output=True, text=True, **kw)
+    return subprocess.run([sys.executable, '-m', 'stickgen.cli', 'train', *map(str, args)], env=e, cwd=REPO, capture_output=True, text=True, **kw)
 
 
 def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(data, tmp_path):
@@ -159,7 +160,7 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(data, tmp_path):
     assert not (tmp_path/'cut'/'checkpoint_epoch_1.pth').exists() and (tmp_path/'cut'/'checkpoint_epoch_0.pth').exists()
     resumed = _cli([*args, '--checkpoint_dir', tmp_path/'cut'], env={ENV_RESUME: 'auto'})
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    a, b = T.load_checkpoint(tmp_path/'full'/'checkpoint_epoch_2.pth'), T.load_checkpoint(tmp_path/'cut'/'checkpoint_epoch_2.pth')
+    a, b = load_checkpoint(tmp_path/'full'/'checkpoint_epoch_2.pth'), load_checkpoint(tmp_path/'cut'/'checkpoint_epoch_2.pth')
     assert a['global_step'] == b['global_step'] == 3*steps_per_epoch
     assert same_weights(a['model_state_dict'], b['model_state_dict'])
     assert same_weights(a['ema_state_dict']['shadow'], b['ema_state_dict']['shadow'])
@@ -175,25 +176,25 @@ def test_pretrain_sft_lora_chain(data, pretrained, tmp_path):
     best = pretrained[0]/'model_checkpoint_best.pth'
     # SFT: weights from pretrain, fresh optimizer / schedule / epoch counter
     sft = T.train('sft_tiny', data_path=data, checkpoint_dir=tmp_path/'sft', init_from=best, **{**FAST, 'epochs': 1})
-    ck = T.load_checkpoint(tmp_path/'sft'/'checkpoint_epoch_0.pth')
+    ck = load_checkpoint(tmp_path/'sft'/'checkpoint_epoch_0.pth')
     assert ck['stage'] == 'sft' and ck['epoch'] == 0 and ck['global_step'] == sft['steps_per_epoch']
     assert ck['config']['_sources']['init_from'] == str(best)
     assert not same_weights(ck['model_state_dict'], weights(best))            # it trained ...
-    model0, _ = T.load_model_from_checkpoint(best)
+    model0, _ = load_model(best)
     init = T.build_run_model(load_config('sft_tiny'), init_from=best)
     assert same_weights(init.state_dict(), model0.state_dict())               # ... starting from the pretrain (EMA) weights
     # LoRA on the SFT model: adapters only, base frozen
     sft_best = tmp_path/'sft'/'model_checkpoint_best.pth'
     lo = T.train('sft_tiny', data_path=data, checkpoint_dir=tmp_path/'lora', init_from=sft_best, use_lora=True, **{**FAST, 'epochs': 1})
     assert lo['stage'] == 'lora' and lo['parameters']['trainable'] < 0.2*lo['parameters']['total']
-    ck = T.load_checkpoint(tmp_path/'lora'/'checkpoint_epoch_0.pth')
+    ck = load_checkpoint(tmp_path/'lora'/'checkpoint_epoch_0.pth')
     assert ck['lora_state_dict'] and all('lora_' in k for k in ck['lora_state_dict'])
     base_after = {k.replace('.base_layer', ''): v for k, v in ck['model_state_dict'].items() if 'lora_' not in k}
-    sft_model, _ = T.load_model_from_checkpoint(sft_best)
+    sft_model, _ = load_model(sft_best)
     assert same_weights(base_after, sft_model.state_dict())                    # the base did not move
     # the merged release model = base + adapter, as a plain model
-    m_lora, cfg = T.load_model_from_checkpoint(tmp_path/'lora'/'model_checkpoint_best.pth')
-    m_rel, _ = T.load_model_from_checkpoint(tmp_path/'lora'/'model.safetensors')
+    m_lora, cfg = load_model(tmp_path/'lora'/'model_checkpoint_best.pth')
+    m_rel, _ = load_model(tmp_path/'lora'/'model.safetensors')
     assert not any('lora_' in k for k in m_rel.state_dict())
     emb = torch.randn(1, 384)
     g1 = m_lora.generate(emb, num_frames=12, steps=2, seed=3)['motion']
@@ -216,5 +217,5 @@ def test_missing_default_data_is_generated(tmp_path, monkeypatch):
         made.append((str(path), num_samples)); return save_samples(toy_samples(), path)
     monkeypatch.setattr(T, 'generate_default_corpus', fake_corpus)
     res = T.train(str(REPO/'configs'/'tiny.yaml'), checkpoint_dir=tmp_path/'ck', **{**FAST, 'max_steps': 1, 'epochs': 1})
-    assert made == [('data/train_data_embedded.pt', load_config('tiny')['data']['synthetic_samples'])]
+    assert made == [('data/train_data_embedded.pt', load_config('tiny').data.synthetic_samples)]
     assert res['global_step'] == 1 and (tmp_path/'data'/'train_data_embedded.pt').exists()

@@ -5,6 +5,7 @@ import pytest
 import torch
 from stickgen.schema import save_samples
 from stickgen import train as T
+from stickgen.checkpoints import load_checkpoint
 from test_train import toy_samples, same_weights, REPO
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason='torch.distributed not built')
@@ -47,7 +48,7 @@ def test_ddp_two_processes_match_one(tmp_path):
     for ra, rb in zip(a, b):
         for k in ('loss', 'train_loss', 'val_loss', 'lr'):
             if k in ra: assert ra[k] == pytest.approx(rb[k], rel=1e-5, abs=1e-7), (k, ra, rb)
-    wa, wb = T.load_checkpoint(tmp_path/'one'/'checkpoint_epoch_1.pth'), T.load_checkpoint(tmp_path/'two'/'checkpoint_epoch_1.pth')
+    wa, wb = load_checkpoint(tmp_path/'one'/'checkpoint_epoch_1.pth'), load_checkpoint(tmp_path/'two'/'checkpoint_epoch_1.pth')
     assert wb['world_size'] == 2
     for k in wa['model_state_dict']: torch.testing.assert_close(wa['model_state_dict'][k], wb['model_state_dict'][k], rtol=1e-5, atol=1e-6)
     assert not list((tmp_path/'two').glob('*rank*'))                          # rank 0 alone writes

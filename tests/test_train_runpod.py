@@ -3,7 +3,7 @@ import json, os, subprocess, sys
 from pathlib import Path
 import pytest
 from stickgen.schema import save_samples
-from stickgen import train as T
+from stickgen.checkpoints import load_checkpoint
 from test_train import toy_samples, REPO
 
 pytest.importorskip('papermill')
@@ -20,13 +20,13 @@ def test_entrypoints_pretrain_then_lora(tmp_path):
     assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-3000:])
     best = vol/'checkpoints'/'tiny'/'pretrain'/'model_checkpoint_best.pth'
     assert best.exists() and (vol/'runs'/'tiny'/'pretrain'/'40_train.ipynb').exists()
-    ck = T.load_checkpoint(best)
+    ck = load_checkpoint(best)
     assert ck['stage'] == 'pretrain' and ck['config']['_sources']['data_path'] == str(data)
     assert ck['config']['_sources']['data_path_source'] == 'env TRAIN_DATA_PATH'
     # LoRA through the SFT entrypoint, warm-started from the pretrain best through INIT_FROM_CHECKPOINT
     r = entry('sft_entrypoint.sh', dict(MODEL_VARIANT='sft_tiny', VOLUME_PATH=str(vol), TRAIN_DATA_PATH=str(data),
                                         USE_LORA='true', INIT_FROM_CHECKPOINT=str(best)))
     assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-3000:])
-    ck = T.load_checkpoint(vol/'checkpoints'/'tiny'/'lora'/'model_checkpoint_best.pth')
+    ck = load_checkpoint(vol/'checkpoints'/'tiny'/'lora'/'model_checkpoint_best.pth')
     assert ck['stage'] == 'lora' and ck['lora_state_dict']
     assert ck['config']['_sources']['init_from'] == str(best) and ck['config']['_sources']['init_from_source'] == 'env INIT_FROM_CHECKPOINT'
