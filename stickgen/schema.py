@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/schema.html.md"""
 
 # %% ../nbs/00_schema.ipynb #c003
 from __future__ import annotations
-import functools, math, os, tempfile
+import atexit, ctypes, functools, json, math, os, pickle, re, secrets, shutil, socket, sys, threading, time
 from dataclasses import dataclass, field, asdict, replace
 from enum import IntEnum
 from pathlib import Path
@@ -17,13 +17,15 @@ import torch
 __all__ = ['FPS', 'CLIP_SECONDS', 'CLIP_FRAMES', 'GROUND_Y', 'GRAVITY', 'STICK20', 'DEFAULT_SKELETON', 'POSE_DIM',
            'SEGMENT_NAMES', 'HEAD', 'TORSO', 'LEFT_ARM', 'RIGHT_ARM', 'LEGS', 'STICK48', 'CANONICAL_JOINTS',
            'NUM_ACTIONS', 'NAMED_ACTIONS', 'ActionType', 'EXPRESSION_FEATURES', 'SPEECH_CYCLE', 'SPEECH_OPENNESS',
-           'ACTION_EXPRESSIONS', 'DEFAULT_BONE_MASS', 'CAMERA_DIM', 'REQUIRED_FIELDS', 'QUALITY_FIELDS',
-           'StickgenError', 'SchemaError', 'Segment', 'Skeleton', 'get_joint', 'set_joint', 'pose_to_joints',
-           'pose_from_joints', 'standing_pose', 'plot_pose', 'plot_strip', 'bone_lengths', 'mirror_permutation',
-           'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id', 'action_name', 'FacialExpression', 'MouthShape',
-           'EyeShape', 'FaceFeatures', 'expression_for_action', 'face_for_expression', 'blend_faces', 'center_of_mass',
-           'compute_physics', 'static_camera', 'make_sample', 'validate_sample', 'atomic_save', 'save_samples',
-           'load_samples', 'validate_samples']
+           'ACTION_EXPRESSIONS', 'DEFAULT_BONE_MASS', 'CAMERA_DIM', 'REQUIRED_FIELDS', 'QUALITY_FIELDS', 'MAX_COORD',
+           'MAX_ZOOM', 'HELD_LOCKS_ENV', 'StickgenError', 'SchemaError', 'Segment', 'Skeleton', 'get_joint',
+           'set_joint', 'pose_to_joints', 'pose_from_joints', 'standing_pose', 'plot_pose', 'plot_strip',
+           'bone_lengths', 'mirror_permutation', 'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id',
+           'action_name', 'FacialExpression', 'MouthShape', 'EyeShape', 'FaceFeatures', 'expression_for_action',
+           'face_for_expression', 'blend_faces', 'center_of_mass', 'compute_physics', 'static_camera', 'make_sample',
+           'check_coords', 'validate_sample', 'io_error', 'temp_name', 'pid_alive', 'sweep_orphans', 'umask',
+           'output_mode', 'make_parents', 'PathLock', 'AtomicOutput', 'atomic_write', 'atomic_save', 'check_writable',
+           'check_free_space', 'torch_load', 'save_samples', 'load_samples', 'validate_samples']
 
 # %% ../nbs/00_schema.ipynb #c006
 FPS = 25           # frames per second of every motion in the repo
@@ -377,6 +379,25 @@ def make_sample(motion, actions, description:str, source:str='synthetic', camera
     s.update(extra)
     return s
 
+# %% ../nbs/00_schema.ipynb #i17b
+MAX_COORD = 1000.0   # metres: no joint or camera position is further than this from the origin
+MAX_ZOOM = 20.0      # camera zoom: 20x shows a 15 cm tall slice of the stage
+
+def check_coords(x,                       # an array or tensor of positions in metres
+                 field:str='motion',      # what the message calls it
+                 index:int|None=None,     # the sample index, when there is one
+                 limit:float=MAX_COORD,   # the largest |value| accepted
+                ):
+    "Raise a `SchemaError` naming the first value of `x` that is not finite or lies beyond ±`limit`."
+    a = _np(x)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        at = tuple(int(b) for b in np.argwhere(bad)[0])
+        raise SchemaError("non-finite value", index, field, "finite numbers", f"{a[at]} at {at}")
+    if a.size and np.abs(a).max() > limit:
+        at = tuple(int(b) for b in np.argwhere(np.abs(a) > limit)[0])
+        raise SchemaError("coordinate out of range", index, field, f"|value| <= {limit:g} m", f"{float(a[at]):g} at {at}")
+
 # %% ../nbs/00_schema.ipynb #c053
 def _dtype_name(x) -> str: return str(x.dtype).replace('torch.', '')
 
@@ -405,7 +426,7 @@ def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_
     _check_array(m, 'motion', index, 'float32')
     _check_shape(m, 'motion', index, lambda s: len(s) in (2, 3) and s[-1] == D and s[0] >= 1 and (len(s) == 2 or s[1] >= 1),
                  f"[T, {D}] or [T, A, {D}] with T >= 1")
-    _check_finite(m, 'motion', index)
+    check_coords(m, 'motion', index)
     T, A = m.shape[0], (m.shape[1] if m.ndim == 3 else None)
     a = sample['actions']
     _check_array(a, 'actions', index, 'int64')
@@ -422,8 +443,10 @@ def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_
     c = sample['camera']
     _check_array(c, 'camera', index, 'float32')
     _check_shape(c, 'camera', index, lambda s: s == (T, CAMERA_DIM), f"[{T}, {CAMERA_DIM}]")
-    _check_finite(c, 'camera', index)
-    if (_np(c)[:, 2] <= 0).any(): raise SchemaError("camera zoom must be positive", index, 'camera', "zoom > 0", float(_np(c)[:, 2].min()))
+    check_coords(_np(c)[:, :2], 'camera', index)
+    z = _np(c)[:, 2]
+    if not np.isfinite(z).all() or (z <= 0).any() or (z > MAX_ZOOM).any():
+        raise SchemaError("camera zoom out of range", index, 'camera', f"0 < zoom <= {MAX_ZOOM:g}", float(z[~((z > 0) & (z <= MAX_ZOOM))][0]))
     for k in ('description', 'source'):
         v = sample[k]
         if not isinstance(v, str) or not v.strip(): raise SchemaError("wrong value", index, k, "a non-empty str", repr(v)[:60])
@@ -451,6 +474,344 @@ def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_
             raise SchemaError("wrong value", index, k, "a number in [0, 1]", repr(v)[:60])
     return sample
 
+# %% ../nbs/00_schema.ipynb #i17io01
+def io_error(e:OSError,        # what the operating system said
+             path,             # the file or directory being worked on
+             doing:str='write' # 'write', 'read', 'create', ...
+            ) -> StickgenError:
+    "An `OSError` met on `path` as one `StickgenError` line: what, where, why."
+    return StickgenError(f"cannot {doing} {path}: {e.strerror or str(e) or type(e).__name__}")
+
+# %% ../nbs/00_schema.ipynb #i17io04
+_TMP_RE = re.compile(r'\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<tok>[0-9a-f]{6})\.(?P<kind>tmp|old)')
+
+def temp_name(path, kind:str='tmp') -> Path:
+    "A fresh hidden name beside `path` carrying this process's pid: `.NAME.PID.TOKEN.tmp` (or `.old`)."
+    path = Path(path)
+    return path.parent/f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.{kind}"
+
+# %% ../nbs/00_schema.ipynb #i17io07
+def pid_alive(pid:int) -> bool:
+    "Is process `pid` running on this machine? (A zombie, killed but not yet reaped, counts as gone.)"
+    if pid <= 0: return False
+    if pid == os.getpid(): return True
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError): return True
+
+# %% ../nbs/00_schema.ipynb #i17io10
+def sweep_orphans(directory,            # where to look
+                  name:str|None=None,   # only the leftovers of this target name (None: all)
+                 ) -> list:
+    "Remove what writers that died left in `directory` (their pid is gone): temporaries, and put a displaced original back."
+    d, done = Path(directory), []
+    try: entries = list(os.scandir(d))
+    except OSError: return done
+    for e in entries:
+        m = _TMP_RE.fullmatch(e.name)
+        if not m or (name is not None and m['name'] != name) or pid_alive(int(m['pid'])): continue
+        p, target = Path(e.path), d/m['name']
+        try:
+            if m['kind'] == 'old' and not os.path.lexists(target): os.rename(p, target)
+            elif e.is_dir(follow_symlinks=False): shutil.rmtree(p)
+            else: p.unlink()
+            done.append(p)
+        except OSError: pass
+    return done
+
+# %% ../nbs/00_schema.ipynb #i17io13
+def umask() -> int:
+    "The process umask, read without changing it where the OS allows (Linux /proc), else set and restored."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    m = os.umask(0o022); os.umask(m)
+    return m
+
+def output_mode(path, is_dir:bool=False) -> int:
+    "The permission bits a file or directory written at `path` gets: the existing target's, else the umask default."
+    try: return os.stat(path).st_mode & 0o7777
+    except OSError: return (0o777 if is_dir else 0o666) & ~umask()
+
+# %% ../nbs/00_schema.ipynb #i17io16
+def make_parents(d) -> list:
+    "Create directory `d` and its missing parents; returns the ones it created (outermost first)."
+    d, made = Path(d), []
+    missing = [q for q in [d, *d.parents] if not q.exists()][::-1]
+    for q in missing:
+        try: q.mkdir()
+        except FileExistsError: continue
+        except OSError as e:
+            for m in reversed(made): m.rmdir()
+            raise io_error(e, q, 'create') from None
+        made.append(q)
+    if not d.is_dir(): raise StickgenError(f"cannot create {d}: {next(q for q in [d, *d.parents] if q.exists())} is a file")
+    return made
+
+# %% ../nbs/00_schema.ipynb #i17io18
+def _fsync_path(p):
+    "fsync one file or directory (best effort where the platform cannot)."
+    try: fd = os.open(p, os.O_RDONLY)
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass
+    finally: os.close(fd)
+
+def _fsync_tree(d):
+    for root, dirs, files in os.walk(d):
+        for f in files: _fsync_path(os.path.join(root, f))
+        _fsync_path(root)
+
+_RENAME_EXCHANGE = 2
+def _exchange(a, b) -> bool:
+    "Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        f = libc.renameat2
+    except (OSError, AttributeError): return False
+    f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    AT_FDCWD = -100
+    return f(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+def _replace_dir(new:Path, target:Path):
+    "Put directory `new` at `target`, replacing the directory there (swapped in one step where possible)."
+    if not target.exists(): os.rename(new, target); return
+    if _exchange(new, target): shutil.rmtree(new, ignore_errors=True); return   # `new` now holds the old tree
+    aside = temp_name(target, 'old')
+    os.rename(target, aside)          # a kill here leaves the original at `aside`: sweep_orphans puts it back
+    os.rename(new, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+# %% ../nbs/00_schema.ipynb #i17io28
+_HELD, _HELD_LOCK = {}, threading.Lock()
+HELD_LOCKS_ENV = 'STICKGEN_HELD_LOCKS'
+
+def _proc_start(pid:int):
+    "Start time of process `pid` (clock ticks since boot) where /proc has it: tells a reused pid from the writer."
+    try: return int(Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19])
+    except (OSError, IndexError, ValueError): return None
+
+class PathLock:
+    "One writer at a time for `path`: an exclusive `.NAME.lock` file beside it, like git's `index.lock`."
+    def __init__(self, path):
+        self.path = Path(path)
+        self.file = self.path.parent/f".{self.path.name}.lock"
+        self.key = os.path.abspath(self.file)
+
+    def holder(self) -> dict|None:
+        "What the lock file says about its writer (pid, host, start, since, command), None if unlocked or unreadable."
+        try: return json.loads(self.file.read_text())
+        except (OSError, ValueError): return None
+
+    def _stale(self, info) -> bool:
+        if info is None:     # being written this instant, or left empty by a kill: stale once it is a few seconds old
+            try: return time.time() - self.file.stat().st_mtime > 10
+            except OSError: return True
+        if info.get('host') != socket.gethostname(): return False
+        pid = int(info.get('pid', -1))
+        if not pid_alive(pid): return True
+        start = info.get('start')
+        return start is not None and _proc_start(pid) not in (None, start)
+
+    def acquire(self):
+        "Take the lock (again, if this process holds it); refuse in one line while another live process does."
+        with _HELD_LOCK:
+            if self.key in _HELD: _HELD[self.key] += 1; return self
+            if self.key in os.environ.get(HELD_LOCKS_ENV, '').split(os.pathsep): _HELD[self.key] = 1; return self   # our launcher holds it (torchrun workers)
+        for _ in range(5):
+            try: fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            except FileExistsError:
+                info = self.holder()
+                if not self._stale(info):
+                    who = f"pid {info['pid']} ({info.get('command', '?')}, since {info.get('since', '?')})" if info else 'another process'
+                    raise StickgenError(f"{self.path} is locked: {who} is writing it; wait for it to finish "
+                                        f"(or, if that process is gone, remove {self.file})") from None
+                aside = temp_name(self.file, 'old')
+                try: os.rename(self.file, aside)
+                except FileNotFoundError: continue
+                if (json.loads(aside.read_text() or 'null') if aside.exists() else None) != info:
+                    try: os.link(aside, self.file)    # a live writer took it meanwhile: give it back
+                    except OSError: pass
+                    aside.unlink(missing_ok=True); continue
+                aside.unlink(missing_ok=True)
+                print(f"note: {self.path}: took over the lock of " + (f"pid {info['pid']}, which is no longer running" if info else "a writer that died"),
+                      file=sys.stderr)
+                continue
+            except OSError as e: raise io_error(e, self.path) from None
+            with os.fdopen(fd, 'w') as f:
+                json.dump(dict(pid=os.getpid(), host=socket.gethostname(), start=_proc_start(os.getpid()),
+                               since=time.strftime('%Y-%m-%dT%H:%M:%S'), command=' '.join(sys.argv)[:200]), f)
+            with _HELD_LOCK: _HELD[self.key] = 1
+            return self
+        raise StickgenError(f"{self.path}: could not take its lock {self.file} (writers keep racing for it)")
+
+    def release(self):
+        "Give the lock back (the file goes when the outermost holder in this process releases it)."
+        with _HELD_LOCK:
+            n = _HELD.get(self.key, 0)
+            if n > 1: _HELD[self.key] = n - 1; return
+            _HELD.pop(self.key, None)
+        if n and (self.holder() or {}).get('pid') == os.getpid(): self.file.unlink(missing_ok=True)
+
+    @property
+    def held(self) -> bool: return self.key in _HELD
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
+
+def _release_all():
+    "At exit: remove the lock files this process still holds (a kill leaves them to be taken over)."
+    for key in list(_HELD):
+        try:
+            if json.loads(Path(key).read_text()).get('pid') == os.getpid(): os.unlink(key)
+        except (OSError, ValueError): pass
+    _HELD.clear()
+atexit.register(_release_all)
+
+# %% ../nbs/00_schema.ipynb #i17io20
+class AtomicOutput:
+    "A temporary file or directory beside `path` that replaces `path` whole on `commit()`, or vanishes on `abort()`."
+    def __init__(self, path,             # the file or directory to (re)place
+                 is_dir:bool=False,      # build a directory (a store, PNG frames) instead of a file
+                 lock:bool=True,         # hold `PathLock(path)` until committed or aborted
+                ):
+        self.path, self.is_dir, self.done = Path(path), is_dir, False
+        p = self.path
+        if p.is_dir() and not is_dir: raise StickgenError(f"cannot write {p}: is a directory, expected a file")
+        if p.exists() and not p.is_dir() and is_dir: raise StickgenError(f"cannot write {p}: is a file, expected a directory")
+        self.lock, self.made = None, []
+        try:
+            self.made = make_parents(p.parent)
+            self.lock = PathLock(p).acquire() if lock else None
+            sweep_orphans(p.parent, p.name)
+            self.tmp = temp_name(p)
+            if is_dir: os.mkdir(self.tmp)
+            else: os.close(os.open(self.tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except OSError as e:
+            self._undo(); raise io_error(e, p) from None
+        except BaseException:
+            self._undo(); raise
+
+    def commit(self) -> Path:
+        "Make the temporary the target: fsynced, with the target's mode (or the umask default), renamed into place."
+        if self.done: return self.path
+        try:
+            os.chmod(self.tmp, output_mode(self.path, self.is_dir))
+            if self.is_dir: _fsync_tree(self.tmp); _replace_dir(self.tmp, self.path)
+            else: _fsync_path(self.tmp); os.replace(self.tmp, self.path)
+            _fsync_path(self.path.parent)
+        except OSError as e:
+            self.abort(); raise io_error(e, self.path) from None
+        self.done = True; self.made = []
+        if self.lock: self.lock.release()
+        return self.path
+
+    def _undo(self):
+        t = getattr(self, 'tmp', None)
+        if t is not None:
+            if t.is_dir() and not t.is_symlink(): shutil.rmtree(t, ignore_errors=True)
+            else:
+                try: t.unlink()
+                except OSError: pass
+        if self.lock: self.lock.release(); self.lock = None
+        for d in reversed(getattr(self, 'made', [])):
+            try: d.rmdir()
+            except OSError: break
+        self.made = []
+
+    def abort(self):
+        "Remove the temporary (and the folders made for it); the target is left as it was."
+        if not self.done: self.done = True; self._undo()
+
+    def __enter__(self): return self
+    def __exit__(self, et, ev, tb):
+        if et is None: self.commit()
+        else: self.abort()
+
+# %% ../nbs/00_schema.ipynb #i17io25
+def atomic_write(path, data) -> Path:
+    "Write `data` (str or bytes) to `path` whole or not at all."
+    with AtomicOutput(path) as out:
+        out.tmp.write_bytes(data.encode() if isinstance(data, str) else bytes(data))
+    return Path(path)
+
+def atomic_save(obj, path) -> Path:
+    "`torch.save(obj)` to `path` whole or not at all (a temporary beside it, fsynced, renamed over it)."
+    with AtomicOutput(path) as out:
+        with open(out.tmp, 'wb') as f: torch.save(obj, f)
+    return Path(path)
+
+# %% ../nbs/00_schema.ipynb #i17io31
+def _immutable(p) -> bool:
+    "Linux: is `p` marked immutable or append-only (`chattr +i` / `+a`)? False where this cannot be asked."
+    try:
+        import fcntl, array  # lazy: Linux-only ioctl, needed only for this question
+        fd = os.open(p, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+    except (ImportError, OSError): return False
+    try:
+        buf = array.array('l', [0]); fcntl.ioctl(fd, 0x80086601, buf, True)   # FS_IOC_GETFLAGS
+        return bool(buf[0] & 0x30)                                            # FS_IMMUTABLE_FL | FS_APPEND_FL
+    except OSError: return False
+    finally: os.close(fd)
+
+def check_writable(path,               # the output file or directory a command will write
+                   is_dir:bool=False,  # True: a directory that files go into
+                   what:str='output',  # how the message names it ('--output', 'checkpoint directory', ...)
+                  ) -> Path:
+    "Fail now, in one line, if `path` could not be written later (before any long work); creates nothing."
+    p = Path(path)
+    if p.exists() or p.is_symlink():
+        if is_dir and not p.is_dir(): raise StickgenError(f"{what} {p}: is a file, expected a directory")
+        if not is_dir and p.is_dir(): raise StickgenError(f"{what} {p}: is a directory, expected a file")
+        if _immutable(p): raise StickgenError(f"{what} {p}: cannot be changed (it is marked immutable)")
+    base = p if is_dir and p.is_dir() else p.parent
+    while not base.exists() and base != base.parent: base = base.parent
+    if not base.is_dir(): raise StickgenError(f"{what} {p}: {base} is not a directory")
+    probe = temp_name(base/'.stickgen-probe')
+    try: os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)); os.unlink(probe)
+    except OSError as e: raise StickgenError(f"{what} {p}: cannot write in {base} ({e.strerror})") from None
+    return p
+
+def check_free_space(path, nbytes:float, what:str='output') -> int:
+    "Fail now if the file system `path` goes to has less than `nbytes` free; returns the free bytes."
+    base = Path(path)
+    while not base.exists() and base != base.parent: base = base.parent
+    st = os.statvfs(base)
+    free = st.f_bavail*st.f_frsize
+    if nbytes > free: raise StickgenError(f"{what} {path}: needs about {_size(nbytes)}, {base} has {_size(free)} free")
+    return free
+
+def _size(n:float) -> str:
+    for u in ('B', 'KB', 'MB', 'GB', 'TB', 'PB'):
+        if n < 1000 or u == 'PB': return f"{n:.0f} {u}" if u == 'B' else f"{n:.1f} {u}"
+        n /= 1000
+
+# %% ../nbs/00_schema.ipynb #i17io34
+def torch_load(path,                 # a file written by torch.save
+               what:str='file',      # what the message calls it: 'checkpoint', 'sample file', ...
+               kind:str|None=None,   # what it should have been, for "is not a readable ..." (default: `what`)
+               mmap:bool=False,      # map the tensors instead of reading them
+               map_location='cpu'):
+    "`torch.load(path, weights_only=True)`; an unsafe, unreadable or missing file is one `StickgenError` naming `what` and `path`."
+    path = Path(path)
+    if not path.exists(): raise StickgenError(f"{what} {path} not found")
+    if path.is_dir(): raise StickgenError(f"{what} {path} is a directory, expected a file")
+    try: return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    except pickle.UnpicklingError as e:
+        if m := re.search(r'GLOBAL ([\w.]+)', str(e)):
+            raise StickgenError(f"{what} {path} was not loaded: it holds Python objects that are not plain tensors ({m.group(1)}), "
+                                f"which could run code when unpickled; if you trust the file, convert it once with "
+                                f"torch.load(path, weights_only=False) and torch.save of its tensors and plain values") from None
+        raise StickgenError(f"{what} {path} is not a readable {kind or what} ({_first_line(e)})") from None
+    except OSError as e: raise io_error(e, path, 'read') from None
+    except Exception as e: raise StickgenError(f"{what} {path} is not a readable {kind or what} ({_first_line(e)})") from None
+
+def _first_line(e) -> str:
+    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    return (lines[0] if lines else type(e).__name__)[:200]
+
 # %% ../nbs/00_schema.ipynb #c059
 def _to_storable(sample:dict) -> dict:
     "numpy arrays -> torch tensors, numpy scalars -> Python numbers (what weights_only loading accepts)."
@@ -462,19 +823,6 @@ def _to_storable(sample:dict) -> dict:
         out[k] = v
     return out
 
-def atomic_save(obj, path) -> Path:
-    "`torch.save(obj)` to `path` atomically: a temp file in the same directory, fsync, then `os.replace`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
-
 def save_samples(samples, path, validate:bool=True) -> Path:
     "Validate `samples` (a list of dicts) and write them atomically to `path` as `torch.save(list[dict])`."
     if not isinstance(samples, (list, tuple)): raise SchemaError("not a list of samples", None, None, "a list of dicts", type(samples).__name__)
@@ -485,10 +833,7 @@ def load_samples(path, validate:bool=True) -> list:
     path = Path(path)
     if not path.exists(): raise SchemaError("file not found", path=path)
     if path.is_dir(): raise SchemaError("is a directory, expected a .pt sample file", path=path)
-    try: data = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SchemaError(f"not a readable sample file ({first[:200]})", path=path) from None
+    data = torch_load(path, 'sample file')
     return validate_samples(data, path) if validate else _check_list(data, path)
 
 def _check_list(data, path=None) -> list:
