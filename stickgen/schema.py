@@ -23,8 +23,8 @@ __all__ = ['FPS', 'CLIP_SECONDS', 'CLIP_FRAMES', 'GROUND_Y', 'GRAVITY', 'STICK20
            'bone_lengths', 'mirror_permutation', 'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id',
            'action_name', 'FacialExpression', 'MouthShape', 'EyeShape', 'FaceFeatures', 'expression_for_action',
            'face_for_expression', 'blend_faces', 'center_of_mass', 'compute_physics', 'static_camera', 'make_sample',
-           'check_coords', 'validate_sample', 'io_error', 'temp_name', 'pid_alive', 'sweep_orphans', 'umask',
-           'output_mode', 'make_parents', 'PathLock', 'AtomicOutput', 'atomic_write', 'atomic_save', 'check_writable',
+           'check_coords', 'validate_sample', 'io_error', 'temp_name', 'pid_alive', 'PathLock', 'sweep_orphans',
+           'umask', 'output_mode', 'make_parents', 'AtomicOutput', 'atomic_write', 'atomic_save', 'check_writable',
            'check_free_space', 'torch_load', 'save_samples', 'load_samples', 'validate_samples']
 
 # %% ../nbs/00_schema.ipynb #c006
@@ -501,90 +501,6 @@ def pid_alive(pid:int) -> bool:
     try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
     except (OSError, IndexError): return True
 
-# %% ../nbs/00_schema.ipynb #i17io10
-def sweep_orphans(directory,            # where to look
-                  name:str|None=None,   # only the leftovers of this target name (None: all)
-                 ) -> list:
-    "Remove what writers that died left in `directory` (their pid is gone): temporaries, and put a displaced original back."
-    d, done = Path(directory), []
-    try: entries = list(os.scandir(d))
-    except OSError: return done
-    for e in entries:
-        m = _TMP_RE.fullmatch(e.name)
-        if not m or (name is not None and m['name'] != name) or pid_alive(int(m['pid'])): continue
-        p, target = Path(e.path), d/m['name']
-        try:
-            if m['kind'] == 'old' and not os.path.lexists(target): os.rename(p, target)
-            elif e.is_dir(follow_symlinks=False): shutil.rmtree(p)
-            else: p.unlink()
-            done.append(p)
-        except OSError: pass
-    return done
-
-# %% ../nbs/00_schema.ipynb #i17io13
-def umask() -> int:
-    "The process umask, read without changing it where the OS allows (Linux /proc), else set and restored."
-    try:
-        for line in Path('/proc/self/status').read_text().splitlines():
-            if line.startswith('Umask:'): return int(line.split()[1], 8)
-    except (OSError, ValueError): pass
-    m = os.umask(0o022); os.umask(m)
-    return m
-
-def output_mode(path, is_dir:bool=False) -> int:
-    "The permission bits a file or directory written at `path` gets: the existing target's, else the umask default."
-    try: return os.stat(path).st_mode & 0o7777
-    except OSError: return (0o777 if is_dir else 0o666) & ~umask()
-
-# %% ../nbs/00_schema.ipynb #i17io16
-def make_parents(d) -> list:
-    "Create directory `d` and its missing parents; returns the ones it created (outermost first)."
-    d, made = Path(d), []
-    missing = [q for q in [d, *d.parents] if not q.exists()][::-1]
-    for q in missing:
-        try: q.mkdir()
-        except FileExistsError: continue
-        except OSError as e:
-            for m in reversed(made): m.rmdir()
-            raise io_error(e, q, 'create') from None
-        made.append(q)
-    if not d.is_dir(): raise StickgenError(f"cannot create {d}: {next(q for q in [d, *d.parents] if q.exists())} is a file")
-    return made
-
-# %% ../nbs/00_schema.ipynb #i17io18
-def _fsync_path(p):
-    "fsync one file or directory (best effort where the platform cannot)."
-    try: fd = os.open(p, os.O_RDONLY)
-    except OSError: return
-    try: os.fsync(fd)
-    except OSError: pass
-    finally: os.close(fd)
-
-def _fsync_tree(d):
-    for root, dirs, files in os.walk(d):
-        for f in files: _fsync_path(os.path.join(root, f))
-        _fsync_path(root)
-
-_RENAME_EXCHANGE = 2
-def _exchange(a, b) -> bool:
-    "Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        f = libc.renameat2
-    except (OSError, AttributeError): return False
-    f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    AT_FDCWD = -100
-    return f(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
-
-def _replace_dir(new:Path, target:Path):
-    "Put directory `new` at `target`, replacing the directory there (swapped in one step where possible)."
-    if not target.exists(): os.rename(new, target); return
-    if _exchange(new, target): shutil.rmtree(new, ignore_errors=True); return   # `new` now holds the old tree
-    aside = temp_name(target, 'old')
-    os.rename(target, aside)          # a kill here leaves the original at `aside`: sweep_orphans puts it back
-    os.rename(new, target)
-    shutil.rmtree(aside, ignore_errors=True)
-
 # %% ../nbs/00_schema.ipynb #i17io28
 _HELD, _HELD_LOCK = {}, threading.Lock()
 HELD_LOCKS_ENV = 'STICKGEN_HELD_LOCKS'
@@ -658,6 +574,13 @@ class PathLock:
 
     @property
     def held(self) -> bool: return self.key in _HELD
+
+    def held_elsewhere(self) -> bool:
+        "Is the lock file there, and held by a live process other than this one?"
+        if not self.file.exists(): return False
+        info = self.holder()
+        mine = info is not None and info.get('pid') == os.getpid() and info.get('host') == socket.gethostname()
+        return not mine and not self._stale(info)
     def __enter__(self): return self.acquire()
     def __exit__(self, *exc): self.release()
 
@@ -669,6 +592,91 @@ def _release_all():
         except (OSError, ValueError): pass
     _HELD.clear()
 atexit.register(_release_all)
+
+# %% ../nbs/00_schema.ipynb #i17io10
+def sweep_orphans(directory,            # where to look
+                  name:str|None=None,   # only the leftovers of this target name (None: all)
+                 ) -> list:
+    "Remove what writers that died left in `directory` (their pid is gone, their target unlocked): temporaries, and put a displaced original back."
+    d, done = Path(directory), []
+    try: entries = list(os.scandir(d))
+    except OSError: return done
+    for e in entries:
+        m = _TMP_RE.fullmatch(e.name)
+        if not m or (name is not None and m['name'] != name) or pid_alive(int(m['pid'])): continue
+        p, target = Path(e.path), d/m['name']
+        if PathLock(target).held_elsewhere(): continue      # a live writer elsewhere (another host or pid namespace) owns it
+        try:
+            if m['kind'] == 'old' and not os.path.lexists(target): os.rename(p, target)
+            elif e.is_dir(follow_symlinks=False): shutil.rmtree(p)
+            else: p.unlink()
+            done.append(p)
+        except OSError: pass
+    return done
+
+# %% ../nbs/00_schema.ipynb #i17io13
+def umask() -> int:
+    "The process umask, read without changing it where the OS allows (Linux /proc), else set and restored."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    m = os.umask(0o022); os.umask(m)
+    return m
+
+def output_mode(path, is_dir:bool=False) -> int:
+    "The permission bits a file or directory written at `path` gets: the existing target's, else the umask default."
+    try: return os.stat(path).st_mode & 0o7777
+    except OSError: return (0o777 if is_dir else 0o666) & ~umask()
+
+# %% ../nbs/00_schema.ipynb #i17io16
+def make_parents(d) -> list:
+    "Create directory `d` and its missing parents; returns the ones it created (outermost first)."
+    d, made = Path(d), []
+    missing = [q for q in [d, *d.parents] if not q.exists()][::-1]
+    for q in missing:
+        try: q.mkdir()
+        except FileExistsError: continue
+        except OSError as e:
+            for m in reversed(made): m.rmdir()
+            raise io_error(e, q, 'create') from None
+        made.append(q)
+    if not d.is_dir(): raise StickgenError(f"cannot create {d}: {next(q for q in [d, *d.parents] if q.exists())} is a file")
+    return made
+
+# %% ../nbs/00_schema.ipynb #i17io18
+def _fsync_path(p):
+    "fsync one file or directory (best effort where the platform cannot)."
+    try: fd = os.open(p, os.O_RDONLY)
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass
+    finally: os.close(fd)
+
+def _fsync_tree(d):
+    for root, dirs, files in os.walk(d):
+        for f in files: _fsync_path(os.path.join(root, f))
+        _fsync_path(root)
+
+_RENAME_EXCHANGE = 2
+def _exchange(a, b) -> bool:
+    "Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        f = libc.renameat2
+    except (OSError, AttributeError): return False
+    f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    AT_FDCWD = -100
+    return f(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+def _replace_dir(new:Path, target:Path):
+    "Put directory `new` at `target`, replacing the directory there (swapped in one step where possible)."
+    if not target.exists(): os.rename(new, target); return
+    if _exchange(new, target): shutil.rmtree(new, ignore_errors=True); return   # `new` now holds the old tree
+    aside = temp_name(target, 'old')
+    os.rename(target, aside)          # a kill here leaves the original at `aside`: sweep_orphans puts it back
+    os.rename(new, target)
+    shutil.rmtree(aside, ignore_errors=True)
 
 # %% ../nbs/00_schema.ipynb #i17io20
 class AtomicOutput:

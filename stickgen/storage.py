@@ -207,7 +207,7 @@ class NpyReader:
                 self.header, self.dtype, self.shape = f.tell(), np.dtype(dtype), shape
             size = os.path.getsize(self.path)
         except OSError as e: raise io_error(e, self.path, 'read') from None
-        except (ValueError, TypeError) as e: raise StickgenError(f"{self.path}: not a readable .npy array ({str(e)[:120]})") from None
+        except (ValueError, TypeError, EOFError) as e: raise StickgenError(f"{self.path}: not a readable .npy array ({str(e)[:120] or type(e).__name__})") from None
         if self.dtype.hasobject or self.dtype.kind not in 'biuf':
             raise StickgenError(f"{self.path}: holds {self.dtype} values, expected numbers (object arrays are never read)")
         want = self.header + math.prod(shape)*self.dtype.itemsize
@@ -264,7 +264,7 @@ class SampleStore:
             except OSError as e:
                 if not (d/'index.npy').exists(): raise _bad_store(d, "index.npy is missing") from None
                 raise io_error(e, d/'index.npy', 'read') from None
-            except ValueError as e: raise _bad_store(d/'index.npy', f"not a readable index ({str(e)[:100]})") from None
+            except (ValueError, EOFError) as e: raise _bad_store(d/'index.npy', f"not a readable index ({str(e)[:100] or type(e).__name__})") from None
             need = {f'{k}_off' for k in sh['fields']} | {'meta_off', 'meta_len', 'split', 'source'}
             if idx.dtype.names is None or need - set(idx.dtype.names) or idx.shape != (sh['count'],):
                 raise _bad_store(d/'index.npy', f"expected {sh['count']} index rows with the fields {sorted(need)}")
@@ -282,6 +282,12 @@ class SampleStore:
                 raise _bad_store(d/'meta.jsonl', "shorter than its index says (truncated)")
             self._cache[si] = (idx, arrs, mj)
         return self._cache[si]
+
+    def check(self):
+        "Open and check every shard and column now (training calls this before its first step), instead of at first use."
+        for si in range(len(self.meta['shards'])): self._shard(si)
+        for k in self.meta.get('columns', {}): self._column(k)
+        return self
 
     def _column(self, name):
         key = ('col', name)
@@ -417,6 +423,7 @@ class MotionDataset(torch.utils.data.Dataset):
     def __init__(self, path_or_samples, window:int|None=250, random_crop:bool=True, seed:int=0,
                  split:str|None=None, max_actors:int|None=None):
         self.samples = open_samples(path_or_samples)
+        if isinstance(self.samples, SampleStore): self.samples.check()   # a damaged store fails here, before any training
         self.window, self.random_crop, self.seed, self.epoch, self.max_actors = window, random_crop, int(seed), 0, max_actors
         if split is None: self.indices = None
         else:
