@@ -339,7 +339,10 @@ def state(self:Trainer, train_loss=None, val_loss=None, aux=None) -> dict:
 def save(self:Trainer, name:str, **kw) -> Path:
     "Write `state(**kw)` atomically to `checkpoint_dir/name`."
     p = atomic_save(self.state(**kw), self.ckdir/name)
-    if self.kill_after == name: os.kill(os.getpid(), signal.SIGKILL)    # test hook: killed the moment this file appears
+    if self.kill_after:                                                  # test hook 'NAME' or 'NAME#k': SIGKILL the moment the k-th NAME appears
+        self.saves = getattr(self, 'saves', {}); self.saves[name] = self.saves.get(name, 0) + 1
+        victim, _, k = self.kill_after.partition('#')
+        if name == victim and self.saves[name] == int(k or 1): os.kill(os.getpid(), signal.SIGKILL)
     return p
 
 # %% ../nbs/40_train.ipynb #c054
