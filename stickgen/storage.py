@@ -11,6 +11,7 @@ import json, math, os, re, secrets, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .schema import *
 from .schema import _np, _check_list, io_error
 
@@ -19,7 +20,7 @@ __all__ = ['STORE_FORMAT', 'STORE_VERSION', 'is_store', 'write_shard', 'check_st
            'finalize_store', 'StoreWriter', 'read_store_meta', 'NpyReader', 'SampleStore', 'write_samples',
            'open_samples', 'pt_to_store', 'store_to_pt', 'MotionDataset', 'collate_motion']
 
-# %% ../nbs/15_storage.ipynb #c006
+# %% ../nbs/15_storage.ipynb #i17L002
 STORE_FORMAT, STORE_VERSION = 'stickgen-store', 1
 _SPLITS = ('train', 'val', 'test', '')
 
@@ -28,6 +29,7 @@ def is_store(path) -> bool:
     p = Path(path)
     return p.is_dir() and (p/'meta.json').exists()
 
+# %% ../nbs/15_storage.ipynb #i17L005
 def _jsonable(v):
     if isinstance(v, (np.generic,)): return v.item()
     if isinstance(v, torch.Tensor) and v.numel() == 1 and v.ndim == 0: return v.item()
@@ -39,7 +41,11 @@ def _save_npy(path, a):
     "np.save through a file object (a path would get '.npy' appended)."
     with open(path, 'wb') as f: np.save(f, a)
 
-def write_shard(samples:list, shard_dir, validate:bool=True, first_index:int=0) -> dict:
+def write_shard(samples:list,          # sample dicts
+                shard_dir,             # the shard folder to create (must not exist)
+                validate:bool=True,    # `validate_sample` each one first
+                first_index:int=0,     # index of the first sample in the whole store (for messages)
+               ) -> dict:
     "Write `samples` as one shard directory; returns its entry for `meta.json` (name, count, fields, sources)."
     sd = Path(shard_dir); sd.mkdir(parents=True, exist_ok=False)
     n = len(samples)
@@ -97,7 +103,7 @@ def check_store_path(path) -> Path:
                             f"give a path without a suffix for a store, or a .pt path for one file")
     return path
 
-# %% ../nbs/15_storage.ipynb #i17s04
+# %% ../nbs/15_storage.ipynb #i17L007
 _PENDING = {}   # temporary store directory -> its AtomicOutput (new_store_dir ... finalize_store / abort_store_dir)
 
 def new_store_dir(path) -> Path:
@@ -106,12 +112,14 @@ def new_store_dir(path) -> Path:
     _PENDING[out.tmp] = out
     return out.tmp
 
+# %% ../nbs/15_storage.ipynb #i17L008
 def abort_store_dir(tmp_dir):
     "Give up a store being built by `new_store_dir`: its temporary directory goes, the lock is released, the old store stays."
     out = _PENDING.pop(Path(tmp_dir), None)
     if out is not None: out.abort()
     else: shutil.rmtree(tmp_dir, ignore_errors=True)
 
+# %% ../nbs/15_storage.ipynb #i17L009
 def finalize_store(tmp_dir, shards:list, path) -> Path:
     "Write `meta.json` for `shards` (entries from `write_shard`, in order) in `tmp_dir` and swap it in at `path` whole."
     tmp_dir, path = Path(tmp_dir), Path(path)
@@ -133,7 +141,9 @@ def finalize_store(tmp_dir, shards:list, path) -> Path:
 # %% ../nbs/15_storage.ipynb #i17s06
 class StoreWriter:
     "Streams samples into a store directory, one shard per `shard_size` samples; `close()` publishes it whole."
-    def __init__(self, path, shard_size:int=4096, validate:bool=True):
+    def __init__(self, path,              # the store directory to (re)place
+                 shard_size:int=4096,   # samples per shard
+                 validate:bool=True):   # `validate_sample` each sample
         self.path, self.tmp = Path(path), new_store_dir(path)
         self.shard_size, self.validate = int(shard_size), validate
         self.buf, self.shards, self.n = [], [], 0
@@ -194,7 +204,7 @@ def read_store_meta(path) -> dict:
         raise _bad_store(mp, "'columns' should map names to {dtype, shape}")
     return meta
 
-# %% ../nbs/15_storage.ipynb #c008
+# %% ../nbs/15_storage.ipynb #i17L014
 class NpyReader:
     "Positional reads of a flat numeric `.npy` file: `read(offset, count)` elements, without mapping the file."
     def __init__(self, path):
@@ -230,6 +240,7 @@ class _Bytes(NpyReader):
         try: self.fd = os.open(self.path, os.O_RDONLY); self.size = os.fstat(self.fd).st_size
         except OSError as e: raise io_error(e, self.path, 'read') from None
 
+# %% ../nbs/15_storage.ipynb #c008
 def _dir_id(p) -> tuple:
     try: st = os.stat(p); return (st.st_dev, st.st_ino)
     except OSError: return None
@@ -283,12 +294,6 @@ class SampleStore:
             self._cache[si] = (idx, arrs, mj)
         return self._cache[si]
 
-    def check(self):
-        "Open and check every shard and column now (training calls this before its first step), instead of at first use."
-        for si in range(len(self.meta['shards'])): self._shard(si)
-        for k in self.meta.get('columns', {}): self._column(k)
-        return self
-
     def _column(self, name):
         key = ('col', name)
         if key not in self._cache:
@@ -312,12 +317,6 @@ class SampleStore:
         if not isinstance(m, dict): raise _bad_store(path, "a metadata line is not a JSON object")
         return m
 
-    def metadata(self, i) -> dict:
-        "The non-array fields of sample `i` (description, source, ...), without touching its arrays."
-        _, si, j = self._locate(i)
-        idx, _, mj = self._shard(si)
-        return self._meta_line(mj, idx[j], mj.path)
-
     def __getitem__(self, i):
         if isinstance(i, slice): return [self[k] for k in range(*i.indices(len(self)))]
         gi, si, j = self._locate(i)
@@ -340,51 +339,79 @@ class SampleStore:
     def __iter__(self):
         for i in range(len(self)): yield self[i]
 
-    def codes(self, name:str) -> np.ndarray:
-        "Per-sample `split` or `source` as strings [N] (read from the small index files, not the samples)."
-        if name not in ('split', 'source'): raise StickgenError(f"SampleStore.codes: '{name}' is not indexed; use 'split' or 'source'")
-        parts = []
-        for si, sh in enumerate(self.meta['shards']):
-            vocab = np.array(list(_SPLITS) if name == 'split' else sh['sources'], dtype=object)
-            codes = np.asarray(self._shard(si)[0][name]).astype(np.int64)
-            if len(codes) and (codes.min() < 0 or codes.max() >= len(vocab)): raise _bad_store(self.path/sh['name']/'index.npy', f"{name} codes out of range")
-            parts.append(vocab[codes])
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+# %% ../nbs/15_storage.ipynb #i17L019
+@patch
+def check(self:SampleStore):
+    "Open and check every shard and column now (training calls this before its first step), instead of at first use."
+    for si in range(len(self.meta['shards'])): self._shard(si)
+    for k in self.meta.get('columns', {}): self._column(k)
+    return self
 
-    def descriptions(self) -> list:
-        "Every sample's description, read from the metadata tables only."
+# %% ../nbs/15_storage.ipynb #i17L022
+@patch
+def metadata(self:SampleStore, i) -> dict:
+    "The non-array fields of sample `i` (description, source, ...), without touching its arrays."
+    _, si, j = self._locate(i)
+    idx, _, mj = self._shard(si)
+    return self._meta_line(mj, idx[j], mj.path)
+
+# %% ../nbs/15_storage.ipynb #i17L025
+@patch
+def codes(self:SampleStore, name:str) -> np.ndarray:
+    "Per-sample `split` or `source` as strings [N] (read from the small index files, not the samples)."
+    if name not in ('split', 'source'): raise StickgenError(f"SampleStore.codes: '{name}' is not indexed; use 'split' or 'source'")
+    parts = []
+    for si, sh in enumerate(self.meta['shards']):
+        vocab = np.array(list(_SPLITS) if name == 'split' else sh['sources'], dtype=object)
+        codes = np.asarray(self._shard(si)[0][name]).astype(np.int64)
+        if len(codes) and (codes.min() < 0 or codes.max() >= len(vocab)): raise _bad_store(self.path/sh['name']/'index.npy', f"{name} codes out of range")
+        parts.append(vocab[codes])
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+
+# %% ../nbs/15_storage.ipynb #i17L026
+@patch
+def descriptions(self:SampleStore) -> list:
+    "Every sample's description, read from the metadata tables only."
+    self.check_current()
+    out = []
+    for si, sh in enumerate(self.meta['shards']):
+        p = self.path/sh['name']/'meta.jsonl'
+        try: raw = p.read_bytes()
+        except OSError as e: raise io_error(e, p, 'read') from None
+        try: d = [json.loads(l)['description'] for l in raw.splitlines() if l]
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError): raise _bad_store(p, "a metadata line is not valid JSON with a description") from None
+        if len(d) != sh['count']: raise _bad_store(p, f"{len(d)} metadata lines, the shard has {sh['count']} samples")
+        out += d
+    return out
+
+# %% ../nbs/15_storage.ipynb #i17L029
+@patch
+def add_column(self:SampleStore,
+               name:str,              # the field name samples will carry
+               values,                # [N, ...]: one row per sample, in store order
+               overwrite:bool=True):  # replace a column of that name
+    "Store a per-sample array field `name` for the whole corpus from `values` [N, ...]; samples then carry it."
+    v = np.ascontiguousarray(_np(values))
+    if len(v) != len(self): raise StickgenError(f"{self.path}: column '{name}' has {len(v)} rows, the store has {len(self)} samples")
+    if v.dtype.kind not in 'biuf': raise StickgenError(f"{self.path}: column '{name}' holds {v.dtype} values, expected numbers")
+    if name in self.meta['fields']: raise StickgenError(f"{self.path}: '{name}' is already a per-sample field of the shards")
+    if name in self.meta.get('columns', {}) and not overwrite: raise StickgenError(f"{self.path}: column '{name}' exists")
+    if not re.fullmatch(r'[A-Za-z_]\w*', name): raise StickgenError(f"{self.path}: column name {name!r}: expected letters, digits and _")
+    with PathLock(self.path):
         self.check_current()
-        out = []
-        for si, sh in enumerate(self.meta['shards']):
-            p = self.path/sh['name']/'meta.jsonl'
-            try: raw = p.read_bytes()
-            except OSError as e: raise io_error(e, p, 'read') from None
-            try: d = [json.loads(l)['description'] for l in raw.splitlines() if l]
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError): raise _bad_store(p, "a metadata line is not valid JSON with a description") from None
-            if len(d) != sh['count']: raise _bad_store(p, f"{len(d)} metadata lines, the shard has {sh['count']} samples")
-            out += d
-        return out
-
-    def add_column(self, name:str, values, overwrite:bool=True):
-        "Store a per-sample array field `name` for the whole corpus from `values` [N, ...]; samples then carry it."
-        v = np.ascontiguousarray(_np(values))
-        if len(v) != len(self): raise StickgenError(f"{self.path}: column '{name}' has {len(v)} rows, the store has {len(self)} samples")
-        if v.dtype.kind not in 'biuf': raise StickgenError(f"{self.path}: column '{name}' holds {v.dtype} values, expected numbers")
-        if name in self.meta['fields']: raise StickgenError(f"{self.path}: '{name}' is already a per-sample field of the shards")
-        if name in self.meta.get('columns', {}) and not overwrite: raise StickgenError(f"{self.path}: column '{name}' exists")
-        if not re.fullmatch(r'[A-Za-z_]\w*', name): raise StickgenError(f"{self.path}: column name {name!r}: expected letters, digits and _")
-        with PathLock(self.path):
-            self.check_current()
-            with AtomicOutput(self.path/'cols'/f'{name}.npy') as out: _save_npy(out.tmp, v)
-            meta = read_store_meta(self.path)                        # as on disk now: another writer may have added a column
-            meta['columns'][name] = dict(dtype=str(v.dtype), shape=list(v.shape[1:]))
-            atomic_write(self.path/'meta.json', json.dumps(meta, indent=1))
-            self.meta = meta
-        self._cache.pop(('col', name), None)
-        return self
+        with AtomicOutput(self.path/'cols'/f'{name}.npy') as out: _save_npy(out.tmp, v)
+        meta = read_store_meta(self.path)                        # as on disk now: another writer may have added a column
+        meta['columns'][name] = dict(dtype=str(v.dtype), shape=list(v.shape[1:]))
+        atomic_write(self.path/'meta.json', json.dumps(meta, indent=1))
+        self.meta = meta
+    self._cache.pop(('col', name), None)
+    return self
 
 # %% ../nbs/15_storage.ipynb #c010
-def write_samples(samples, path, shard_size:int=4096, validate:bool=True) -> Path:
+def write_samples(samples,             # an iterable of sample dicts (a generator is fine for a store)
+                  path,                # `.pt` -> one file, anything else -> a store directory
+                  shard_size:int=4096, # samples per shard of a store
+                  validate:bool=True) -> Path:
     "Write an iterable of samples to `path` whole or not at all: `.pt` -> `torch.save(list)` file, else a store directory."
     path = Path(path)
     if path.suffix == '.pt': return save_samples(list(samples), path, validate=validate)
@@ -395,7 +422,9 @@ def write_samples(samples, path, shard_size:int=4096, validate:bool=True) -> Pat
         w.abort(); raise
     return w.close()
 
-def open_samples(path, validate:bool=False):
+# %% ../nbs/15_storage.ipynb #i17L031
+def open_samples(path,                # a `.pt` file, a store directory, or a list of samples
+                 validate:bool=False): # `validate_sample` every sample of a `.pt` now
     "A random-access sequence of sample dicts from a `.pt` file, a store directory, or a list (returned as is)."
     if isinstance(path, (list, tuple, SampleStore)): return path
     p = Path(path)
@@ -407,10 +436,12 @@ def open_samples(path, validate:bool=False):
     except Exception: return load_samples(p, validate=True)
     return validate_samples(data, p) if validate else _check_list(data, p)
 
+# %% ../nbs/15_storage.ipynb #i17L033
 def pt_to_store(pt_path, store_path, shard_size:int=4096) -> Path:
     "Convert a `.pt` sample file to a store directory."
     return write_samples(open_samples(pt_path, validate=True), store_path, shard_size)
 
+# %% ../nbs/15_storage.ipynb #i17L034
 def store_to_pt(store_path, pt_path) -> Path:
     "Convert a store directory to a `.pt` sample file (the whole corpus in memory)."
     return save_samples(list(SampleStore(store_path)), pt_path)
@@ -420,8 +451,12 @@ _PER_FRAME = ('motion', 'actions', 'physics', 'camera', 'speech', 'expression', 
 
 class MotionDataset(torch.utils.data.Dataset):
     "Samples of a `.pt` file, a store directory or a list, cropped to `window` frames for training."
-    def __init__(self, path_or_samples, window:int|None=250, random_crop:bool=True, seed:int=0,
-                 split:str|None=None, max_actors:int|None=None):
+    def __init__(self, path_or_samples,        # a `.pt` file, a store directory or a list of samples
+                 window:int|None=250,           # crop clips to at most this many frames (None: whole clips)
+                 random_crop:bool=True,         # a random window (from seed, epoch, index), else the first frames
+                 seed:int=0,
+                 split:str|None=None,           # only samples whose `split` is this
+                 max_actors:int|None=None):     # keep the first actors only (1: every clip [T, 20])
         self.samples = open_samples(path_or_samples)
         if isinstance(self.samples, SampleStore): self.samples.check()   # a damaged store fails here, before any training
         self.window, self.random_crop, self.seed, self.epoch, self.max_actors = window, random_crop, int(seed), 0, max_actors
@@ -450,6 +485,7 @@ class MotionDataset(torch.utils.data.Dataset):
         s['index'], s['start'] = j, start
         return s
 
+# %% ../nbs/15_storage.ipynb #i17L035
 def _pad_time(x, T):
     "Pad [t, ...] to [T, ...] by repeating the last frame."
     if x.shape[0] == T: return x
