@@ -38,6 +38,7 @@ GRAVITY = 9.81     # m/s², pointing down (-y)
 class StickgenError(Exception):
     "A user-facing error: bad input, bad file, bad argument. CLIs print it as one line."
 
+# %% ../nbs/00_schema.ipynb #c008p1
 class SchemaError(StickgenError, ValueError):
     "A sample or file that breaks the data contract."
     def __init__(self, msg:str, index:int|None=None, field:str|None=None, expected=None, found=None, path=None):
@@ -59,6 +60,7 @@ class Segment:
     start:str
     end:str
 
+# %% ../nbs/00_schema.ipynb #c011p1
 @dataclass(frozen=True)
 class Skeleton:
     "A pose layout: ordered segments (each 4 floats) and the rigid bones between joints."
@@ -117,20 +119,28 @@ STICK48 = Skeleton('stick48',
            ('right_shin', 'right_knee', 'right_foot')))
 
 # %% ../nbs/00_schema.ipynb #c018
-def get_joint(pose, joint:str, skeleton:Skeleton=STICK20):
+def get_joint(pose,                       # [..., pose_dim] (numpy or torch)
+              joint:str,                  # a joint name of `skeleton`
+              skeleton:Skeleton=STICK20):
     "(x, y) of `joint` in `pose` [..., pose_dim] -> [..., 2]."
     i = skeleton.joint_slots(joint)[0]
     return pose[..., i:i+2]
 
-def set_joint(pose, joint:str, xy, skeleton:Skeleton=STICK20):
+# %% ../nbs/00_schema.ipynb #c018p1
+def set_joint(pose,                       # [..., pose_dim], written in place
+              joint:str,                  # a joint name of `skeleton`
+              xy,                         # [..., 2] or (x, y)
+              skeleton:Skeleton=STICK20):
     "Write (x, y) `xy` [..., 2] into every slot of `joint` in `pose`, in place; returns `pose`."
     for i in skeleton.joint_slots(joint): pose[..., i:i+2] = xy
     return pose
 
+# %% ../nbs/00_schema.ipynb #c018p2
 def pose_to_joints(pose, skeleton:Skeleton=STICK20) -> dict:
     "Dict joint name -> (x, y) [..., 2] for every joint of the skeleton."
     return {j: get_joint(pose, j, skeleton) for j in skeleton.joint_names}
 
+# %% ../nbs/00_schema.ipynb #c018p3
 def pose_from_joints(joints:dict, skeleton:Skeleton=STICK20):
     "Build a float32 pose [..., pose_dim] from a dict joint -> (x, y) [..., 2] (numpy)."
     first = np.asarray(next(iter(joints.values())), dtype=np.float32)
@@ -147,7 +157,8 @@ CANONICAL_JOINTS = dict(neck=(0.0, 1.50), head_top=(0.0, 1.75), pelvis=(0.0, 0.9
                         right_shoulder=(0.0, 1.45), right_hand=(-0.22, 0.88),
                         left_foot=(0.15, 0.0), right_foot=(-0.15, 0.0))
 
-def standing_pose(x:float=0.0, scale:float=1.0):
+def standing_pose(x:float=0.0,      # where the pelvis stands (metres)
+                  scale:float=1.0):  # size relative to the 1.75 m figure, about the feet
     "The canonical standing pose [20] with its pelvis at `x`, scaled about the feet by `scale`."
     p = pose_from_joints({k: np.array(v, np.float32) for k,v in CANONICAL_JOINTS.items()})
     p = p*np.float32(scale)
@@ -175,6 +186,7 @@ def plot_pose(pose, ax=None, color='k', lw=2, skeleton:Skeleton=STICK20, label_j
     ax.set_aspect('equal'); ax.set_xlim(-1, 1); ax.set_ylim(-0.1, 2.3)
     return ax
 
+# %% ../nbs/00_schema.ipynb #c023p1
 def plot_strip(motion, frames=None, n:int=6, titles=None, skeleton:Skeleton=STICK20, color='k'):
     "Contact strip: `n` frames (or the given `frames`) of a motion [T, pose_dim] side by side."
     import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import; only the plotting helpers need it
@@ -220,7 +232,10 @@ def mirror_permutation(skeleton:Skeleton=STICK20) -> np.ndarray:
         perm[4*i:4*i+4] = src
     return perm
 
-def mirror_pose(pose, axis_x:float=0.0, skeleton:Skeleton=STICK20):
+# %% ../nbs/00_schema.ipynb #c029p1
+def mirror_pose(pose,                      # [..., pose_dim] (numpy or torch)
+                axis_x:float=0.0,          # the vertical line mirrored about
+                skeleton:Skeleton=STICK20):
     "Mirror poses [..., pose_dim] about the vertical line x = `axis_x`, swapping left and right."
     out = pose[..., mirror_permutation(skeleton)]
     out = out.clone() if isinstance(out, torch.Tensor) else out.copy()
@@ -234,6 +249,7 @@ def as_multi_actor(motion):
     if motion.ndim == 3: return motion
     raise SchemaError("motion must be [T, D] or [T, A, D]", field='motion', expected='2 or 3 dims', found=f"{motion.ndim} dims")
 
+# %% ../nbs/00_schema.ipynb #c033p1
 def num_actors(motion) -> int:
     "Number of actors in a motion [T, D] (1) or [T, A, D] (A)."
     return 1 if motion.ndim == 2 else motion.shape[1]
@@ -254,6 +270,7 @@ def action_id(name:str) -> int:
     try: return int(ActionType[key])
     except KeyError: raise StickgenError(f"unknown action '{name}'; known actions: {', '.join(NAMED_ACTIONS)}") from None
 
+# %% ../nbs/00_schema.ipynb #c036p1
 def action_name(i:int) -> str:
     "Lower-case name of action id `i`."
     return ActionType(int(i)).name.lower()
@@ -263,14 +280,17 @@ class FacialExpression(IntEnum):
     "The six facial expressions."
     NEUTRAL = 0; HAPPY = 1; SAD = 2; SURPRISED = 3; ANGRY = 4; EXCITED = 5
 
+# %% ../nbs/00_schema.ipynb #c039p1
 class MouthShape(IntEnum):
     "The seven mouth shapes; the speech cycle walks through the open ones."
     CLOSED = 0; SMILE = 1; FROWN = 2; OPEN = 3; WIDE = 4; SMALL_O = 5; FLAT = 6
 
+# %% ../nbs/00_schema.ipynb #c039p2
 class EyeShape(IntEnum):
     "How the eyes are drawn."
     DOT = 0; WIDE = 1; NARROW = 2; CLOSED = 3; HAPPY_ARC = 4
 
+# %% ../nbs/00_schema.ipynb #c039p3
 @dataclass(frozen=True)
 class FaceFeatures:
     "Continuous face parameters the renderer draws. Angles in degrees, amounts in [0, 1], curve in [-1, 1]."
@@ -309,10 +329,12 @@ def expression_for_action(action) -> FacialExpression:
     a = ActionType(action_id(action) if isinstance(action, str) else int(action))
     return ACTION_EXPRESSIONS.get(a, FacialExpression.NEUTRAL)
 
+# %% ../nbs/00_schema.ipynb #c040p1
 def face_for_expression(expr) -> FaceFeatures:
     "The `FaceFeatures` of an expression."
     return EXPRESSION_FEATURES[FacialExpression(int(expr))]
 
+# %% ../nbs/00_schema.ipynb #c040p2
 def blend_faces(a:FaceFeatures, b:FaceFeatures, t:float) -> FaceFeatures:
     "Interpolate face features from `a` (t=0) to `b` (t=1); discrete shapes switch at t=0.5."
     t = float(min(max(t, 0.0), 1.0))
@@ -331,6 +353,7 @@ def center_of_mass(motion, mass:dict|None=None, skeleton:Skeleton=STICK20) -> np
     motion = _np(motion).astype(np.float64)
     return motion @ _com_matrix(tuple(sorted((mass or DEFAULT_BONE_MASS).items())), skeleton)
 
+# %% ../nbs/00_schema.ipynb #c043p1
 @functools.lru_cache(maxsize=64)
 def _com_matrix(mass:tuple, skeleton:Skeleton) -> np.ndarray:
     "The centre of mass is linear in the pose: [pose_dim, 2] weights, one matmul for a whole corpus."
@@ -342,7 +365,10 @@ def _com_matrix(mass:tuple, skeleton:Skeleton) -> np.ndarray:
     if total <= 0: raise StickgenError("center_of_mass: the bone masses sum to zero")
     return W/total
 
-def compute_physics(motion, fps:float=FPS, mass:dict|None=None, skeleton:Skeleton=STICK20):
+def compute_physics(motion,                  # [T, (A,) pose_dim]
+                    fps:float=FPS,           # frames per second (the time step of the differences)
+                    mass:dict|None=None,     # bone -> mass fraction (default `DEFAULT_BONE_MASS`)
+                    skeleton:Skeleton=STICK20):
     "Physics [T, 6] or [T, A, 6] = (vx, vy, ax, ay, px, py) of the centre of mass of `motion` [T, (A,) D]."
     is_torch = isinstance(motion, torch.Tensor)
     pos = center_of_mass(motion, mass, skeleton)  # [T, (A,) 2]
@@ -359,7 +385,10 @@ def compute_physics(motion, fps:float=FPS, mass:dict|None=None, skeleton:Skeleto
 # %% ../nbs/00_schema.ipynb #c048
 CAMERA_DIM = 3
 
-def static_camera(num_frames:int, x:float=0.0, y:float=0.9, zoom:float=1.0):
+def static_camera(num_frames:int,   # T
+                  x:float=0.0,       # the world point at the centre of the frame (metres)
+                  y:float=0.9,
+                  zoom:float=1.0):   # 1.0: the renderer's default framing
     "A camera [T, 3] that does not move."
     return np.tile(np.array([x, y, zoom], np.float32), (num_frames, 1))
 
@@ -367,7 +396,13 @@ def static_camera(num_frames:int, x:float=0.0, y:float=0.9, zoom:float=1.0):
 REQUIRED_FIELDS = ('motion', 'actions', 'physics', 'camera', 'description', 'source')
 QUALITY_FIELDS = ('quality_score', 'artifact_score', 'camera_stability')
 
-def make_sample(motion, actions, description:str, source:str='synthetic', camera=None, embedding=None, **extra) -> dict:
+def make_sample(motion,                  # [T, 20] or [T, A, 20], metres
+                actions,                 # [T] action ids
+                description:str,         # the text
+                source:str='synthetic',  # where it came from
+                camera=None,             # [T, 3] (x, y, zoom); None: `static_camera`
+                embedding=None,          # [D] text embedding, when known
+                **extra) -> dict:
     "A sample dict (torch tensors) from motion [T, (A,) 20] and actions [T]; physics derived, camera static if None."
     motion = torch.as_tensor(np.asarray(_np(motion), dtype=np.float32))
     T = motion.shape[0]
@@ -416,7 +451,10 @@ def _check_finite(x, name, index):
 def _check_shape(x, name, index, ok, expected):
     if not ok(tuple(x.shape)): raise SchemaError("wrong shape", index, name, expected, tuple(x.shape))
 
-def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_actions:int=NUM_ACTIONS) -> dict:
+def validate_sample(sample,                    # the dict to check
+                    index:int|None=None,       # its index in a file, for the message
+                    skeleton:Skeleton=STICK20,
+                    num_actions:int=NUM_ACTIONS) -> dict:
     "Check `sample` against the contract; return it unchanged or raise one `SchemaError`."
     if not isinstance(sample, dict): raise SchemaError("not a sample", index, None, "a dict", type(sample).__name__)
     for k in REQUIRED_FIELDS:
@@ -624,6 +662,7 @@ def umask() -> int:
     m = os.umask(0o022); os.umask(m)
     return m
 
+# %% ../nbs/00_schema.ipynb #i17io13p1
 def output_mode(path, is_dir:bool=False) -> int:
     "The permission bits a file or directory written at `path` gets: the existing target's, else the umask default."
     try: return os.stat(path).st_mode & 0o7777
@@ -745,6 +784,7 @@ def atomic_write(path, data) -> Path:
         out.tmp.write_bytes(data.encode() if isinstance(data, str) else bytes(data))
     return Path(path)
 
+# %% ../nbs/00_schema.ipynb #i17io25p1
 def atomic_save(obj, path) -> Path:
     "`torch.save(obj)` to `path` whole or not at all (a temporary beside it, fsynced, renamed over it)."
     with AtomicOutput(path) as out:
@@ -782,6 +822,7 @@ def check_writable(path,               # the output file or directory a command 
     except OSError as e: raise StickgenError(f"{what} {p}: cannot write in {base} ({e.strerror})") from None
     return p
 
+# %% ../nbs/00_schema.ipynb #i17io31p1
 def check_free_space(path, nbytes:float, what:str='output') -> int:
     "Fail now if the file system `path` goes to has less than `nbytes` free; returns the free bytes."
     base = Path(path)
@@ -831,12 +872,16 @@ def _to_storable(sample:dict) -> dict:
         out[k] = v
     return out
 
-def save_samples(samples, path, validate:bool=True) -> Path:
+def save_samples(samples,            # a list of sample dicts
+                 path,               # the `.pt` file to (re)place
+                 validate:bool=True) -> Path:
     "Validate `samples` (a list of dicts) and write them atomically to `path` as `torch.save(list[dict])`."
     if not isinstance(samples, (list, tuple)): raise SchemaError("not a list of samples", None, None, "a list of dicts", type(samples).__name__)
     return atomic_save([_to_storable(validate_sample(s, i) if validate else s) for i, s in enumerate(samples)], path)
 
-def load_samples(path, validate:bool=True) -> list:
+# %% ../nbs/00_schema.ipynb #c059p1
+def load_samples(path,               # a `.pt` sample file
+                 validate:bool=True) -> list:
     "Load a `.pt` sample file safely (weights_only) and validate every sample."
     path = Path(path)
     if not path.exists(): raise SchemaError("file not found", path=path)
@@ -844,6 +889,7 @@ def load_samples(path, validate:bool=True) -> list:
     data = torch_load(path, 'sample file')
     return validate_samples(data, path) if validate else _check_list(data, path)
 
+# %% ../nbs/00_schema.ipynb #c059p2
 def _check_list(data, path=None) -> list:
     if not isinstance(data, list): raise SchemaError("not a list of samples", None, None, "list[dict]", type(data).__name__, path=path)
     return data
