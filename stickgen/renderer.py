@@ -90,6 +90,7 @@ def parse_color(c) -> tuple:
     except TypeError: pass
     raise StickgenError(f"colour {c!r}: expected an (r, g, b) tuple of 0..255 or '#rrggbb'")
 
+# %% ../nbs/10_renderer.ipynb #c012p1
 @dataclass
 class Style:
     "How frames look. Fields left None come from the theme."
@@ -116,6 +117,7 @@ class Style:
 
     def color(self, actor:int) -> tuple: return self.colors[actor % len(self.colors)]
 
+# %% ../nbs/10_renderer.ipynb #c012p2
 def make_style(style=None, **kw) -> Style:
     "A `Style` from a `Style`, a theme name or keyword overrides; unknown keys raise `StickgenError`."
     if isinstance(style, Style): base = asdict(style)
@@ -371,7 +373,12 @@ X264_PRESETS = ('ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'
 
 class VideoWriter:
     "Encode RGB (or pre-converted I420) frames to an H.264 MP4 with PyAV."
-    def __init__(self, path, width:int, height:int, fps:float=FPS, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF, threads:int=0):
+    def __init__(self, path,                  # the .mp4 to (re)place
+                 width:int, height:int,       # frame size (even)
+                 fps:float=FPS,
+                 preset:str=DEFAULT_PRESET,   # one of `X264_PRESETS`
+                 crf:int=DEFAULT_CRF,         # quality: 0 lossless .. 51 worst
+                 threads:int=0):              # encoder threads (0: FFmpeg's choice)
         import av  # lazy: PyAV (FFmpeg) loads only when an MP4 is written
         if width % 2 or height % 2: raise StickgenError(f"H.264 (yuv420p) needs an even frame size, found {width}x{height}")
         if preset not in X264_PRESETS: raise StickgenError(f"x264 preset '{preset}': expected one of {', '.join(X264_PRESETS)}")
@@ -440,7 +447,11 @@ def _produce(painter, step, free, ready, stop, err):
     except BaseException as e: err.append(e)
     finally: ready.put(None)
 
-def render_video(painter:FramePainter, path, step:int=1, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF, buffers:int=4) -> Path:
+def render_video(painter:FramePainter,       # the clip
+                 path,                       # the .mp4 to (re)place
+                 step:int=1,                 # every `step`-th frame (the frame rate drops with it)
+                 preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF,
+                 buffers:int=4) -> Path:     # frames in flight between the drawing thread and the encoder
     "Encode every `step`-th frame of `painter` to an H.264 MP4 at `path`, drawing and encoding in parallel."
     fps = painter.fps/step
     free, ready = queue.Queue(), queue.Queue()
@@ -460,7 +471,10 @@ def render_video(painter:FramePainter, path, step:int=1, preset:str=DEFAULT_PRES
     return Path(path)
 
 # %% ../nbs/10_renderer.ipynb #c038
-def render_gif(painter:FramePainter, path, step:int=2, colors:int=64) -> Path:
+def render_gif(painter:FramePainter,
+               path,            # the .gif to (re)place
+               step:int=2,      # every `step`-th frame (GIFs are big; half the frame rate by default)
+               colors:int=64) -> Path:   # the shared palette's size
     "Write every `step`-th frame of `painter` to an animated GIF with one shared palette."
     from PIL import Image  # lazy: Pillow only for GIFs
     path = Path(path)
@@ -475,7 +489,10 @@ def render_gif(painter:FramePainter, path, step:int=2, colors:int=64) -> Path:
         q[0].save(out.tmp, format='GIF', save_all=True, append_images=q[1:], duration=ms, loop=0, optimize=False, disposal=1)
     return path
 
-def render_pngs(painter:FramePainter, out_dir, step:int=1) -> Path:
+# %% ../nbs/10_renderer.ipynb #c038p1
+def render_pngs(painter:FramePainter,
+                out_dir,        # the frame directory to (re)place
+                step:int=1) -> Path:
     "Write frames 0, step, ... of `painter` as `frame_00000.png`, ... into `out_dir` (replaced whole: an earlier frame set goes)."
     out_dir = Path(out_dir)
     if out_dir.is_dir() and (other := [p.name for p in out_dir.iterdir() if not re.fullmatch(r'frame_\d+\.png', p.name)]):
@@ -494,6 +511,7 @@ def quantize(x, precision:int=MOTION_PRECISION) -> np.ndarray:
     "What `.motion` stores for `x`: float64 values rounded to `precision` decimals."
     return np.round(np.asarray(_np(x), np.float64), precision)
 
+# %% ../nbs/10_renderer.ipynb #c040p1
 def _flat(x, precision): return quantize(x, precision).reshape(-1).tolist()
 
 def _per_actor(x, A, precision):
@@ -529,7 +547,10 @@ def motion_dict(sample:dict, precision:int=MOTION_PRECISION) -> dict:
     if sample.get('speech') is not None: d['speech'] = np.asarray(_np(sample['speech'])).astype(int).reshape(-1).tolist()
     return d
 
-def export_motion(sample:dict, path, precision:int=MOTION_PRECISION) -> Path:
+# %% ../nbs/10_renderer.ipynb #c040p2
+def export_motion(sample:dict,                  # a sample dict with at least `motion`
+                  path,                         # the .motion file to (re)place
+                  precision:int=MOTION_PRECISION) -> Path:   # decimals kept
     "Write `sample` as a compact `.motion` JSON file at `path` (whole or not at all)."
     text = json.dumps(motion_dict(sample, precision), separators=(',', ':'), allow_nan=False)
     return atomic_write(Path(path), text)
@@ -619,9 +640,20 @@ def output_format(out_path, format:str|None=None) -> str:
     if suf == '' or p.is_dir(): return 'png'
     raise StickgenError(f"output '{out_path}': unknown suffix '{suf}'; use .mp4, .gif, .motion or a directory for PNG frames")
 
-def render_clip(motion, out_path, actions=None, camera=None, speech=None, fps:float=FPS, width:int=640, height:int=480,
-                face:bool=True, format:str|None=None, step:int|None=None, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF,
-                description:str='', expressions=None, **style) -> Path:
+# %% ../nbs/10_renderer.ipynb #c043p1
+def render_clip(motion,                      # [T, 20] or [T, A, 20]
+                out_path,                    # .mp4 / .gif / .motion / a directory for PNG frames
+                actions=None,                # [T] or [T, A] action ids (drive the faces)
+                camera=None,                 # [T, 3], [3], 'static', 'follow' or None
+                speech=None,                 # [T] or [T, A] talking mask
+                fps:float=FPS, width:int=640, height:int=480,
+                face:bool=True,              # draw faces
+                format:str|None=None,        # override the format the suffix implies
+                step:int|None=None,          # every `step`-th frame (default 1, GIF 2)
+                preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF,
+                description:str='',          # stored in a .motion file
+                expressions=None,            # [T] or [T, A] `FacialExpression` ids overriding the actions' faces
+                **style) -> Path:            # `Style` fields: theme, colors, background, line_width, ...
     "Render `motion` [T, (A,) 20] to `out_path` (.mp4 / .gif / .motion / a directory of PNGs)."
     fmt = output_format(out_path, format)
     if fmt == 'motion':
@@ -633,6 +665,7 @@ def render_clip(motion, out_path, actions=None, camera=None, speech=None, fps:fl
     if fmt == 'gif': return render_gif(painter, out_path, step or 2)
     return render_pngs(painter, out_path, step or 1)
 
+# %% ../nbs/10_renderer.ipynb #c043p2
 def render_sample(sample:dict, out_path, **kw) -> Path:
     "Render a sample dict (motion, actions, camera, optional speech and per-frame expression) with `render_clip`."
     if not isinstance(sample, dict) or 'motion' not in sample: raise StickgenError("render_sample: expected a sample dict with a 'motion' field")
@@ -642,7 +675,12 @@ def render_sample(sample:dict, out_path, **kw) -> Path:
                 expressions=sample.get('expression'), fps=sample.get('fps', FPS)) | kw
     return render_clip(sample['motion'], out_path, **args)
 
-def render_outputs(sample:dict, out_dir, name:str='clip', formats=('mp4', 'gif', 'motion'), **kw) -> dict:
+# %% ../nbs/10_renderer.ipynb #c043p3
+def render_outputs(sample:dict,
+                   out_dir,                              # where the files go (made when they are written)
+                   name:str='clip',                      # file stem
+                   formats=('mp4', 'gif', 'motion'),     # any of `FORMATS`
+                   **kw) -> dict:                        # `render_clip` options
     "Render `sample` to `out_dir/name.<fmt>` for each of `formats` ('png' -> a `name_frames/` directory); returns {fmt: path}."
     out_dir = Path(out_dir)
     fmts = [output_format('x', f) for f in formats]
@@ -770,6 +808,7 @@ def viewer_dir() -> Path:
     "Directory of the static web viewer shipped with the package."
     return Path(__file__).parent/'viewer'
 
+# %% ../nbs/10_renderer.ipynb #c068p1
 def serve_viewer(motion_path, port:int=8000, host:str='127.0.0.1'):
     "Serve the viewer and `motion_path` on http://host:port/ (blocks); open the printed URL in a browser."
     d = Path(tempfile.mkdtemp())
