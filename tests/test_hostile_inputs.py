@@ -158,7 +158,7 @@ def _release(d):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('victim', ['checkpoint_epoch_1.pth', 'model_checkpoint_best.pth#2'])
+@pytest.mark.parametrize('victim', ['checkpoint_epoch_3.pth', 'model_checkpoint_best.pth#2'])   # the last epoch's checkpoint: the best is that epoch's
 def test_kill_when_a_checkpoint_appears_then_resume(F, tmp_path, victim):
     "Killed the moment a checkpoint file appears, resumed with auto: the best checkpoint and the release equal the uninterrupted run's."
     args = [*TRAIN, '--data_path', F/'toy.pt']
@@ -212,12 +212,13 @@ def test_two_writers_of_one_store(F, tmp_path):
     "A second generate-data into a store being written refuses; an open SampleStore notices the rewrite."
     write_samples(load_samples(F/'one.pt'), tmp_path/'st')
     reader = SampleStore(tmp_path/'st'); reader[0]
-    big = _popen(['generate-data', '--num-samples', '400', '--output', tmp_path/'st', '--quiet'], tmp_path)
+    big = _popen(['generate-data', '--num-samples', '3000', '--output', tmp_path/'st', '--quiet'], tmp_path)
     assert _wait_for(lambda: (tmp_path/'.st.lock').exists())
     second = _cli(['generate-data', '--num-samples', '4', '--output', tmp_path/'st', '--quiet'], tmp_path)
+    assert big.poll() is None                                          # the first writer was still writing
     assert second.returncode == 2 and 'is locked' in second.stderr, second.stderr
-    assert big.wait(timeout=600) == 0
-    assert len(SampleStore(tmp_path/'st')) == 400
+    assert big.wait(timeout=900) == 0
+    assert len(SampleStore(tmp_path/'st')) == 3000
     with pytest.raises(StickgenError, match='rewritten after it was opened'): reader[1]
     assert _hidden(tmp_path) == []
 
