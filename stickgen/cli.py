@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 import yaml
 import stickgen
-from .schema import StickgenError, CLIP_SECONDS, num_actors, load_samples, save_samples, check_writable, check_free_space, io_error, atomic_write
+from .schema import StickgenError, CLIP_SECONDS, num_actors, load_samples, save_samples, check_writable, check_free_space, io_error, atomic_write, AtomicOutput
 from .config import Range, check_value, describe
 
 # %% auto #0
@@ -170,7 +170,6 @@ def generate_data_cli(argv) -> int:
 # %% ../nbs/90_cli.ipynb #c022
 def embed_cli(argv) -> int:
     "stickgen embed --input X.pt|STORE --output Y.pt|STORE [--model NAME] [--batch-size B]"
-    from stickgen.schema import AtomicOutput  # lazy: only embed builds a store copy here
     from stickgen.embeddings import DEFAULT_TEXT_MODEL, TextEncoder, embed_samples, copy_store  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     from stickgen.storage import open_samples, SampleStore, write_samples, check_store_path  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     p = CliParser(prog='stickgen embed', description='Add text embeddings to every sample.')
