@@ -6,13 +6,14 @@ Docs: https://stickgen.github.io/stickgen/checkpoints.html.md"""
 
 # %% ../nbs/35_checkpoints.ipynb #c003
 from __future__ import annotations
-import json, os, pickle, re, tempfile
+import hashlib, json, os, re, tempfile
 from dataclasses import replace
 from pathlib import Path
 import torch
 from torch import nn
+from safetensors import safe_open, SafetensorError
 from safetensors.torch import save_model, load_model as load_safetensors
-from .schema import StickgenError
+from .schema import StickgenError, AtomicOutput, atomic_write, torch_load
 from .config import RunConfig
 from .model import StickFigureTransformer, build_model, apply_lora, merge_lora
 
@@ -57,8 +58,8 @@ def resume_checkpoint(run_dir, # a run directory (`--resume_from DIR`, or `auto`
     "The checkpoint to resume a run from: its newest readable epoch checkpoint (else its best one, else None)."
     d = Path(run_dir)
     for p in reversed(epoch_checkpoints(d)):
-        try: torch.load(p, map_location='cpu', weights_only=True, mmap=True); return p
-        except Exception: print(f"note: {p} cannot be read; resuming from an earlier checkpoint")
+        try: torch_load(p, 'checkpoint', 'stickgen checkpoint', mmap=True); return p
+        except StickgenError as e: print(f"note: skipping {p.name} (newest that cannot be read: {e}); resuming from an earlier checkpoint")
     return d/BEST if (d/BEST).is_file() else None
 
 # %% ../nbs/35_checkpoints.ipynb #c020
@@ -94,16 +95,7 @@ def load_checkpoint(path, # a `.pth` file, or a run directory (its `find_checkpo
     path = Path(path)
     if not path.exists(): raise StickgenError(f"checkpoint {path} not found")
     if path.is_dir(): path = find_checkpoint(path)
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        if m := re.search(r'GLOBAL ([\w.]+)', str(e)):
-            raise StickgenError(f"checkpoint {path} was not loaded: it holds Python objects that are not plain tensors ({m.group(1)}), "
-                                f"which could run code when unpickled; if you trust the file, convert it once with "
-                                f"torch.load(path, weights_only=False) and torch.save of its tensors and plain values") from None
-        raise StickgenError(f"checkpoint {path} is not a readable stickgen checkpoint ({str(e).strip().splitlines()[0][:200]})") from None
-    except Exception as e:
-        lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()] or [type(e).__name__]
-        raise StickgenError(f"checkpoint {path} is not a readable stickgen checkpoint ({lines[0][:200]})") from None
+    ck = torch_load(path, 'checkpoint', 'stickgen checkpoint', map_location=map_location)
     if not isinstance(ck, dict) or 'model_state_dict' not in ck:
         raise StickgenError(f"checkpoint {path} has no 'model_state_dict': not a stickgen training checkpoint")
     return ck
@@ -133,9 +125,18 @@ def model_from_checkpoint(ck:dict,       # a loaded checkpoint (`load_checkpoint
 def _load_release(path:Path) -> tuple:
     cj = path.parent/'config.json'
     if not cj.exists(): raise StickgenError(f"{path}: no config.json next to it")
-    cfg = RunConfig.from_dict(json.loads(cj.read_text())['config'], str(cj))
+    try: meta = json.loads(cj.read_text())
+    except (OSError, ValueError) as e: raise StickgenError(f"{cj}: not a readable release config ({str(e)[:120]})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict): raise StickgenError(f"{cj}: no 'config' object: not a stickgen release config")
+    cfg = RunConfig.from_dict(meta['config'], str(cj))
     model = build_model(cfg.require_model())
-    load_safetensors(model, str(path), strict=True)
+    try:
+        with safe_open(str(path), 'pt') as f: tags = f.metadata() or {}
+        load_safetensors(model, str(path), strict=True)
+    except (OSError, ValueError, RuntimeError, SafetensorError) as e:
+        raise StickgenError(f"{path}: not a readable release for {cj.name} ({str(e).splitlines()[0][:200]})") from None
+    if meta.get('release_id') and tags.get('release_id') and meta['release_id'] != tags['release_id']:
+        raise StickgenError(f"{path} and {cj.name} are from two different exports (an export was interrupted); export the release again")
     return model, cfg
 
 # %% ../nbs/35_checkpoints.ipynb #c037
@@ -155,11 +156,17 @@ def load_model(path,            # a `.pth` checkpoint, a `model.safetensors` rel
     return model.to(select_device(device)).eval(), cfg
 
 # %% ../nbs/35_checkpoints.ipynb #c042
-def _write_atomically(path:Path, write):
-    "Call `write(tmp)` on a temporary file beside `path`, then rename it over `path` (nothing half-written is ever visible)."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp'); os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
+def _weights_id(model:nn.Module) -> str:
+    "A short sha256 of a model's weights: the same weights give the same id, so an export is reproducible byte for byte."
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def _release_meta(ck:dict, cfg:RunConfig, release_id:str) -> dict:
+    "The `config.json` of a release: the config with LoRA folded in, where the weights came from, and the export's id."
+    return dict(config=replace(cfg, lora=replace(cfg.lora, enabled=False)).to_dict(), stage=ck.get('stage'), epoch=ck.get('epoch'),
+                global_step=ck.get('global_step'), val_loss=ck.get('val_loss'), merged_lora=cfg.lora.enabled, release_id=release_id)
 
 # %% ../nbs/35_checkpoints.ipynb #c044
 def export_release(ck_path,       # the checkpoint to release (normally the run's best)
@@ -168,12 +175,11 @@ def export_release(ck_path,       # the checkpoint to release (normally the run'
     "Write `model.safetensors` + `config.json` for the checkpoint at `ck_path`; returns their paths."
     ck = load_checkpoint(ck_path)
     cfg = RunConfig.from_dict(ck['config'], str(ck_path))
-    out_dir = Path(out_dir or Path(ck_path).parent); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir or Path(ck_path).parent)
     model = model_from_checkpoint(ck, cfg, ck_path, merge=True)
     if 'ema_state_dict' in ck and not cfg.lora.enabled: model.load_state_dict(ck['ema_state_dict']['shadow'], strict=False)
-    meta = dict(config=replace(cfg, lora=replace(cfg.lora, enabled=False)).to_dict(), stage=ck.get('stage'), epoch=ck.get('epoch'),
-                global_step=ck.get('global_step'), val_loss=ck.get('val_loss'), merged_lora=cfg.lora.enabled)
-    tags = dict(stage=str(ck.get('stage')), epoch=str(ck.get('epoch')), global_step=str(ck.get('global_step')))
-    _write_atomically(out_dir/'model.safetensors', lambda tmp: save_model(model, tmp, metadata=tags))
-    _write_atomically(out_dir/'config.json', lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1, default=str)))
+    rid = _weights_id(model)
+    tags = dict(stage=str(ck.get('stage')), epoch=str(ck.get('epoch')), global_step=str(ck.get('global_step')), release_id=rid)
+    with AtomicOutput(out_dir/'model.safetensors') as out: save_model(model, str(out.tmp), metadata=tags)
+    atomic_write(out_dir/'config.json', json.dumps(_release_meta(ck, cfg, rid), indent=1, default=str))
     return dict(weights=out_dir/'model.safetensors', config=out_dir/'config.json')

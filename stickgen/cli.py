@@ -6,17 +6,19 @@ Docs: https://stickgen.github.io/stickgen/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #c003
 from __future__ import annotations
-import argparse, difflib, importlib, json, logging, re, sys, time, warnings
+import argparse, difflib, errno, importlib, json, logging, math, re, sys, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 import yaml
 import stickgen
-from .schema import StickgenError, CLIP_SECONDS, num_actors, load_samples, save_samples
+from .schema import StickgenError, CLIP_SECONDS, num_actors, load_samples, save_samples, check_writable, check_free_space, io_error, atomic_write, AtomicOutput
+from .config import Range, check_value, describe
 
 # %% auto #0
-__all__ = ['COMMANDS', 'DEMO_PROMPT', 'run_command', 'main', 'stick_gen_main', 'render_cli', 'generate_data_cli', 'embed_cli',
-           'convert_cli', 'merge_cli', 'curate_cli', 'params_cli', 'train_parser', 'train_cli', 'train_evaluator_cli',
-           'eval_cli', 'adversarial_eval_cli', 'stick_gen_cli', 'demo', 'demo_cli']
+__all__ = ['COMMANDS', 'SAMPLE_BYTES', 'DEMO_PROMPT', 'run_command', 'CliParser', 'number', 'main', 'stick_gen_main',
+           'render_cli', 'generate_data_cli', 'embed_cli', 'convert_cli', 'merge_cli', 'curate_cli', 'params_cli',
+           'train_parser', 'train_cli', 'train_evaluator_cli', 'eval_cli', 'adversarial_eval_cli', 'stick_gen_cli',
+           'demo', 'demo_cli']
 
 # %% ../nbs/90_cli.ipynb #c006
 COMMANDS = {
@@ -35,15 +37,40 @@ COMMANDS = {
 }
 
 # %% ../nbs/90_cli.ipynb #c008
+_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_USER_ERRNOS = _WRITE_ERRNOS | {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP}
+
 def run_command(fn, argv, prog:str) -> int:
     "Call `fn(argv)`, mapping user errors to one stderr line and exit code 2."
     try: return int(fn(argv) or 0)
     except StickgenError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        if e.errno not in _USER_ERRNOS: raise
+        print(f"{prog}: error: {io_error(e, e.filename or '?', 'write' if e.errno in _WRITE_ERRNOS else 'use')}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+# %% ../nbs/90_cli.ipynb #i17c01
+class CliParser(argparse.ArgumentParser):
+    "argparse whose usage errors are one `StickgenError` line (exit 2 through `run_command`)."
+    def error(self, message): raise StickgenError(f"{message} (see {self.prog} --help)")
+
+# %% ../nbs/90_cli.ipynb #i17c02
+def number(tp=float,            # int or float
+           lo=None, hi=None,    # bounds (None: unbounded)
+           lo_open:bool=False, hi_open:bool=False):
+    "An argparse `type=` accepting `tp` values in the range; anything else (NaN and infinity too) is one clear error."
+    r = Range(lo, hi, lo_open, hi_open)
+    what = describe(tp, r)
+    def parse(s:str):
+        try: return check_value(int(s) if tp is int else float(s), tp, r)
+        except (ValueError, OverflowError, StickgenError): raise argparse.ArgumentTypeError(f"expected {what}, got {s!r}") from None
+    parse.__name__ = what
+    return parse
 
 # %% ../nbs/90_cli.ipynb #c011
 def _usage() -> str:
@@ -73,21 +100,23 @@ def stick_gen_main(argv=None) -> int:
 # %% ../nbs/90_cli.ipynb #c019
 def render_cli(argv) -> int:
     "stickgen render INPUT --output OUT [options]"
-    from stickgen.renderer import FORMATS, THEMES, DEFAULT_PRESET, load_motion, output_format, export_motion, render_sample  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen render', description='Render a .pt sample or a .motion file to MP4 / GIF / PNG frames / .motion.')
+    from stickgen.renderer import FORMATS, THEMES, DEFAULT_PRESET, X264_PRESETS, MAX_FRAME, MAX_FPS, load_motion, output_format, export_motion, render_sample  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = CliParser(prog='stickgen render', description='Render a .pt sample or a .motion file to MP4 / GIF / PNG frames / .motion.')
     p.add_argument('input', help='a .pt sample file or a .motion file')
     p.add_argument('--output', '-o', required=True, help='output path: .mp4, .gif, .motion, or a directory for PNG frames')
     p.add_argument('--index', type=int, default=0, help='which sample of a .pt file (default 0)')
-    p.add_argument('--width', type=int, default=None, help='frame width (default 640; 960 with --wide)')
-    p.add_argument('--height', type=int, default=480)
+    p.add_argument('--width', type=number(int, 16, MAX_FRAME), default=None, help='frame width (default 640; 960 with --wide)')
+    p.add_argument('--height', type=number(int, 16, MAX_FRAME), default=480)
     p.add_argument('--wide', action='store_true', help='960x480 for wide scenes')
-    p.add_argument('--fps', type=float, default=None, help='frame rate (default: the sample\'s, 25)')
+    p.add_argument('--fps', type=number(float, 0, MAX_FPS, lo_open=True), default=None, help='frame rate (default: the sample\'s, 25)')
     p.add_argument('--no-face', action='store_true', help='draw heads without faces')
     p.add_argument('--format', choices=FORMATS, default=None, help='override the format implied by --output')
     p.add_argument('--theme', choices=sorted(THEMES), default='light')
     p.add_argument('--camera', choices=['sample', 'static', 'follow'], default='sample')
-    p.add_argument('--preset', default=DEFAULT_PRESET, help='x264 preset for MP4')
+    p.add_argument('--preset', default=DEFAULT_PRESET, choices=X264_PRESETS, help='x264 preset for MP4')
     a = p.parse_args(argv)
+    fmt = output_format(a.output, a.format)
+    check_writable(a.output, is_dir=fmt == 'png', what='--output')
     src = Path(a.input)
     if not src.exists(): raise StickgenError(f"{src}: file not found")
     if src.suffix.lower() in ('.motion', '.json'): samples = [load_motion(src)]
@@ -98,33 +127,34 @@ def render_cli(argv) -> int:
     if a.preset != DEFAULT_PRESET: kw['preset'] = a.preset
     if a.fps is not None: kw['fps'] = a.fps
     if a.camera != 'sample': kw['camera'] = a.camera
-    fmt = output_format(a.output, a.format)
     if fmt == 'motion': out = export_motion(s, a.output)
     else: out = render_sample(s, a.output, **kw)
     print(f"wrote {out}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #g002
+SAMPLE_BYTES = 46e3   # bytes of one 10 s synthetic sample on disk (bench/datasets.py: a 100k store is 4.6 GB)
+
 def generate_data_cli(argv) -> int:
     "stickgen generate-data --num-samples N --output PATH [--augment] [--seed S] [--workers W]"
     from stickgen.datasets import generate_dataset, write_dataset  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    from stickgen.storage import SampleStore  # lazy: as above
-    p = argparse.ArgumentParser(prog='stickgen generate-data', description='Generate the synthetic text-to-motion corpus.')
-    p.add_argument('--num-samples', type=int, required=True, help='number of base scenes (x5 with --augment)')
+    from stickgen.storage import SampleStore, check_store_path  # lazy: as above
+    p = CliParser(prog='stickgen generate-data', description='Generate the synthetic text-to-motion corpus.')
+    p.add_argument('--num-samples', type=number(int, 1), required=True, help='number of base scenes (x5 with --augment)')
     p.add_argument('--output', required=True, help='a .pt file, or a directory for the memory-mapped store')
     p.add_argument('--augment', action='store_true', help='add 4 augmented variants per scene (speed, translate, scale, mirror)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--workers', type=int, default=1)
-    p.add_argument('--shard-size', type=int, default=8192, help='samples per shard of a store')
+    p.add_argument('--seed', type=number(int, 0), default=0)
+    p.add_argument('--workers', type=number(int, 1, 1024), default=1)
+    p.add_argument('--shard-size', type=number(int, 1), default=8192, help='samples per shard of a store')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     a = p.parse_args(argv)
-    if a.num_samples <= 0: raise StickgenError(f"--num-samples must be a positive integer, got {a.num_samples}")
-    if a.workers <= 0: raise StickgenError(f"--workers must be >= 1, got {a.workers}")
-    if a.shard_size <= 0: raise StickgenError(f"--shard-size must be >= 1, got {a.shard_size}")
     out = Path(a.output)
+    total = a.num_samples*(5 if a.augment else 1)
+    if out.suffix != '.pt': check_store_path(out)
+    check_writable(out, is_dir=out.suffix != '.pt', what='--output')
+    check_free_space(out, total*SAMPLE_BYTES, what='--output')          # ~46 kB a sample on disk, .pt or store
     t0 = time.time()
     if out.suffix == '.pt':
-        total = a.num_samples*(5 if a.augment else 1)
         if total > 100_000:
             print(f"note: a .pt file of {total} samples is held in memory whole (~{total*47e3/1e9:.0f} GB) and must be loaded whole; "
                   f"an output directory writes a memory-mapped store instead", file=sys.stderr)
@@ -141,25 +171,31 @@ def generate_data_cli(argv) -> int:
 def embed_cli(argv) -> int:
     "stickgen embed --input X.pt|STORE --output Y.pt|STORE [--model NAME] [--batch-size B]"
     from stickgen.embeddings import DEFAULT_TEXT_MODEL, TextEncoder, embed_samples, copy_store  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    from stickgen.storage import open_samples, SampleStore, write_samples  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen embed', description='Add text embeddings to every sample.')
+    from stickgen.storage import open_samples, SampleStore, write_samples, check_store_path  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = CliParser(prog='stickgen embed', description='Add text embeddings to every sample.')
     p.add_argument('--input', required=True, help='a .pt sample file or a store directory')
     p.add_argument('--output', required=True, help='a .pt file or a store directory (may equal --input for a store)')
     p.add_argument('--model', default=None, help=f'sentence-transformers model name or local path (default {DEFAULT_TEXT_MODEL})')
-    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--batch-size', type=number(int, 1, 1 << 16), default=64)
     p.add_argument('--device', default='cpu')
     p.add_argument('--quiet', action='store_true')
     a = p.parse_args(argv)
-    if a.batch_size <= 0: raise StickgenError(f"--batch-size must be >= 1, got {a.batch_size}")
     src, dst = Path(a.input), Path(a.output)
+    in_place = dst.suffix != '.pt' and dst.exists() and src.exists() and dst.resolve() == src.resolve()
+    if dst.suffix != '.pt' and not in_place: check_store_path(dst)
+    check_writable(dst, is_dir=dst.suffix != '.pt', what='--output')
+    data = open_samples(src, validate=True)
+    if not len(data): raise StickgenError(f"{src}: holds no samples")
     enc = TextEncoder(a.model, batch_size=a.batch_size, device=a.device)
     t0 = time.time()
-    data = open_samples(src, validate=True)
     if isinstance(data, SampleStore) and dst.suffix != '.pt':
-        if dst.resolve() != src.resolve(): copy_store(src, dst)
-        store = SampleStore(dst)
-        store.meta.get('columns', {}).pop('embedding', None)
-        embed_samples(store, enc, progress=not a.quiet); n = len(store)
+        if in_place: embed_samples(data, enc, progress=not a.quiet); n = len(data)
+        else:                                    # a copy built beside --output, swapped in whole when embedded
+            with AtomicOutput(dst, is_dir=True) as out:
+                copy_store(src, out.tmp)
+                store = SampleStore(out.tmp)
+                store.meta.get('columns', {}).pop('embedding', None)
+                embed_samples(store, enc, progress=not a.quiet); n = len(store)
     else:
         samples = embed_samples([dict(s) for s in data], enc, progress=not a.quiet); n = len(samples)
         write_samples(samples, dst)
@@ -169,30 +205,41 @@ def embed_cli(argv) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #c025
+def _view(s:str):
+    "convert's --view: auto, front, side, or a finite angle in degrees."
+    if s in ('auto', 'front', 'side'): return s
+    try: v = float(s)
+    except ValueError: v = None
+    if v is None or not math.isfinite(v): raise argparse.ArgumentTypeError(f"expected auto, front, side or an angle in degrees, got {s!r}")
+    return v
+
 def convert_cli(argv) -> int:
     "stickgen convert DATASET --input DIR --output FILE [--limit N] [options]"
     from stickgen.converters import CONVERTERS, ConversionReport, iter_convert  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    from stickgen.storage import write_samples  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen convert', description='Convert a motion-capture dataset to stick-figure samples.')
+    from stickgen.storage import write_samples, check_store_path  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    p = CliParser(prog='stickgen convert', description='Convert a motion-capture dataset to stick-figure samples.')
     p.add_argument('dataset', help=f"one of: {', '.join(CONVERTERS)}")
     p.add_argument('--input', required=True, help='dataset folder (or one BVH file for bvh)')
     p.add_argument('--output', required=True, help='output .pt file (or a store directory)')
-    p.add_argument('--limit', type=int, default=None, help='stop after N samples')
-    p.add_argument('--max-frames', type=int, default=None, help='cut longer clips into windows of at most this many frames (e.g. 250)')
+    p.add_argument('--limit', type=number(int, 1), default=None, help='stop after N samples')
+    p.add_argument('--max-frames', type=number(int, 2), default=None, help='cut longer clips into windows of at most this many frames (e.g. 250)')
     p.add_argument('--split', default=None, help='HumanML3D/KIT-ML: only ids in SPLIT.txt (train, val, test, ...)')
     p.add_argument('--body-model', default=None, help='AMASS/BABEL: SMPL-H model (.npz, or folder/.pkl with smplx)')
     p.add_argument('--amass-root', default=None, help='BABEL: folder holding the AMASS files')
     p.add_argument('--labels', default=None, help='BVH: JSON or CSV map file stem -> label')
-    p.add_argument('--view', default='auto', help="auto, front, side or an angle in degrees")
+    p.add_argument('--view', default='auto', type=_view, help="auto, front, side or an angle in degrees")
     p.add_argument('-q', '--quiet', action='store_true')
     a = p.parse_args(argv)
-    view = float(a.view) if re.fullmatch(r'-?\d+(\.\d+)?', a.view) else a.view
+    view = a.view
     key = a.dataset.lower().replace('_', '-')
     opts = dict(view=view)
     if key in ('humanml3d', 'kit', 'kit-ml'): opts['split'] = a.split
     if key in ('amass', 'babel'): opts['body_model'] = a.body_model
     if key == 'babel': opts['amass_root'] = a.amass_root
     if key == 'bvh': opts['labels'] = a.labels
+    out = Path(a.output)
+    if out.suffix != '.pt': check_store_path(out)
+    check_writable(out, is_dir=out.suffix != '.pt', what='--output')
     logging.basicConfig(level=logging.ERROR if a.quiet else logging.WARNING, format='%(name)s: %(message)s')
     t0 = time.time()
     report = ConversionReport(key)
@@ -206,14 +253,19 @@ def convert_cli(argv) -> int:
 # %% ../nbs/90_cli.ipynb #c028
 def merge_cli(argv) -> int:
     "stickgen merge --inputs A.pt B.pt ... --output merged.pt [--balance-sources] [--max-source-fraction F] [--filter-artifacts] [--compute-stats]"
+    from stickgen.storage import check_store_path  # lazy: a command imports only the modules it uses
     from stickgen.curation import merge  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen merge', description='Merge sample files with source balancing and artifact filtering.')
+    p = CliParser(prog='stickgen merge', description='Merge sample files with source balancing and artifact filtering.')
     p.add_argument('--inputs', nargs='+', required=True); p.add_argument('--output', required=True)
-    p.add_argument('--balance-sources', action='store_true'); p.add_argument('--max-source-fraction', type=float, default=0.3)
-    p.add_argument('--filter-artifacts', action='store_true'); p.add_argument('--max-artifact', type=float, default=0.5)
-    p.add_argument('--compute-stats', action='store_true'); p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--balance-sources', action='store_true'); p.add_argument('--max-source-fraction', type=number(float, 0, 1, lo_open=True), default=0.3)
+    p.add_argument('--filter-artifacts', action='store_true'); p.add_argument('--max-artifact', type=number(float, 0, 1), default=0.5)
+    p.add_argument('--compute-stats', action='store_true'); p.add_argument('--seed', type=number(int, 0), default=0)
     p.add_argument('--rescore', action='store_true', help='recompute quality fields even when samples carry them')
     a = p.parse_args(argv)
+    out = Path(a.output)
+    if out.suffix != '.pt': check_store_path(out)
+    check_writable(out, is_dir=out.suffix != '.pt', what='--output')
+    if a.compute_stats: check_writable(out.with_name(out.stem + '.stats.json'), what='--output stats')
     t0 = time.time()
     st = merge(a.inputs, a.output, a.balance_sources, a.max_source_fraction, a.filter_artifacts, a.max_artifact, a.compute_stats, a.seed, a.rescore)
     print(f"merged {sum(st['inputs'].values())} samples from {len(a.inputs)} files -> {st['num_samples']} in {a.output} ({time.time()-t0:.1f}s)")
@@ -223,20 +275,29 @@ def merge_cli(argv) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #c029
+def _curate_type(k:str, v):
+    "The `type=` of a CurationConfig flag: fractions in (0, 1], scores in [0, 1], frame counts >= 1, seeds >= 0."
+    if isinstance(v, int): return number(int, 1) if 'frames' in k else number(int, 0)
+    return number(float, 0, 1, lo_open='fraction' in k)
+
 def curate_cli(argv) -> int:
     "stickgen curate --input merged.pt --output-dir data/curated [threshold options]"
+    from stickgen.storage import open_samples  # lazy: a command imports only the modules it uses
     from stickgen.curation import CurationConfig, curate  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     d = CurationConfig()
-    p = argparse.ArgumentParser(prog='stickgen curate', description='Split a merged corpus into pretrain and SFT sets.')
+    p = CliParser(prog='stickgen curate', description='Split a merged corpus into pretrain and SFT sets.')
     p.add_argument('--input', required=True); p.add_argument('--output-dir', required=True)
     for k, v in asdict(d).items():
         if k in ('synthetic_sources', 'disjoint'): continue
-        p.add_argument('--' + k.replace('_', '-'), type=type(v), default=v)
+        p.add_argument('--' + k.replace('_', '-'), type=_curate_type(k, v), default=v)
     p.add_argument('--synthetic-sources', nargs='+', default=list(d.synthetic_sources))
     p.add_argument('--disjoint', action='store_true', help='keep SFT samples out of the pretraining set')
     p.add_argument('--rescore', action='store_true')
     p.add_argument('--format', choices=['pt', 'store'], default='pt', help='write .pt files or store directories')
     a = vars(p.parse_args(argv))
+    if a['min_frames'] > a['max_frames']: raise StickgenError(f"--min-frames {a['min_frames']} is larger than --max-frames {a['max_frames']}")
+    check_writable(a['output_dir'], is_dir=True, what='--output-dir')
+    if not len(open_samples(a['input'])): raise StickgenError(f"--input {a['input']}: holds no samples")
     cfg = CurationConfig(**{k: (tuple(a[k]) if k == 'synthetic_sources' else a[k]) for k in asdict(d)})
     t0 = time.time()
     st = curate(a['input'], a['output_dir'], cfg, a['rescore'], '.pt' if a['format'] == 'pt' else '')
@@ -251,10 +312,10 @@ def params_cli(argv) -> int:
     from dataclasses import replace  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     from stickgen.config import VARIANTS, load_config  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     from stickgen.model import build_model, count_parameters, params_table  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen params', description='Print the parameter table of a model variant.')
+    p = CliParser(prog='stickgen params', description='Print the parameter table of a model variant.')
     p.add_argument('--variant', default='small', help=f"one of {', '.join(VARIANTS)} or a YAML path")
     p.add_argument('--multimodal', action='store_true', help='add the image encoder + fusion of the variant')
-    p.add_argument('--embedding-dim', type=int, default=None, help='override D_text')
+    p.add_argument('--embedding-dim', type=number(int, 1, 1 << 16), default=None, help='override D_text')
     p.add_argument('--lora', action='store_true', help='also report LoRA trainable parameters')
     p.add_argument('--json', action='store_true')
     a = p.parse_args(argv)
@@ -274,19 +335,19 @@ def _parse_value(s:str):
 # %% ../nbs/90_cli.ipynb #c036
 def train_parser() -> argparse.ArgumentParser:
     "The flags of `stickgen train`."
-    p = argparse.ArgumentParser(prog='stickgen train', description='Train a stickgen model variant (pretrain / SFT / LoRA).')
+    p = CliParser(prog='stickgen train', description='Train a stickgen model variant (pretrain / SFT / LoRA).')
     p.add_argument('--config', default='tiny', help='config file or variant name (tiny, small, medium, large, sft_small, ...)')
     p.add_argument('--data_path', '--data-path', default=None, help='training data (.pt or store dir); else TRAIN_DATA_PATH, else the config')
     p.add_argument('--checkpoint_dir', '--checkpoint-dir', default=None, help='output directory for checkpoints and logs')
     p.add_argument('--resume_from', '--resume-from', default=None, help="checkpoint / run dir / 'auto' to resume; else RESUME_FROM_CHECKPOINT, else the config")
     p.add_argument('--init_from', '--init-from', default=None, help='checkpoint whose weights start the run; else INIT_FROM_CHECKPOINT, else the config')
     p.add_argument('--use_lora', '--use-lora', action='store_true', help='enable the LoRA adapter of the config')
-    p.add_argument('--epochs', type=int, default=None)
-    p.add_argument('--max_steps', '--max-steps', type=int, default=None)
-    p.add_argument('--batch_size', '--batch-size', type=int, default=None)
-    p.add_argument('--seed', type=int, default=None)
+    p.add_argument('--epochs', type=number(int, 1), default=None)
+    p.add_argument('--max_steps', '--max-steps', type=number(int, 1), default=None)
+    p.add_argument('--batch_size', '--batch-size', type=number(int, 1), default=None)
+    p.add_argument('--seed', type=number(int, 0), default=None)
     p.add_argument('--device', default=None, help='auto (cuda -> mps -> cpu), cpu, cuda, mps')
-    p.add_argument('--nproc', type=int, default=1, help='processes (GPUs) on this node, launched through torchrun')
+    p.add_argument('--nproc', type=number(int, 1, 1024), default=1, help='processes (GPUs) on this node, launched through torchrun')
     p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE', help='override any config key, e.g. training.bf16=true')
     return p
 
@@ -295,6 +356,7 @@ def train_cli(argv=None) -> int:
     "stickgen train --config ... --data_path ... --checkpoint_dir ... [--resume_from ...] [--init_from ...]"
     from stickgen.train import train, dist_info  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     a = train_parser().parse_args(argv)
+    if a.checkpoint_dir: check_writable(a.checkpoint_dir, is_dir=True, what='--checkpoint_dir')
     over = dict(epochs=a.epochs, max_steps=a.max_steps, batch_size=a.batch_size, seed=a.seed)
     for s in a.sets:
         if '=' not in s: raise StickgenError(f"--set expects KEY=VALUE, got '{s}'")
@@ -311,16 +373,18 @@ def _corpus_args(p:argparse.ArgumentParser):
     "The data flags shared by `train-evaluator` and `eval`."
     p.add_argument('--train_data', '--train-data', default=None, help='training samples (.pt or store); default: the synthetic corpus')
     p.add_argument('--reference_data', '--reference-data', '--test_data', default=None, help='test samples (.pt or store); default: the synthetic test split')
-    p.add_argument('--num_train', '--num-train', type=int, default=4000, help='synthetic training samples when no --train_data')
-    p.add_argument('--num_test', '--num-test', type=int, default=512, help='synthetic test samples when no --reference_data')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--num_train', '--num-train', type=number(int, 1), default=4000, help='synthetic training samples when no --train_data')
+    p.add_argument('--num_test', '--num-test', type=number(int, 64), default=512, help='synthetic test samples when no --reference_data')
+    p.add_argument('--seed', type=number(int, 0), default=0)
 
 # %% ../nbs/90_cli.ipynb #c041
 def _load_corpus(a:argparse.Namespace, need_train:bool=True) -> tuple:
     "(train, test) samples of the data flags: the files given, the synthetic corpus for the others."
-    from stickgen.eval import read_samples, synthetic_corpus  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.eval import read_samples, synthetic_corpus, check_reference  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     train = read_samples(a.train_data) if a.train_data else None
     test = read_samples(a.reference_data) if a.reference_data else None
+    if train is not None and not train: raise StickgenError(f"--train_data {a.train_data}: holds no samples")
+    if test is not None: check_reference(test, f"--reference_data {a.reference_data}")
     if (train is None and need_train) or test is None:
         gtr, gte = synthetic_corpus(a.num_train if train is None and need_train else 1, a.num_test if test is None else 1, seed=a.seed)
         train = train if train is not None or not need_train else gtr
@@ -331,12 +395,13 @@ def _load_corpus(a:argparse.Namespace, need_train:bool=True) -> tuple:
 def train_evaluator_cli(argv) -> int:
     "stickgen train-evaluator [--train_data TRAIN.pt] [--reference_data TEST.pt] [--output_dir runs/evaluator] [--epochs N]"
     from stickgen.eval import EvaluatorConfig, train_evaluator, save_evaluator, get_evaluator, evaluator_quality  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen train-evaluator', description='Train the text-motion evaluator used by the metrics (once per data version).')
+    p = CliParser(prog='stickgen train-evaluator', description='Train the text-motion evaluator used by the metrics (once per data version).')
     _corpus_args(p)
     p.add_argument('--output_dir', '--output-dir', default='runs/evaluator')
-    p.add_argument('--epochs', type=int, default=EvaluatorConfig.epochs)
+    p.add_argument('--epochs', type=number(int, 1), default=EvaluatorConfig.epochs)
     p.add_argument('--force', action='store_true', help='retrain even if an evaluator for this data exists')
     a = p.parse_args(argv)
+    check_writable(a.output_dir, is_dir=True, what='--output_dir')
     train, test = _load_corpus(a)
     if a.force: ev = train_evaluator(train, test, epochs=a.epochs); path = save_evaluator(ev, Path(a.output_dir)/f"evaluator-{ev.meta['data_hash'][:12]}.pt")
     else: ev = get_evaluator(train, test, a.output_dir, epochs=a.epochs); path = Path(a.output_dir)/f"evaluator-{ev.meta['data_hash'][:12]}.pt"
@@ -348,34 +413,40 @@ def train_evaluator_cli(argv) -> int:
 # %% ../nbs/90_cli.ipynb #c043
 def eval_cli(argv) -> int:
     "stickgen eval --checkpoint CKPT --reference_data TEST.pt --num_samples N --output_dir DIR"
-    from stickgen.eval import BenchContext, load_evaluator, get_evaluator, run_bench, write_runs_index  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.eval import BenchContext, load_evaluator, get_evaluator, run_bench, write_runs_index, check_checkpoint, sample_text_embeddings  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     from stickgen.checkpoints import find_checkpoints  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen eval', description='Evaluate checkpoints on StickGen-Bench (FID, R-precision, MM-Dist, Diversity, Multimodality, realism, artifacts, safety).')
+    p = CliParser(prog='stickgen eval', description='Evaluate checkpoints on StickGen-Bench (FID, R-precision, MM-Dist, Diversity, Multimodality, realism, artifacts, safety).')
     p.add_argument('--checkpoint', action='append', default=None, help='checkpoint to evaluate (repeatable); default: every checkpoint under --runs_dir')
     p.add_argument('--runs_dir', '--runs-dir', default='runs')
     _corpus_args(p)
-    p.add_argument('--num_samples', '--num-samples', type=int, default=None, help='test prompts to use (default: all)')
+    p.add_argument('--num_samples', '--num-samples', type=number(int, 64), default=None, help='test prompts to use (default: all)')
     p.add_argument('--evaluator', default=None, help='a saved evaluator (default: the one for the training data, trained if missing)')
     p.add_argument('--evaluator_dir', '--evaluator-dir', default='runs/evaluator')
     p.add_argument('--output_dir', '--output-dir', default='runs/eval')
-    p.add_argument('--replications', type=int, default=20)
-    p.add_argument('--mm_prompts', '--mm-prompts', type=int, default=100)
-    p.add_argument('--mm_repeats', '--mm-repeats', type=int, default=30)
-    p.add_argument('--steps', type=int, default=None, help='sampler steps (default: the model config)')
-    p.add_argument('--guidance', type=float, default=None, help='classifier-free guidance (default: the model config)')
+    p.add_argument('--replications', type=number(int, 1, 10_000), default=20)
+    p.add_argument('--mm_prompts', '--mm-prompts', type=number(int, 1), default=100)
+    p.add_argument('--mm_repeats', '--mm-repeats', type=number(int, 2), default=30)
+    p.add_argument('--steps', type=number(int, 1, 10_000), default=None, help='sampler steps (default: the model config)')
+    p.add_argument('--guidance', type=number(float, 0, 100), default=None, help='classifier-free guidance (default: the model config)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--quick', action='store_true', help='3 replications, multimodality over 16 prompts x 12 generations')
     a = p.parse_args(argv)
     if a.quick: a.replications, a.mm_prompts, a.mm_repeats = 3, 16, 12
+    check_writable(a.output_dir, is_dir=True, what='--output_dir')       # everything given is checked before any long work
+    if Path(a.runs_dir).is_dir(): check_writable(Path(a.runs_dir)/'README.md', what='--runs_dir index')
+    ckpts = [Path(c) for c in a.checkpoint] if a.checkpoint else find_checkpoints(a.runs_dir)
+    for c in ckpts: check_checkpoint(c)
+    ev = load_evaluator(a.evaluator) if a.evaluator else None
     train, test = _load_corpus(a, need_train=True)
-    if a.num_samples: test = test[:a.num_samples]
-    ev = load_evaluator(a.evaluator) if a.evaluator else get_evaluator(train, None, a.evaluator_dir)
+    if a.num_samples:
+        if a.num_samples > len(test): raise StickgenError(f"--num_samples {a.num_samples}: the reference data has {len(test)} samples")
+        test = test[:a.num_samples]
+    dim = sample_text_embeddings(test[:1]).shape[1]
+    for c in ckpts: check_checkpoint(c, dim)
+    if ev is None: ev = get_evaluator(train, None, a.evaluator_dir)
     ctx = BenchContext(ev, test, train, replications=a.replications, mm_prompts=a.mm_prompts, mm_repeats=a.mm_repeats, seed=a.seed)
-    ckpts = a.checkpoint if a.checkpoint else find_checkpoints(a.runs_dir)
-    for c in ckpts:
-        if not Path(c).exists(): raise StickgenError(f"{c}: checkpoint not found")
     gen_kw = {k: v for k, v in dict(steps=a.steps, guidance=a.guidance).items() if v is not None}
-    res = run_bench(ctx, checkpoints=ckpts, output_dir=a.output_dir, device=a.device, **gen_kw)
+    res = run_bench(ctx, checkpoints=ckpts, output_dir=a.output_dir, device=a.device, strict=True, **gen_kw)
     print(res['markdown'])
     if Path(a.runs_dir).is_dir(): write_runs_index(a.runs_dir)
     return 0
@@ -386,18 +457,19 @@ def adversarial_eval_cli(argv) -> int:
     from stickgen.safety import (DEFAULT_SUITES_FILE, SafetyCritic, SafetyCriticConfig, load_prompt_suites, find_suites_file,  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
                                  run_adversarial_eval, format_report_summary)
     from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stickgen adversarial-eval', description='Run the adversarial prompt suites through the safety critic.')
+    p = CliParser(prog='stickgen adversarial-eval', description='Run the adversarial prompt suites through the safety critic.')
     p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' (under runs/) or 'procedural'")
     p.add_argument('--suites', nargs='*', default=None, help='suite names (default: all)')
     p.add_argument('--suites_file', '--suites-file', default=None, help=f'YAML file (default {DEFAULT_SUITES_FILE})')
     p.add_argument('--output_dir', '--output-dir', default='runs/adversarial')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--duration', type=float, default=10.0, help='seconds per clip unless a prompt overrides it')
-    p.add_argument('--max_per_suite', '--max-per-suite', type=int, default=None, help='only the first N prompts of each suite')
+    p.add_argument('--seed', type=number(int, 0), default=0)
+    p.add_argument('--duration', type=number(float, 0, 600, lo_open=True), default=10.0, help='seconds per clip unless a prompt overrides it')
+    p.add_argument('--max_per_suite', '--max-per-suite', type=number(int, 1), default=None, help='only the first N prompts of each suite')
     p.add_argument('--with_retries', '--with-retries', action='store_true', help='use the generator with its safety retry loop')
-    p.add_argument('--rejection_threshold', '--rejection-threshold', type=float, default=None)
+    p.add_argument('--rejection_threshold', '--rejection-threshold', type=number(float, 0, 1), default=None)
     p.add_argument('--quiet', action='store_true')
     a = p.parse_args(argv)
+    check_writable(a.output_dir, is_dir=True, what='--output_dir')
     suites = load_prompt_suites(a.suites_file, a.suites)
     if a.max_per_suite: suites = {k: v[:a.max_per_suite] for k, v in suites.items()}
     cfg = SafetyCriticConfig() if a.rejection_threshold is None else SafetyCriticConfig(rejection_severity_threshold=a.rejection_threshold)
@@ -411,9 +483,9 @@ def adversarial_eval_cli(argv) -> int:
     rep['meta'] = dict(checkpoint=str(gen.checkpoint) if gen.checkpoint else 'procedural', checkpoint_sha256=gen.checkpoint_sha256,
                        backend=gen.backend, seed=a.seed, duration=a.duration,
                        with_retries=a.with_retries, suites_file=str(find_suites_file(a.suites_file)), created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-    out = Path(a.output_dir); out.mkdir(parents=True, exist_ok=True)
-    (out/'adversarial_report.json').write_text(json.dumps(rep, indent=1, ensure_ascii=False))
-    (out/'summary.txt').write_text(format_report_summary(rep) + '\n')
+    out = Path(a.output_dir)
+    atomic_write(out/'adversarial_report.json', json.dumps(rep, indent=1, ensure_ascii=False))
+    atomic_write(out/'summary.txt', format_report_summary(rep) + '\n')
     print(format_report_summary(rep))
     print(f"report: {out/'adversarial_report.json'}")
     return 0
@@ -422,19 +494,19 @@ def adversarial_eval_cli(argv) -> int:
 def stick_gen_cli(argv) -> int:
     "stick-gen PROMPT --output PATH [options]"
     from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    p = argparse.ArgumentParser(prog='stick-gen', description='Text to stick-figure animation.')
+    p = CliParser(prog='stick-gen', description='Text to stick-figure animation.')
     p.add_argument('prompt', help='what the figure(s) should do, in English')
     p.add_argument('--output', '-o', default=None, help='output file (.mp4, .gif or .motion); default stickgen_clip.<format>')
     p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' under runs/ (default) or 'procedural'")
-    p.add_argument('--duration', type=float, default=float(CLIP_SECONDS))
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--actors', type=int, default=None)
+    p.add_argument('--duration', type=number(float, 0, lo_open=True), default=float(CLIP_SECONDS))
+    p.add_argument('--seed', type=number(int, 0), default=0)
+    p.add_argument('--actors', type=number(int, 1), default=None)
     p.add_argument('--format', choices=('mp4', 'gif', 'motion'), default=None)
     p.add_argument('--no-safety', '--no_safety', action='store_true', help='skip the safety critic (not recommended)')
-    p.add_argument('--max-retries', '--max_retries', type=int, default=3)
+    p.add_argument('--max-retries', '--max_retries', type=number(int, 0, 100), default=3)
     p.add_argument('--no-fallback', '--no_fallback', action='store_true',
                    help="never replace the model's clip by the procedural engine's (rejected -> exit 3; low adherence -> kept)")
-    p.add_argument('--min-adherence', '--min_adherence', type=float, default=0.5,
+    p.add_argument('--min-adherence', '--min_adherence', type=number(float, 0, 1), default=0.5,
                    help="replace a model clip showing less than this share of the prompt's scorable steps (default 0.5)")
     p.add_argument('--runs-dir', default='runs')
     p.add_argument('--json', action='store_true', help='print the generation summary as JSON')
@@ -444,7 +516,7 @@ def stick_gen_cli(argv) -> int:
     if fmt not in ('mp4', 'gif', 'motion'): raise StickgenError(f"--output {a.output}: unknown format '{fmt}'; use .mp4, .gif or .motion (or --format)")
     out = Path(a.output) if a.output else Path(f'stickgen_clip.{fmt}')
     if a.format and out.suffix.lstrip('.').lower() != fmt: out = out.with_suffix('.' + fmt)
-    if a.max_retries < 0: raise StickgenError("--max-retries must be >= 0")
+    check_writable(out, what='--output')
     t0 = time.time()
     gen = InferenceGenerator(a.checkpoint, enable_safety_check=not a.no_safety, max_retries=a.max_retries, runs_dir=a.runs_dir,
                              fallback_on_reject=not a.no_fallback, min_adherence=None if a.no_fallback else a.min_adherence)
@@ -521,16 +593,15 @@ def demo(output_dir='runs/demo', scenes:int=200, train_minutes:float=6.0, max_st
 # %% ../nbs/90_cli.ipynb #c054
 def demo_cli(argv) -> int:
     "stickgen demo [--output-dir DIR] [--scenes N] [--train-minutes M] [--prompt TEXT] [--quick]"
-    p = argparse.ArgumentParser(prog='stickgen demo', description='Run the end-to-end demo job: data, sample, train, eval, clip.')
+    p = CliParser(prog='stickgen demo', description='Run the end-to-end demo job: data, sample, train, eval, clip.')
     p.add_argument('--output-dir', default='runs/demo')
-    p.add_argument('--scenes', type=int, default=200, help='synthetic scenes to generate (x5 with augmentation)')
-    p.add_argument('--train-minutes', type=float, default=6.0, help='time budget of the tiny training run')
-    p.add_argument('--max-steps', type=int, default=None, help='stop training after this many steps')
+    p.add_argument('--scenes', type=number(int, 10), default=200, help='synthetic scenes to generate (x5 with augmentation)')
+    p.add_argument('--train-minutes', type=number(float, 0, lo_open=True), default=6.0, help='time budget of the tiny training run')
+    p.add_argument('--max-steps', type=number(int, 1), default=None, help='stop training after this many steps')
     p.add_argument('--prompt', default=DEMO_PROMPT)
     p.add_argument('--quick', action='store_true', help='a small evaluation (seconds instead of minutes)')
     a = p.parse_args(argv)
-    if a.scenes < 10: raise StickgenError(f"--scenes must be at least 10 (train and validation need clips), got {a.scenes}")
-    if a.train_minutes <= 0: raise StickgenError(f"--train-minutes must be positive, got {a.train_minutes}")
+    check_writable(a.output_dir, is_dir=True, what='--output-dir')
     t0 = time.time()
     made = demo(a.output_dir, a.scenes, a.train_minutes, a.max_steps, a.prompt, a.quick)
     print(f"\ndemo finished in {time.time()-t0:.0f}s; outputs:")

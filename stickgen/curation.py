@@ -200,6 +200,7 @@ def _scan_inputs(inputs, rescore=False, opened=None):
         for si in range(len(coll)):
             try: yield fi, si, scan_sample(coll[si], si, rescore), None
             except SchemaError as e: yield fi, si, None, f"invalid: {e.field or 'sample'}"
+            except StickgenError: raise                  # a damaged file, not a bad sample: stop and say so
             except Exception as e: yield fi, si, None, f"invalid: {type(e).__name__}"
 
 def _stream(inputs, picks, records, opened=None):
@@ -242,7 +243,7 @@ def merge(inputs, output, balance_sources:bool=True, max_source_fraction:float=0
                                effective_source_fraction=eff, filter_artifacts=filter_artifacts, max_artifact=max_artifact, seed=seed))
     if compute_stats:
         sp = Path(output); sp = sp.with_name(sp.stem + '.stats.json')   # merged.pt -> merged.stats.json, a store dir -> <dir>.stats.json
-        sp.write_text(json.dumps(stats, indent=1)); stats['stats_path'] = str(sp)
+        atomic_write(sp, json.dumps(stats, indent=1)); stats['stats_path'] = str(sp)
     return stats
 
 # %% ../nbs/24_curation.ipynb #c030
@@ -321,7 +322,7 @@ def _select(keys, recs, cfg, sft:bool, log_:Counter):
 def curate(input, output_dir, cfg:CurationConfig|None=None, rescore:bool=False, suffix:str='.pt') -> dict:
     "Split `input` into `output_dir`/pretrain_data.pt and sft_data.pt; writes and returns curation_stats."
     cfg = cfg or CurationConfig()
-    out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(output_dir)                     # made by the first file written into it
     recs, invalid, n, opened = {}, Counter(), 0, {}
     for _, si, rec, why in _scan_inputs([input], rescore, opened):
         n += 1
@@ -352,5 +353,5 @@ def curate(input, output_dir, cfg:CurationConfig|None=None, rescore:bool=False, 
                  sft=dict(path=str(paths['sft']), **collection_stats(recs[k] for k in sft), dropped=dict(drop_s), effective_fractions=eff_s))
     for split, keys in (('pretrain', pre), ('sft', sft)):
         stats[split]['synthetic_fraction'] = (sum(_is_synthetic(recs[k]['source'], cfg.synthetic_sources) for k in keys)/len(keys)) if keys else 0.0
-    (out/'curation_stats.json').write_text(json.dumps(stats, indent=1))
+    atomic_write(out/'curation_stats.json', json.dumps(stats, indent=1))
     return stats

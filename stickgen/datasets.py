@@ -18,7 +18,7 @@ from .plan import Plan, MOODS, CAMERAS, INTERACTIONS
 from .rig import animate
 from .story import plan_scene, resolve_plan, scene_seed, split_for_seed
 from .language import describe
-from .storage import write_shard, new_store_dir, finalize_store, SampleStore
+from .storage import write_shard, new_store_dir, finalize_store, abort_store_dir, SampleStore
 
 # %% auto #0
 __all__ = ['scene_samples', 'generate_scene', 'speed_plan', 'scene_batch', 'pack_samples', 'unpack_samples', 'progress_interval',
@@ -360,6 +360,6 @@ def write_dataset(num_samples:int, # base scenes
         if workers > 1: pool.close(); pool.join()
     except BaseException:
         if workers > 1: pool.terminate()
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        abort_store_dir(tmp); raise
     finally: bar.close()
     return finalize_store(tmp, shards, path)

@@ -7,7 +7,7 @@ Docs: https://stickgen.github.io/stickgen/eval.html.md"""
 # %% ../nbs/50_eval.ipynb #c003
 from __future__ import annotations
 import contextlib, hashlib, json, math, os, re, subprocess, tempfile, time, warnings, zlib
-from dataclasses import dataclass, asdict, field, replace
+from dataclasses import dataclass, asdict, field, fields, replace
 from pathlib import Path
 import numpy as np
 import scipy.linalg
@@ -24,16 +24,17 @@ from .safety import SafetyCritic, SafetyCriticConfig
 from .checkpoints import find_checkpoints, load_checkpoint, load_model
 
 # %% auto #0
-__all__ = ['TEST_SEED_OFFSET', 'EVALUATOR_VERSION', 'FEAT_DIM', 'REFERENCE_ROWS', 'REFERENCE_NOTE', 'euclidean_distance_matrix',
-           'blas_threads', 'frechet_from_stats', 'frechet_distance', 'r_precision', 'matching_score', 'diversity',
-           'multimodality', 'confidence', 'replicate', 'motion_quality', 'smoothness', 'physics_consistency',
-           'realism_score', 'text_alignment', 'position_accuracy', 'hash_text_embedding', 'toy_corpus', 'read_samples',
-           'sample_text_embeddings', 'single_actor', 'synthetic_corpus', 'data_hash', 'torch_threads',
-           'motion_features', 'EvaluatorConfig', 'MotionEncoder', 'TextEncoderMLP', 'TextMotionEvaluator',
-           'evaluator_quality', 'train_evaluator', 'save_evaluator', 'load_evaluator', 'get_evaluator', 'BenchContext',
-           'quality_columns', 'score_row', 'real_row', 'baseline_rows', 'model_sampler', 'model_row',
-           'evaluate_checkpoint', 'checkpoint_name', 'reference_rows', 'bench_table', 'plot_bench', 'run_bench',
-           'git_commit', 'quick_bench', 'collect_runs', 'write_runs_index', 'repo_root']
+__all__ = ['TEST_SEED_OFFSET', 'EVALUATOR_VERSION', 'FEAT_DIM', 'MIN_BENCH_TEST', 'REFERENCE_ROWS', 'REFERENCE_NOTE',
+           'euclidean_distance_matrix', 'blas_threads', 'frechet_from_stats', 'frechet_distance', 'r_precision',
+           'matching_score', 'diversity', 'multimodality', 'confidence', 'replicate', 'motion_quality', 'smoothness',
+           'physics_consistency', 'realism_score', 'text_alignment', 'position_accuracy', 'hash_text_embedding',
+           'toy_corpus', 'read_samples', 'sample_text_embeddings', 'single_actor', 'synthetic_corpus', 'data_hash',
+           'torch_threads', 'motion_features', 'EvaluatorConfig', 'MotionEncoder', 'TextEncoderMLP',
+           'TextMotionEvaluator', 'evaluator_quality', 'train_evaluator', 'save_evaluator', 'load_evaluator',
+           'get_evaluator', 'BenchContext', 'quality_columns', 'score_row', 'real_row', 'baseline_rows',
+           'model_sampler', 'model_row', 'evaluate_checkpoint', 'checkpoint_name', 'check_checkpoint',
+           'check_reference', 'reference_rows', 'bench_table', 'plot_bench', 'run_bench', 'git_commit', 'quick_bench',
+           'collect_runs', 'write_runs_index', 'repo_root']
 
 # %% ../nbs/50_eval.ipynb #c006
 def _as_2d(x, name:str) -> np.ndarray:
@@ -422,24 +423,27 @@ def _train_evaluator(train, test, cfg, log, **overrides):
 
 # %% ../nbs/50_eval.ipynb #c033
 def save_evaluator(ev:TextMotionEvaluator, path) -> Path:
-    "Write the evaluator (config, weights, version tag, data hash, quality) atomically to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    "Write the evaluator (config, weights, version tag, data hash, quality) to `path` whole or not at all."
     blob = dict(format='stickgen-evaluator', config=asdict(ev.cfg), state_dict=ev.state_dict(), meta=json.loads(json.dumps(ev.meta)))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    try: torch.save(blob, tmp); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
-    return path
+    return atomic_save(blob, path)
 
 def load_evaluator(path) -> TextMotionEvaluator:
-    "Load a frozen evaluator saved by `save_evaluator`."
+    "Load a frozen evaluator saved by `save_evaluator`; a missing, unsafe, damaged or mismatched file is one `StickgenError`."
     path = Path(path)
     if not path.is_file(): raise StickgenError(f"{path}: evaluator file not found (train one with `stickgen train-evaluator`)")
-    try: blob = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise StickgenError(f"{path}: not a readable evaluator file ({str(e).splitlines()[0][:200]})") from None
+    blob = torch_load(path, 'evaluator', 'evaluator file')
     if not isinstance(blob, dict) or blob.get('format') != 'stickgen-evaluator':
         raise StickgenError(f"{path}: not a stickgen evaluator file (field 'format' should be 'stickgen-evaluator')")
-    ev = TextMotionEvaluator(EvaluatorConfig(**blob['config']))
-    ev.load_state_dict(blob['state_dict']); ev.meta = blob['meta']; ev.eval()
+    if not isinstance(blob.get('config'), dict) or not isinstance(blob.get('state_dict'), dict) or not isinstance(blob.get('meta'), dict):
+        raise StickgenError(f"{path}: a stickgen evaluator file needs 'config', 'state_dict' and 'meta' entries")
+    known = {f.name for f in fields(EvaluatorConfig)}
+    if unknown := set(blob['config']) - known: raise StickgenError(f"{path}: unknown evaluator config keys {sorted(unknown)}")
+    try:
+        ev = TextMotionEvaluator(EvaluatorConfig(**blob['config']))
+        ev.load_state_dict(blob['state_dict'])
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise StickgenError(f"{path}: the evaluator's weights do not fit its config ({str(e).splitlines()[0][:200]})") from None
+    ev.meta = blob['meta']; ev.eval()
     for p in ev.parameters(): p.requires_grad_(False)
     return ev
 
@@ -624,6 +628,32 @@ def checkpoint_name(path) -> str:
         if rest: return '/'.join(rest)
     return Path(path).parent.name or Path(path).stem
 
+# %% ../nbs/50_eval.ipynb #i17e01
+def check_checkpoint(path,                   # a `.pth`, a release `model.safetensors` or a run directory
+                     text_dim:int|None=None, # the reference data's text-embedding size, when known
+                    ) -> Path:
+    "Fail now, in one line, if `path` cannot be scored: missing, unreadable or unsafe, weights that do not fit, another text-embedding size."
+    p = Path(path)
+    if not p.exists(): raise StickgenError(f"checkpoint {p} not found")
+    _, cfg = load_model(p)
+    want = getattr(cfg.model, 'embedding_dim', None) if cfg.model is not None else None
+    if text_dim is not None and want is not None and want != text_dim:
+        raise StickgenError(f"{p}: the model expects {want}-d text embeddings, the reference data has {text_dim}-d ones (embed it with the model's text encoder)")
+    return p
+
+# %% ../nbs/50_eval.ipynb #i17e02
+MIN_BENCH_TEST = 64   # single-actor test samples: the Real row's two halves are one R-precision batch of 32 each
+
+def check_reference(samples,                   # the reference (test) samples
+                    where='reference data',    # what the message calls them
+                   ) -> list:
+    "The single-actor reference samples, or one `StickgenError` when there are too few for StickGen-Bench."
+    if not len(samples): raise StickgenError(f"{where}: holds no samples")
+    one = single_actor(samples)
+    if len(one) < MIN_BENCH_TEST:
+        raise StickgenError(f"{where}: {len(one)} single-actor samples; StickGen-Bench needs at least {MIN_BENCH_TEST} (two R-precision batches of 32)")
+    return one
+
 # %% ../nbs/50_eval.ipynb #c044
 REFERENCE_ROWS = [
     dict(name='MDM', params=22_000_000, fid=0.544, r_precision=(0.320, 0.498, 0.611), mm_dist=5.566, diversity=9.559, multimodality=2.799),
@@ -703,14 +733,15 @@ def run_bench(ctx:BenchContext, checkpoints=(), models:dict|None=None, output_di
                   seconds=round(time.time() - t0, 1), commit=git_commit())
     result['markdown'] = bench_table(rows)
     if output_dir is not None:
-        out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
-        (out/'bench.json').write_text(json.dumps(result, indent=1))
-        (out/'bench.md').write_text(f"# StickGen-Bench\n\nProtocol: {json.dumps(result['protocol'])}\n\n" + result['markdown'] + '\n')
+        out = Path(output_dir)
+        atomic_write(out/'bench.json', json.dumps(result, indent=1))
+        atomic_write(out/'bench.md', f"# StickGen-Bench\n\nProtocol: {json.dumps(result['protocol'])}\n\n" + result['markdown'] + '\n')
         if plot:
             import matplotlib.pyplot as plt  # lazy: as in plot_bench
             sets = {'real test': [s['motion'] for s in ctx.test]}
             if ctx.train: sets['random training'] = [_crop(ctx.train[i]['motion'], 250) for i in range(min(len(ctx.train), len(ctx.test)))]
-            fig = plot_bench(ctx, sets, out/'bench.png'); plt.close(fig)
+            with AtomicOutput(out/'bench.png') as png:
+                fig = plot_bench(ctx, sets); fig.savefig(png.tmp, dpi=80, format='png'); plt.close(fig)
         if log: log(f"wrote {out/'bench.json'}, {out/'bench.md'}")
     return result
 
@@ -724,12 +755,13 @@ def quick_bench(checkpoint=None, output_dir=None, num_train:int=2000, num_test:i
                 mm_prompts:int=3, mm_repeats:int=11, evaluator_epochs:int=6, steps:int|None=None, evaluator_dir='runs/evaluator',
                 seed:int=0, log=print) -> dict:
     "A small StickGen-Bench on the synthetic corpus: Real, baselines and `checkpoint`'s row (the demo's call); returns `run_bench`'s result."
+    if checkpoint is not None: check_checkpoint(checkpoint)                 # before minutes of data and evaluator training
+    if output_dir is not None: check_writable(output_dir, is_dir=True, what='output directory')
     train, test = synthetic_corpus(num_train, num_test, seed=seed)
     ev = get_evaluator(train, test, evaluator_dir, epochs=evaluator_epochs, log=log)
     ctx = BenchContext(ev, test, train, replications=replications, mm_prompts=mm_prompts, mm_repeats=mm_repeats, seed=seed)
     gen_kw = {} if steps is None else dict(steps=steps)
     ckpts = [] if checkpoint is None else [checkpoint]
-    if checkpoint is not None and not Path(checkpoint).exists(): raise StickgenError(f"{checkpoint}: checkpoint not found")
     res = run_bench(ctx, checkpoints=ckpts, output_dir=output_dir, log=log, strict=True, **gen_kw)
     if log: log(res['markdown'])
     return res
@@ -802,7 +834,7 @@ def collect_runs(runs_dir='runs') -> list:
 
 def write_runs_index(runs_dir='runs', path=None) -> Path:
     "Write `runs/README.md`: every run with its variant, stage, data, commit and headline metrics."
-    runs_dir = Path(runs_dir); runs_dir.mkdir(parents=True, exist_ok=True)
+    runs_dir = Path(runs_dir)
     path = Path(path) if path else runs_dir/'README.md'
     f = lambda v: '-' if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
     lines = ['# Runs', '', 'Generated by `stickgen.eval.write_runs_index` (also run by `stickgen eval`); do not edit by hand.', '',
@@ -815,8 +847,7 @@ def write_runs_index(runs_dir='runs', path=None) -> Path:
     if bench: lines += ['', 'Benchmark tables: ' + ', '.join(map(link, bench))]
     records = sorted(p for p in runs_dir.rglob('*.ipynb') if _is_eval_record(p) and not _archived(p, runs_dir))
     if records: lines += ['', 'Executed benchmark notebooks: ' + ', '.join(map(link, records))]
-    path.write_text('\n'.join(lines) + '\n')
-    return path
+    return atomic_write(path, '\n'.join(lines) + '\n')
 
 # %% ../nbs/50_eval.ipynb #c061
 def repo_root(start=None) -> Path:

@@ -160,6 +160,7 @@ class InferenceGenerator:
             raise StickgenError(f"actors must be an integer between 1 and {MAX_ACTORS}, got {actors!r}")
         if not (isinstance(num_samples, (int, np.integer)) and 1 <= num_samples <= 64):
             raise StickgenError(f"num_samples must be an integer between 1 and 64, got {num_samples!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)): raise StickgenError(f"seed must be an integer, got {seed!r}")
         plan = parse(prompt, duration, actors)
         if self.backend == 'model' and plan.num_actors > self.model.cfg.max_actors:
             raise StickgenError(f"this model animates at most {self.model.cfg.max_actors} actors; asked for {plan.num_actors}")

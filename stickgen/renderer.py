@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/renderer.html.md"""
 
 # %% ../nbs/10_renderer.ipynb #c003
 from __future__ import annotations
-import base64, functools, http.server, json, math, os, queue, shutil, tempfile, threading, time
+import base64, functools, http.server, json, math, os, queue, re, shutil, tempfile, threading, time
 from fractions import Fraction
 from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
@@ -14,16 +14,17 @@ import numpy as np
 import cv2
 import torch
 from .schema import *
-from .schema import _np
+from .schema import _np, io_error
 
 # %% auto #0
-__all__ = ['VIEW_HEIGHT_M', 'THEMES', 'BLEND_SECONDS', 'SPEECH_RATE', 'TALK', 'DEFAULT_PRESET', 'DEFAULT_CRF', 'MOTION_FORMAT',
-           'MOTION_VERSION', 'MOTION_PRECISION', 'FORMATS', 'pixels_per_metre', 'world_to_screen', 'screen_to_world',
-           'follow_camera', 'parse_color', 'Style', 'make_style', 'speaking_face', 'face_track', 'draw_face',
-           'draw_figure', 'draw_ground', 'draw_frame', 'FramePainter', 'contact_sheet', 'VideoWriter', 'render_video',
-           'render_gif', 'render_pngs', 'quantize', 'motion_dict', 'export_motion', 'load_motion', 'output_format',
-           'render_clip', 'render_sample', 'render_outputs', 'video_html', 'parallax_cameras', 'project',
-           'render_parallax_views', 'viewer_dir', 'serve_viewer']
+__all__ = ['VIEW_HEIGHT_M', 'THEMES', 'BLEND_SECONDS', 'SPEECH_RATE', 'TALK', 'MAX_FRAME', 'MAX_FPS', 'DEFAULT_PRESET',
+           'DEFAULT_CRF', 'X264_PRESETS', 'MOTION_FORMAT', 'MOTION_VERSION', 'MOTION_PRECISION', 'FORMATS',
+           'pixels_per_metre', 'world_to_screen', 'screen_to_world', 'follow_camera', 'parse_color', 'Style',
+           'make_style', 'speaking_face', 'face_track', 'draw_face', 'draw_figure', 'draw_ground', 'draw_frame',
+           'FramePainter', 'contact_sheet', 'VideoWriter', 'render_video', 'render_gif', 'render_pngs', 'quantize',
+           'motion_dict', 'export_motion', 'load_motion', 'output_format', 'render_clip', 'render_sample',
+           'render_outputs', 'video_html', 'parallax_cameras', 'project', 'render_parallax_views', 'viewer_dir',
+           'serve_viewer']
 
 # %% ../nbs/10_renderer.ipynb #c006
 VIEW_HEIGHT_M = 3.0   # metres of world across the frame height at zoom 1.0
@@ -89,6 +90,7 @@ def parse_color(c) -> tuple:
     except TypeError: pass
     raise StickgenError(f"colour {c!r}: expected an (r, g, b) tuple of 0..255 or '#rrggbb'")
 
+# %% ../nbs/10_renderer.ipynb #c012p1
 @dataclass
 class Style:
     "How frames look. Fields left None come from the theme."
@@ -115,6 +117,7 @@ class Style:
 
     def color(self, actor:int) -> tuple: return self.colors[actor % len(self.colors)]
 
+# %% ../nbs/10_renderer.ipynb #c012p2
 def make_style(style=None, **kw) -> Style:
     "A `Style` from a `Style`, a theme name or keyword overrides; unknown keys raise `StickgenError`."
     if isinstance(style, Style): base = asdict(style)
@@ -287,8 +290,13 @@ def _as_camera(camera, m, fps):
     cam = np.asarray(_np(camera), np.float32)
     if cam.shape == (3,): cam = np.tile(cam, (T, 1))
     if cam.shape != (T, 3): raise StickgenError(f"camera: expected shape [{T}, 3] (x, y, zoom per frame), found {tuple(cam.shape)}")
-    if not np.isfinite(cam).all() or (cam[:, 2] <= 0).any(): raise StickgenError("camera: expected finite values and zoom > 0")
+    check_coords(cam[:, :2], 'camera')
+    if not np.isfinite(cam[:, 2]).all() or (cam[:, 2] <= 0).any() or (cam[:, 2] > MAX_ZOOM).any():
+        raise StickgenError(f"camera: expected a zoom in (0, {MAX_ZOOM:g}], found {cam[:, 2].min():g} .. {cam[:, 2].max():g}")
     return cam
+
+MAX_FRAME = 8192   # pixels: the largest frame width or height drawn (8K)
+MAX_FPS = 1000     # frames per second
 
 class FramePainter:
     "Everything needed to paint the frames of one clip."
@@ -297,12 +305,13 @@ class FramePainter:
         m = np.asarray(_np(motion), np.float32)
         if m.ndim not in (2, 3) or m.shape[-1] != POSE_DIM or m.shape[0] < 1:
             raise StickgenError(f"motion: expected shape [T, {POSE_DIM}] or [T, A, {POSE_DIM}] with T >= 1, found {tuple(m.shape)}")
-        if not np.isfinite(m).all(): raise StickgenError("motion: contains non-finite values")
+        check_coords(m, 'motion')
         self.motion = as_multi_actor(m)
         T, A = self.motion.shape[:2]
-        if int(width) < 16 or int(height) < 16: raise StickgenError(f"frame size {width}x{height}: expected at least 16x16")
+        if not (16 <= int(width) <= MAX_FRAME and 16 <= int(height) <= MAX_FRAME):
+            raise StickgenError(f"frame size {width}x{height}: expected 16 to {MAX_FRAME} pixels each way")
         self.T, self.A, self.fps, self.width, self.height = T, A, float(fps), int(width), int(height)
-        if not self.fps > 0: raise StickgenError(f"fps must be > 0, found {fps}")
+        if not 0 < self.fps <= MAX_FPS: raise StickgenError(f"fps {fps}: expected a number in (0, {MAX_FPS}]")
         self.camera = _as_camera(camera, self.motion, self.fps)
         self.style = make_style(style, **style_kw)
         self.actions = self._actions(actions)
@@ -360,15 +369,25 @@ def contact_sheet(frames, titles=None, cols:int|None=None, scale:float=2.2):
 # %% ../nbs/10_renderer.ipynb #c035
 DEFAULT_PRESET = 'ultrafast'   # x264 preset: fast enough for > 250 frames/s at 640x480 on 2 cores
 DEFAULT_CRF = 23
+X264_PRESETS = ('ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo')
 
 class VideoWriter:
     "Encode RGB (or pre-converted I420) frames to an H.264 MP4 with PyAV."
-    def __init__(self, path, width:int, height:int, fps:float=FPS, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF, threads:int=0):
+    def __init__(self, path,                  # the .mp4 to (re)place
+                 width:int, height:int,       # frame size (even)
+                 fps:float=FPS,
+                 preset:str=DEFAULT_PRESET,   # one of `X264_PRESETS`
+                 crf:int=DEFAULT_CRF,         # quality: 0 lossless .. 51 worst
+                 threads:int=0):              # encoder threads (0: FFmpeg's choice)
         import av  # lazy: PyAV (FFmpeg) loads only when an MP4 is written
         if width % 2 or height % 2: raise StickgenError(f"H.264 (yuv420p) needs an even frame size, found {width}x{height}")
+        if preset not in X264_PRESETS: raise StickgenError(f"x264 preset '{preset}': expected one of {', '.join(X264_PRESETS)}")
+        if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51: raise StickgenError(f"crf {crf!r}: expected an integer in [0, 51]")
+        if not 0 < fps <= MAX_FPS: raise StickgenError(f"fps {fps}: expected a number in (0, {MAX_FPS}]")
         self.path, self.width, self.height = Path(path), int(width), int(height)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.container = av.open(str(self.path), mode='w', options={'movflags': '+faststart'})
+        self.out = AtomicOutput(self.path)          # frames go to a temporary beside the target; close() renames it over
+        try: self.container = av.open(str(self.out.tmp), mode='w', format='mp4', options={'movflags': '+faststart'})
+        except BaseException: self.out.abort(); raise
         rate = Fraction(fps).limit_denominator(1001)
         self.stream = self.container.add_stream('libx264', rate=rate)
         self.stream.width, self.stream.height, self.stream.pix_fmt = self.width, self.height, 'yuv420p'
@@ -394,15 +413,23 @@ class VideoWriter:
         self.write_i420(self.to_i420(rgb))
 
     def close(self) -> Path:
-        for pkt in self.stream.encode(): self.container.mux(pkt)
-        self.container.close()
-        return self.path
+        "Flush the encoder and publish the file (the previous one at `path`, if any, stays until this moment)."
+        try:
+            for pkt in self.stream.encode(): self.container.mux(pkt)
+            self.container.close()
+        except BaseException: self.abort(); raise
+        return self.out.commit()
+
+    def abort(self):
+        "Drop what was encoded; the file at `path` is left as it was."
+        try: self.container.close()
+        except Exception: pass
+        self.out.abort()
+
     def __enter__(self): return self
     def __exit__(self, *exc):
         if exc[0] is None: self.close()
-        else:
-            try: self.container.close()
-            except Exception: pass
+        else: self.abort()
 
 # %% ../nbs/10_renderer.ipynb #c036
 def _produce(painter, step, free, ready, stop, err):
@@ -420,7 +447,11 @@ def _produce(painter, step, free, ready, stop, err):
     except BaseException as e: err.append(e)
     finally: ready.put(None)
 
-def render_video(painter:FramePainter, path, step:int=1, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF, buffers:int=4) -> Path:
+def render_video(painter:FramePainter,       # the clip
+                 path,                       # the .mp4 to (re)place
+                 step:int=1,                 # every `step`-th frame (the frame rate drops with it)
+                 preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF,
+                 buffers:int=4) -> Path:     # frames in flight between the drawing thread and the encoder
     "Encode every `step`-th frame of `painter` to an H.264 MP4 at `path`, drawing and encoding in parallel."
     fps = painter.fps/step
     free, ready = queue.Queue(), queue.Queue()
@@ -440,10 +471,13 @@ def render_video(painter:FramePainter, path, step:int=1, preset:str=DEFAULT_PRES
     return Path(path)
 
 # %% ../nbs/10_renderer.ipynb #c038
-def render_gif(painter:FramePainter, path, step:int=2, colors:int=64) -> Path:
+def render_gif(painter:FramePainter,
+               path,            # the .gif to (re)place
+               step:int=2,      # every `step`-th frame (GIFs are big; half the frame rate by default)
+               colors:int=64) -> Path:   # the shared palette's size
     "Write every `step`-th frame of `painter` to an animated GIF with one shared palette."
     from PIL import Image  # lazy: Pillow only for GIFs
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
     frames = [Image.fromarray(f) for f in painter.frames(step)]
     probe = frames[::max(1, len(frames)//8)][:8]
     strip = Image.new('RGB', (probe[0].width, probe[0].height*len(probe)))
@@ -451,16 +485,23 @@ def render_gif(painter:FramePainter, path, step:int=2, colors:int=64) -> Path:
     pal = strip.quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
     q = [im.quantize(palette=pal, dither=Image.Dither.NONE) for im in frames]
     ms = max(20, int(round(1000*step/painter.fps/10))*10)   # GIF delays are in 1/100 s
-    q[0].save(path, save_all=True, append_images=q[1:], duration=ms, loop=0, optimize=False, disposal=1)
+    with AtomicOutput(path) as out:
+        q[0].save(out.tmp, format='GIF', save_all=True, append_images=q[1:], duration=ms, loop=0, optimize=False, disposal=1)
     return path
 
-def render_pngs(painter:FramePainter, out_dir, step:int=1) -> Path:
-    "Write frames 0, step, ... of `painter` as `frame_00000.png`, ... into `out_dir`."
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+# %% ../nbs/10_renderer.ipynb #c038p1
+def render_pngs(painter:FramePainter,
+                out_dir,        # the frame directory to (re)place
+                step:int=1) -> Path:
+    "Write frames 0, step, ... of `painter` as `frame_00000.png`, ... into `out_dir` (replaced whole: an earlier frame set goes)."
+    out_dir = Path(out_dir)
+    if out_dir.is_dir() and (other := [p.name for p in out_dir.iterdir() if not re.fullmatch(r'frame_\d+\.png', p.name)]):
+        raise StickgenError(f"{out_dir}: holds other files than PNG frames ({', '.join(sorted(other)[:3])}); refusing to replace it")
     buf, bgr = painter.new_buffer(), painter.new_buffer()
-    for t in range(0, painter.T, step):
-        cv2.cvtColor(painter.paint(t, buf), cv2.COLOR_RGB2BGR, dst=bgr)
-        cv2.imwrite(str(out_dir/f"frame_{t:05d}.png"), bgr)
+    with AtomicOutput(out_dir, is_dir=True) as out:
+        for t in range(0, painter.T, step):
+            cv2.cvtColor(painter.paint(t, buf), cv2.COLOR_RGB2BGR, dst=bgr)
+            if not cv2.imwrite(str(out.tmp/f"frame_{t:05d}.png"), bgr): raise StickgenError(f"{out_dir}: could not write frame {t}")
     return out_dir
 
 # %% ../nbs/10_renderer.ipynb #c040
@@ -470,6 +511,7 @@ def quantize(x, precision:int=MOTION_PRECISION) -> np.ndarray:
     "What `.motion` stores for `x`: float64 values rounded to `precision` decimals."
     return np.round(np.asarray(_np(x), np.float64), precision)
 
+# %% ../nbs/10_renderer.ipynb #c040p1
 def _flat(x, precision): return quantize(x, precision).reshape(-1).tolist()
 
 def _per_actor(x, A, precision):
@@ -483,8 +525,15 @@ def motion_dict(sample:dict, precision:int=MOTION_PRECISION) -> dict:
     if not isinstance(sample, dict) or 'motion' not in sample: raise StickgenError("export_motion: expected a sample dict with a 'motion' field")
     m = np.asarray(_np(sample['motion']), np.float32)
     if m.ndim not in (2, 3) or m.shape[-1] != POSE_DIM: raise StickgenError(f"export_motion: motion must be [T, {POSE_DIM}] or [T, A, {POSE_DIM}], found {tuple(m.shape)}")
+    check_coords(m, 'motion')
     m = as_multi_actor(m); T, A = m.shape[:2]
-    fps = float(sample.get('fps', FPS))
+    fps = sample.get('fps', FPS)
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)) or not 0 < float(fps) <= MAX_FPS:
+        raise StickgenError(f"export_motion: fps {fps!r}: expected a number in (0, {MAX_FPS}]")
+    fps = float(fps)
+    for k, lim in (('physics', None), ('camera', None)):
+        if sample.get(k) is not None and not np.isfinite(np.asarray(_np(sample[k]), np.float64)).all():
+            raise StickgenError(f"export_motion: field '{k}' has non-finite values (a .motion file holds finite numbers only)")
     d = dict(meta=dict(format=MOTION_FORMAT, version=MOTION_VERSION, fps=int(fps) if fps == int(fps) else fps, frames=T, actors=A,
                        precision=precision, description=str(sample.get('description', '')), source=str(sample.get('source', ''))),
              skeleton=dict(name=STICK20.name, pose_dim=POSE_DIM, segments=[[s.name, s.start, s.end] for s in STICK20.segments]),
@@ -498,11 +547,13 @@ def motion_dict(sample:dict, precision:int=MOTION_PRECISION) -> dict:
     if sample.get('speech') is not None: d['speech'] = np.asarray(_np(sample['speech'])).astype(int).reshape(-1).tolist()
     return d
 
-def export_motion(sample:dict, path, precision:int=MOTION_PRECISION) -> Path:
-    "Write `sample` as a compact `.motion` JSON file at `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(motion_dict(sample, precision), separators=(',', ':')))
-    return path
+# %% ../nbs/10_renderer.ipynb #c040p2
+def export_motion(sample:dict,                  # a sample dict with at least `motion`
+                  path,                         # the .motion file to (re)place
+                  precision:int=MOTION_PRECISION) -> Path:   # decimals kept
+    "Write `sample` as a compact `.motion` JSON file at `path` (whole or not at all)."
+    text = json.dumps(motion_dict(sample, precision), separators=(',', ':'), allow_nan=False)
+    return atomic_write(Path(path), text)
 
 # %% ../nbs/10_renderer.ipynb #c041
 def _bad(path, what): return SchemaError(what, path=path)
@@ -537,6 +588,8 @@ def load_motion(path) -> dict:
     if path.is_dir(): raise _bad(path, "is a directory, expected a .motion file")
     try: d = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e: raise _bad(path, f"not valid JSON ({e})") from None
+    except RecursionError: raise _bad(path, "JSON nested too deeply to read (a .motion file is at most a few levels deep)") from None
+    except OSError as e: raise io_error(e, path, 'read') from None
     if not isinstance(d, dict): raise _bad(path, f"expected a JSON object, found {type(d).__name__}")
     meta = d.get('meta')
     if not isinstance(meta, dict): raise _bad(path, "missing or invalid 'meta' object")
@@ -544,8 +597,9 @@ def load_motion(path) -> dict:
     if meta.get('version') != MOTION_VERSION: raise _bad(path, f"meta.version: expected {MOTION_VERSION}, found {meta.get('version')!r}")
     for k in ('fps', 'frames', 'actors'):
         v = meta.get(k)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or (k != 'fps' and int(v) != v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float('inf') or (k != 'fps' and int(v) != v):
             raise _bad(path, f"meta.{k}: expected a positive {'number' if k == 'fps' else 'integer'}, found {v!r}")
+    if meta['fps'] > MAX_FPS: raise _bad(path, f"meta.fps: expected a number in (0, {MAX_FPS}], found {meta['fps']!r}")
     T, A, fps = int(meta['frames']), int(meta['actors']), meta['fps']
     sk = d.get('skeleton', {})
     if not isinstance(sk, dict) or sk.get('pose_dim', POSE_DIM) != POSE_DIM or sk.get('name', STICK20.name) != STICK20.name:
@@ -586,9 +640,20 @@ def output_format(out_path, format:str|None=None) -> str:
     if suf == '' or p.is_dir(): return 'png'
     raise StickgenError(f"output '{out_path}': unknown suffix '{suf}'; use .mp4, .gif, .motion or a directory for PNG frames")
 
-def render_clip(motion, out_path, actions=None, camera=None, speech=None, fps:float=FPS, width:int=640, height:int=480,
-                face:bool=True, format:str|None=None, step:int|None=None, preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF,
-                description:str='', expressions=None, **style) -> Path:
+# %% ../nbs/10_renderer.ipynb #c043p1
+def render_clip(motion,                      # [T, 20] or [T, A, 20]
+                out_path,                    # .mp4 / .gif / .motion / a directory for PNG frames
+                actions=None,                # [T] or [T, A] action ids (drive the faces)
+                camera=None,                 # [T, 3], [3], 'static', 'follow' or None
+                speech=None,                 # [T] or [T, A] talking mask
+                fps:float=FPS, width:int=640, height:int=480,
+                face:bool=True,              # draw faces
+                format:str|None=None,        # override the format the suffix implies
+                step:int|None=None,          # every `step`-th frame (default 1, GIF 2)
+                preset:str=DEFAULT_PRESET, crf:int=DEFAULT_CRF,
+                description:str='',          # stored in a .motion file
+                expressions=None,            # [T] or [T, A] `FacialExpression` ids overriding the actions' faces
+                **style) -> Path:            # `Style` fields: theme, colors, background, line_width, ...
     "Render `motion` [T, (A,) 20] to `out_path` (.mp4 / .gif / .motion / a directory of PNGs)."
     fmt = output_format(out_path, format)
     if fmt == 'motion':
@@ -600,6 +665,7 @@ def render_clip(motion, out_path, actions=None, camera=None, speech=None, fps:fl
     if fmt == 'gif': return render_gif(painter, out_path, step or 2)
     return render_pngs(painter, out_path, step or 1)
 
+# %% ../nbs/10_renderer.ipynb #c043p2
 def render_sample(sample:dict, out_path, **kw) -> Path:
     "Render a sample dict (motion, actions, camera, optional speech and per-frame expression) with `render_clip`."
     if not isinstance(sample, dict) or 'motion' not in sample: raise StickgenError("render_sample: expected a sample dict with a 'motion' field")
@@ -609,14 +675,22 @@ def render_sample(sample:dict, out_path, **kw) -> Path:
                 expressions=sample.get('expression'), fps=sample.get('fps', FPS)) | kw
     return render_clip(sample['motion'], out_path, **args)
 
-def render_outputs(sample:dict, out_dir, name:str='clip', formats=('mp4', 'gif', 'motion'), **kw) -> dict:
+# %% ../nbs/10_renderer.ipynb #c043p3
+def render_outputs(sample:dict,
+                   out_dir,                              # where the files go (made when they are written)
+                   name:str='clip',                      # file stem
+                   formats=('mp4', 'gif', 'motion'),     # any of `FORMATS`
+                   **kw) -> dict:                        # `render_clip` options
     "Render `sample` to `out_dir/name.<fmt>` for each of `formats` ('png' -> a `name_frames/` directory); returns {fmt: path}."
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for f in formats:
-        f = output_format('x', f)
-        paths[f] = render_sample(sample, out_dir/(f"{name}_frames" if f == 'png' else f"{name}.{f}"), format=f, **kw)
-    return paths
+    out_dir = Path(out_dir)
+    fmts = [output_format('x', f) for f in formats]
+    staged = {f: AtomicOutput(out_dir/(f"{name}_frames" if f == 'png' else f"{name}.{f}"), is_dir=f == 'png') for f in fmts}
+    try:
+        for f, out in staged.items(): render_sample(sample, out.tmp, format=f, **kw)   # every format rendered first ...
+    except BaseException:
+        for out in staged.values(): out.abort()
+        raise
+    return {f: out.commit() for f, out in staged.items()}                           # ... then all published
 
 # %% ../nbs/10_renderer.ipynb #c045
 def video_html(path, width:int|None=None, autoplay:bool=True, loop:bool=True):
@@ -698,39 +772,43 @@ def render_parallax_views(sample:dict, out_dir, sample_index:int=0, num_cameras:
     if any(not 0 <= f < T for f in frames): raise StickgenError(f"parallax frames {frames}: expected indices in [0, {T})")
     st = make_style(style)
     painter = FramePainter(m, sample.get('actions'), None, sample.get('speech'), fps, 64, 64, face, st)
-    root = Path(out_dir)/f"sample_{int(sample_index):06d}"
-    if root.exists(): shutil.rmtree(root)
-    W, H = size
-    lw = max(1, int(round(W/128)))
-    meta = dict(sample_index=int(sample_index), fps=fps, seed=int(seed), size=[W, H], actors=[], frames=frames,
-                description=str(sample.get('description', '')), card_spacing=card_spacing)
-    for a in range(A):
-        cx = float(np.mean(get_joint(m[:, a], 'pelvis')[..., 0]))
-        cams = parallax_cameras(num_cameras, seed=(int(seed), int(sample_index), a), size=size,
-                                target=(cx, 0.9, a*card_spacing))
-        d = root/f"actor_{a}"; d.mkdir(parents=True)
-        views, v = [], 0
-        for cam in cams:
-            for f in frames:
-                img = np.zeros((H, W, 4), np.uint8)
-                _draw_ground_grid(img, cam, cx)
-                order = sorted(range(A), key=lambda b: -np.linalg.norm(np.asarray(cam['position']) - [cx, 0.9, b*card_spacing]))
-                for b in order:   # far cards first
-                    col = st.color(b) if b == a else tuple(int(0.4*c + 0.6*255) for c in st.color(b))
-                    _draw_card(img, m[f, b], cam, b*card_spacing, col, st.head_fill, lw, None if painter.faces is None else painter.faces[f][b])
-                name = f"view_{v:05d}.png"
-                cv2.imwrite(str(d/name), cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA))
-                views.append(dict(file=f"actor_{a}/{name}", view=v, camera=cam['index'], frame=f, time=f/fps, camera_params=cam))
-                v += 1
-        meta['actors'].append(dict(actor=a, card_depth=a*card_spacing, views=views))
-    (root/'metadata.json').write_text(json.dumps(meta, indent=1))
-    return root
+    final = Path(out_dir)/f"sample_{int(sample_index):06d}"
+    staged = AtomicOutput(final, is_dir=True); root = staged.tmp
+    try:
+        W, H = size
+        lw = max(1, int(round(W/128)))
+        meta = dict(sample_index=int(sample_index), fps=fps, seed=int(seed), size=[W, H], actors=[], frames=frames,
+                    description=str(sample.get('description', '')), card_spacing=card_spacing)
+        for a in range(A):
+            cx = float(np.mean(get_joint(m[:, a], 'pelvis')[..., 0]))
+            cams = parallax_cameras(num_cameras, seed=(int(seed), int(sample_index), a), size=size,
+                                    target=(cx, 0.9, a*card_spacing))
+            d = root/f"actor_{a}"; d.mkdir(parents=True)
+            views, v = [], 0
+            for cam in cams:
+                for f in frames:
+                    img = np.zeros((H, W, 4), np.uint8)
+                    _draw_ground_grid(img, cam, cx)
+                    order = sorted(range(A), key=lambda b: -np.linalg.norm(np.asarray(cam['position']) - [cx, 0.9, b*card_spacing]))
+                    for b in order:   # far cards first
+                        col = st.color(b) if b == a else tuple(int(0.4*c + 0.6*255) for c in st.color(b))
+                        _draw_card(img, m[f, b], cam, b*card_spacing, col, st.head_fill, lw, None if painter.faces is None else painter.faces[f][b])
+                    name = f"view_{v:05d}.png"
+                    cv2.imwrite(str(d/name), cv2.cvtColor(img, cv2.COLOR_RGBA2BGRA))
+                    views.append(dict(file=f"actor_{a}/{name}", view=v, camera=cam['index'], frame=f, time=f/fps, camera_params=cam))
+                    v += 1
+            meta['actors'].append(dict(actor=a, card_depth=a*card_spacing, views=views))
+        (root/'metadata.json').write_text(json.dumps(meta, indent=1))
+    except BaseException:
+        staged.abort(); raise
+    return staged.commit()
 
 # %% ../nbs/10_renderer.ipynb #c068
 def viewer_dir() -> Path:
     "Directory of the static web viewer shipped with the package."
     return Path(__file__).parent/'viewer'
 
+# %% ../nbs/10_renderer.ipynb #c068p1
 def serve_viewer(motion_path, port:int=8000, host:str='127.0.0.1'):
     "Serve the viewer and `motion_path` on http://host:port/ (blocks); open the printed URL in a browser."
     d = Path(tempfile.mkdtemp())

@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/schema.html.md"""
 
 # %% ../nbs/00_schema.ipynb #c003
 from __future__ import annotations
-import functools, math, os, tempfile
+import atexit, ctypes, functools, json, math, os, pickle, re, secrets, shutil, socket, sys, threading, time
 from dataclasses import dataclass, field, asdict, replace
 from enum import IntEnum
 from pathlib import Path
@@ -17,13 +17,15 @@ import torch
 __all__ = ['FPS', 'CLIP_SECONDS', 'CLIP_FRAMES', 'GROUND_Y', 'GRAVITY', 'STICK20', 'DEFAULT_SKELETON', 'POSE_DIM',
            'SEGMENT_NAMES', 'HEAD', 'TORSO', 'LEFT_ARM', 'RIGHT_ARM', 'LEGS', 'STICK48', 'CANONICAL_JOINTS',
            'NUM_ACTIONS', 'NAMED_ACTIONS', 'ActionType', 'EXPRESSION_FEATURES', 'SPEECH_CYCLE', 'SPEECH_OPENNESS',
-           'ACTION_EXPRESSIONS', 'DEFAULT_BONE_MASS', 'CAMERA_DIM', 'REQUIRED_FIELDS', 'QUALITY_FIELDS',
-           'StickgenError', 'SchemaError', 'Segment', 'Skeleton', 'get_joint', 'set_joint', 'pose_to_joints',
-           'pose_from_joints', 'standing_pose', 'plot_pose', 'plot_strip', 'bone_lengths', 'mirror_permutation',
-           'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id', 'action_name', 'FacialExpression', 'MouthShape',
-           'EyeShape', 'FaceFeatures', 'expression_for_action', 'face_for_expression', 'blend_faces', 'center_of_mass',
-           'compute_physics', 'static_camera', 'make_sample', 'validate_sample', 'atomic_save', 'save_samples',
-           'load_samples', 'validate_samples']
+           'ACTION_EXPRESSIONS', 'DEFAULT_BONE_MASS', 'CAMERA_DIM', 'REQUIRED_FIELDS', 'QUALITY_FIELDS', 'MAX_COORD',
+           'MAX_ZOOM', 'HELD_LOCKS_ENV', 'StickgenError', 'SchemaError', 'Segment', 'Skeleton', 'get_joint',
+           'set_joint', 'pose_to_joints', 'pose_from_joints', 'standing_pose', 'plot_pose', 'plot_strip',
+           'bone_lengths', 'mirror_permutation', 'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id',
+           'action_name', 'FacialExpression', 'MouthShape', 'EyeShape', 'FaceFeatures', 'expression_for_action',
+           'face_for_expression', 'blend_faces', 'center_of_mass', 'compute_physics', 'static_camera', 'make_sample',
+           'check_coords', 'validate_sample', 'io_error', 'temp_name', 'pid_alive', 'PathLock', 'sweep_orphans',
+           'umask', 'output_mode', 'make_parents', 'AtomicOutput', 'atomic_write', 'atomic_save', 'check_writable',
+           'check_free_space', 'torch_load', 'save_samples', 'load_samples', 'validate_samples']
 
 # %% ../nbs/00_schema.ipynb #c006
 FPS = 25           # frames per second of every motion in the repo
@@ -36,6 +38,7 @@ GRAVITY = 9.81     # m/s², pointing down (-y)
 class StickgenError(Exception):
     "A user-facing error: bad input, bad file, bad argument. CLIs print it as one line."
 
+# %% ../nbs/00_schema.ipynb #c008p1
 class SchemaError(StickgenError, ValueError):
     "A sample or file that breaks the data contract."
     def __init__(self, msg:str, index:int|None=None, field:str|None=None, expected=None, found=None, path=None):
@@ -57,6 +60,7 @@ class Segment:
     start:str
     end:str
 
+# %% ../nbs/00_schema.ipynb #c011p1
 @dataclass(frozen=True)
 class Skeleton:
     "A pose layout: ordered segments (each 4 floats) and the rigid bones between joints."
@@ -115,20 +119,28 @@ STICK48 = Skeleton('stick48',
            ('right_shin', 'right_knee', 'right_foot')))
 
 # %% ../nbs/00_schema.ipynb #c018
-def get_joint(pose, joint:str, skeleton:Skeleton=STICK20):
+def get_joint(pose,                       # [..., pose_dim] (numpy or torch)
+              joint:str,                  # a joint name of `skeleton`
+              skeleton:Skeleton=STICK20):
     "(x, y) of `joint` in `pose` [..., pose_dim] -> [..., 2]."
     i = skeleton.joint_slots(joint)[0]
     return pose[..., i:i+2]
 
-def set_joint(pose, joint:str, xy, skeleton:Skeleton=STICK20):
+# %% ../nbs/00_schema.ipynb #c018p1
+def set_joint(pose,                       # [..., pose_dim], written in place
+              joint:str,                  # a joint name of `skeleton`
+              xy,                         # [..., 2] or (x, y)
+              skeleton:Skeleton=STICK20):
     "Write (x, y) `xy` [..., 2] into every slot of `joint` in `pose`, in place; returns `pose`."
     for i in skeleton.joint_slots(joint): pose[..., i:i+2] = xy
     return pose
 
+# %% ../nbs/00_schema.ipynb #c018p2
 def pose_to_joints(pose, skeleton:Skeleton=STICK20) -> dict:
     "Dict joint name -> (x, y) [..., 2] for every joint of the skeleton."
     return {j: get_joint(pose, j, skeleton) for j in skeleton.joint_names}
 
+# %% ../nbs/00_schema.ipynb #c018p3
 def pose_from_joints(joints:dict, skeleton:Skeleton=STICK20):
     "Build a float32 pose [..., pose_dim] from a dict joint -> (x, y) [..., 2] (numpy)."
     first = np.asarray(next(iter(joints.values())), dtype=np.float32)
@@ -145,7 +157,8 @@ CANONICAL_JOINTS = dict(neck=(0.0, 1.50), head_top=(0.0, 1.75), pelvis=(0.0, 0.9
                         right_shoulder=(0.0, 1.45), right_hand=(-0.22, 0.88),
                         left_foot=(0.15, 0.0), right_foot=(-0.15, 0.0))
 
-def standing_pose(x:float=0.0, scale:float=1.0):
+def standing_pose(x:float=0.0,      # where the pelvis stands (metres)
+                  scale:float=1.0):  # size relative to the 1.75 m figure, about the feet
     "The canonical standing pose [20] with its pelvis at `x`, scaled about the feet by `scale`."
     p = pose_from_joints({k: np.array(v, np.float32) for k,v in CANONICAL_JOINTS.items()})
     p = p*np.float32(scale)
@@ -173,6 +186,7 @@ def plot_pose(pose, ax=None, color='k', lw=2, skeleton:Skeleton=STICK20, label_j
     ax.set_aspect('equal'); ax.set_xlim(-1, 1); ax.set_ylim(-0.1, 2.3)
     return ax
 
+# %% ../nbs/00_schema.ipynb #c023p1
 def plot_strip(motion, frames=None, n:int=6, titles=None, skeleton:Skeleton=STICK20, color='k'):
     "Contact strip: `n` frames (or the given `frames`) of a motion [T, pose_dim] side by side."
     import matplotlib.pyplot as plt  # lazy: matplotlib takes ~0.5 s to import; only the plotting helpers need it
@@ -218,7 +232,10 @@ def mirror_permutation(skeleton:Skeleton=STICK20) -> np.ndarray:
         perm[4*i:4*i+4] = src
     return perm
 
-def mirror_pose(pose, axis_x:float=0.0, skeleton:Skeleton=STICK20):
+# %% ../nbs/00_schema.ipynb #c029p1
+def mirror_pose(pose,                      # [..., pose_dim] (numpy or torch)
+                axis_x:float=0.0,          # the vertical line mirrored about
+                skeleton:Skeleton=STICK20):
     "Mirror poses [..., pose_dim] about the vertical line x = `axis_x`, swapping left and right."
     out = pose[..., mirror_permutation(skeleton)]
     out = out.clone() if isinstance(out, torch.Tensor) else out.copy()
@@ -232,6 +249,7 @@ def as_multi_actor(motion):
     if motion.ndim == 3: return motion
     raise SchemaError("motion must be [T, D] or [T, A, D]", field='motion', expected='2 or 3 dims', found=f"{motion.ndim} dims")
 
+# %% ../nbs/00_schema.ipynb #c033p1
 def num_actors(motion) -> int:
     "Number of actors in a motion [T, D] (1) or [T, A, D] (A)."
     return 1 if motion.ndim == 2 else motion.shape[1]
@@ -252,6 +270,7 @@ def action_id(name:str) -> int:
     try: return int(ActionType[key])
     except KeyError: raise StickgenError(f"unknown action '{name}'; known actions: {', '.join(NAMED_ACTIONS)}") from None
 
+# %% ../nbs/00_schema.ipynb #c036p1
 def action_name(i:int) -> str:
     "Lower-case name of action id `i`."
     return ActionType(int(i)).name.lower()
@@ -261,14 +280,17 @@ class FacialExpression(IntEnum):
     "The six facial expressions."
     NEUTRAL = 0; HAPPY = 1; SAD = 2; SURPRISED = 3; ANGRY = 4; EXCITED = 5
 
+# %% ../nbs/00_schema.ipynb #c039p1
 class MouthShape(IntEnum):
     "The seven mouth shapes; the speech cycle walks through the open ones."
     CLOSED = 0; SMILE = 1; FROWN = 2; OPEN = 3; WIDE = 4; SMALL_O = 5; FLAT = 6
 
+# %% ../nbs/00_schema.ipynb #c039p2
 class EyeShape(IntEnum):
     "How the eyes are drawn."
     DOT = 0; WIDE = 1; NARROW = 2; CLOSED = 3; HAPPY_ARC = 4
 
+# %% ../nbs/00_schema.ipynb #c039p3
 @dataclass(frozen=True)
 class FaceFeatures:
     "Continuous face parameters the renderer draws. Angles in degrees, amounts in [0, 1], curve in [-1, 1]."
@@ -307,10 +329,12 @@ def expression_for_action(action) -> FacialExpression:
     a = ActionType(action_id(action) if isinstance(action, str) else int(action))
     return ACTION_EXPRESSIONS.get(a, FacialExpression.NEUTRAL)
 
+# %% ../nbs/00_schema.ipynb #c040p1
 def face_for_expression(expr) -> FaceFeatures:
     "The `FaceFeatures` of an expression."
     return EXPRESSION_FEATURES[FacialExpression(int(expr))]
 
+# %% ../nbs/00_schema.ipynb #c040p2
 def blend_faces(a:FaceFeatures, b:FaceFeatures, t:float) -> FaceFeatures:
     "Interpolate face features from `a` (t=0) to `b` (t=1); discrete shapes switch at t=0.5."
     t = float(min(max(t, 0.0), 1.0))
@@ -329,6 +353,7 @@ def center_of_mass(motion, mass:dict|None=None, skeleton:Skeleton=STICK20) -> np
     motion = _np(motion).astype(np.float64)
     return motion @ _com_matrix(tuple(sorted((mass or DEFAULT_BONE_MASS).items())), skeleton)
 
+# %% ../nbs/00_schema.ipynb #c043p1
 @functools.lru_cache(maxsize=64)
 def _com_matrix(mass:tuple, skeleton:Skeleton) -> np.ndarray:
     "The centre of mass is linear in the pose: [pose_dim, 2] weights, one matmul for a whole corpus."
@@ -340,7 +365,10 @@ def _com_matrix(mass:tuple, skeleton:Skeleton) -> np.ndarray:
     if total <= 0: raise StickgenError("center_of_mass: the bone masses sum to zero")
     return W/total
 
-def compute_physics(motion, fps:float=FPS, mass:dict|None=None, skeleton:Skeleton=STICK20):
+def compute_physics(motion,                  # [T, (A,) pose_dim]
+                    fps:float=FPS,           # frames per second (the time step of the differences)
+                    mass:dict|None=None,     # bone -> mass fraction (default `DEFAULT_BONE_MASS`)
+                    skeleton:Skeleton=STICK20):
     "Physics [T, 6] or [T, A, 6] = (vx, vy, ax, ay, px, py) of the centre of mass of `motion` [T, (A,) D]."
     is_torch = isinstance(motion, torch.Tensor)
     pos = center_of_mass(motion, mass, skeleton)  # [T, (A,) 2]
@@ -357,7 +385,10 @@ def compute_physics(motion, fps:float=FPS, mass:dict|None=None, skeleton:Skeleto
 # %% ../nbs/00_schema.ipynb #c048
 CAMERA_DIM = 3
 
-def static_camera(num_frames:int, x:float=0.0, y:float=0.9, zoom:float=1.0):
+def static_camera(num_frames:int,   # T
+                  x:float=0.0,       # the world point at the centre of the frame (metres)
+                  y:float=0.9,
+                  zoom:float=1.0):   # 1.0: the renderer's default framing
     "A camera [T, 3] that does not move."
     return np.tile(np.array([x, y, zoom], np.float32), (num_frames, 1))
 
@@ -365,7 +396,13 @@ def static_camera(num_frames:int, x:float=0.0, y:float=0.9, zoom:float=1.0):
 REQUIRED_FIELDS = ('motion', 'actions', 'physics', 'camera', 'description', 'source')
 QUALITY_FIELDS = ('quality_score', 'artifact_score', 'camera_stability')
 
-def make_sample(motion, actions, description:str, source:str='synthetic', camera=None, embedding=None, **extra) -> dict:
+def make_sample(motion,                  # [T, 20] or [T, A, 20], metres
+                actions,                 # [T] action ids
+                description:str,         # the text
+                source:str='synthetic',  # where it came from
+                camera=None,             # [T, 3] (x, y, zoom); None: `static_camera`
+                embedding=None,          # [D] text embedding, when known
+                **extra) -> dict:
     "A sample dict (torch tensors) from motion [T, (A,) 20] and actions [T]; physics derived, camera static if None."
     motion = torch.as_tensor(np.asarray(_np(motion), dtype=np.float32))
     T = motion.shape[0]
@@ -376,6 +413,25 @@ def make_sample(motion, actions, description:str, source:str='synthetic', camera
     if embedding is not None: s['embedding'] = torch.as_tensor(np.asarray(_np(embedding), dtype=np.float32))
     s.update(extra)
     return s
+
+# %% ../nbs/00_schema.ipynb #i17b
+MAX_COORD = 1000.0   # metres: no joint or camera position is further than this from the origin
+MAX_ZOOM = 20.0      # camera zoom: 20x shows a 15 cm tall slice of the stage
+
+def check_coords(x,                       # an array or tensor of positions in metres
+                 field:str='motion',      # what the message calls it
+                 index:int|None=None,     # the sample index, when there is one
+                 limit:float=MAX_COORD,   # the largest |value| accepted
+                ):
+    "Raise a `SchemaError` naming the first value of `x` that is not finite or lies beyond ±`limit`."
+    a = _np(x)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        at = tuple(int(b) for b in np.argwhere(bad)[0])
+        raise SchemaError("non-finite value", index, field, "finite numbers", f"{a[at]} at {at}")
+    if a.size and np.abs(a).max() > limit:
+        at = tuple(int(b) for b in np.argwhere(np.abs(a) > limit)[0])
+        raise SchemaError("coordinate out of range", index, field, f"|value| <= {limit:g} m", f"{float(a[at]):g} at {at}")
 
 # %% ../nbs/00_schema.ipynb #c053
 def _dtype_name(x) -> str: return str(x.dtype).replace('torch.', '')
@@ -395,7 +451,10 @@ def _check_finite(x, name, index):
 def _check_shape(x, name, index, ok, expected):
     if not ok(tuple(x.shape)): raise SchemaError("wrong shape", index, name, expected, tuple(x.shape))
 
-def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_actions:int=NUM_ACTIONS) -> dict:
+def validate_sample(sample,                    # the dict to check
+                    index:int|None=None,       # its index in a file, for the message
+                    skeleton:Skeleton=STICK20,
+                    num_actions:int=NUM_ACTIONS) -> dict:
     "Check `sample` against the contract; return it unchanged or raise one `SchemaError`."
     if not isinstance(sample, dict): raise SchemaError("not a sample", index, None, "a dict", type(sample).__name__)
     for k in REQUIRED_FIELDS:
@@ -405,7 +464,7 @@ def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_
     _check_array(m, 'motion', index, 'float32')
     _check_shape(m, 'motion', index, lambda s: len(s) in (2, 3) and s[-1] == D and s[0] >= 1 and (len(s) == 2 or s[1] >= 1),
                  f"[T, {D}] or [T, A, {D}] with T >= 1")
-    _check_finite(m, 'motion', index)
+    check_coords(m, 'motion', index)
     T, A = m.shape[0], (m.shape[1] if m.ndim == 3 else None)
     a = sample['actions']
     _check_array(a, 'actions', index, 'int64')
@@ -422,8 +481,10 @@ def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_
     c = sample['camera']
     _check_array(c, 'camera', index, 'float32')
     _check_shape(c, 'camera', index, lambda s: s == (T, CAMERA_DIM), f"[{T}, {CAMERA_DIM}]")
-    _check_finite(c, 'camera', index)
-    if (_np(c)[:, 2] <= 0).any(): raise SchemaError("camera zoom must be positive", index, 'camera', "zoom > 0", float(_np(c)[:, 2].min()))
+    check_coords(_np(c)[:, :2], 'camera', index)
+    z = _np(c)[:, 2]
+    if not np.isfinite(z).all() or (z <= 0).any() or (z > MAX_ZOOM).any():
+        raise SchemaError("camera zoom out of range", index, 'camera', f"0 < zoom <= {MAX_ZOOM:g}", float(z[~((z > 0) & (z <= MAX_ZOOM))][0]))
     for k in ('description', 'source'):
         v = sample[k]
         if not isinstance(v, str) or not v.strip(): raise SchemaError("wrong value", index, k, "a non-empty str", repr(v)[:60])
@@ -451,6 +512,355 @@ def validate_sample(sample, index:int|None=None, skeleton:Skeleton=STICK20, num_
             raise SchemaError("wrong value", index, k, "a number in [0, 1]", repr(v)[:60])
     return sample
 
+# %% ../nbs/00_schema.ipynb #i17io01
+def io_error(e:OSError,        # what the operating system said
+             path,             # the file or directory being worked on
+             doing:str='write' # 'write', 'read', 'create', ...
+            ) -> StickgenError:
+    "An `OSError` met on `path` as one `StickgenError` line: what, where, why."
+    return StickgenError(f"cannot {doing} {path}: {e.strerror or str(e) or type(e).__name__}")
+
+# %% ../nbs/00_schema.ipynb #i17io04
+_TMP_RE = re.compile(r'\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<tok>[0-9a-f]{6})\.(?P<kind>tmp|old)')
+
+def temp_name(path, kind:str='tmp') -> Path:
+    "A fresh hidden name beside `path` carrying this process's pid: `.NAME.PID.TOKEN.tmp` (or `.old`)."
+    path = Path(path)
+    return path.parent/f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.{kind}"
+
+# %% ../nbs/00_schema.ipynb #i17io07
+def pid_alive(pid:int) -> bool:
+    "Is process `pid` running on this machine? (A zombie, killed but not yet reaped, counts as gone.)"
+    if pid <= 0: return False
+    if pid == os.getpid(): return True
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError): return True
+
+# %% ../nbs/00_schema.ipynb #i17io28
+_HELD, _HELD_LOCK = {}, threading.Lock()
+HELD_LOCKS_ENV = 'STICKGEN_HELD_LOCKS'
+
+def _proc_start(pid:int):
+    "Start time of process `pid` (clock ticks since boot) where /proc has it: tells a reused pid from the writer."
+    try: return int(Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19])
+    except (OSError, IndexError, ValueError): return None
+
+class PathLock:
+    "One writer at a time for `path`: an exclusive `.NAME.lock` file beside it, like git's `index.lock`."
+    def __init__(self, path):
+        self.path = Path(path)
+        self.file = self.path.parent/f".{self.path.name}.lock"
+        self.key = os.path.abspath(self.file)
+
+    def holder(self) -> dict|None:
+        "What the lock file says about its writer (pid, host, start, since, command), None if unlocked or unreadable."
+        try: return json.loads(self.file.read_text())
+        except (OSError, ValueError): return None
+
+    def _stale(self, info) -> bool:
+        if info is None:     # being written this instant, or left empty by a kill: stale once it is a few seconds old
+            try: return time.time() - self.file.stat().st_mtime > 10
+            except OSError: return True
+        if info.get('host') != socket.gethostname(): return False
+        pid = int(info.get('pid', -1))
+        if not pid_alive(pid): return True
+        start = info.get('start')
+        return start is not None and _proc_start(pid) not in (None, start)
+
+    def acquire(self):
+        "Take the lock (again, if this process holds it); refuse in one line while another live process does."
+        with _HELD_LOCK:
+            if self.key in _HELD: _HELD[self.key] += 1; return self
+            if self.key in os.environ.get(HELD_LOCKS_ENV, '').split(os.pathsep): _HELD[self.key] = 1; return self   # our launcher holds it (torchrun workers)
+        for _ in range(5):
+            try: fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            except FileExistsError:
+                info = self.holder()
+                if not self._stale(info):
+                    who = f"pid {info['pid']} ({info.get('command', '?')}, since {info.get('since', '?')})" if info else 'another process'
+                    raise StickgenError(f"{self.path} is locked: {who} is writing it; wait for it to finish "
+                                        f"(or, if that process is gone, remove {self.file})") from None
+                aside = temp_name(self.file, 'old')
+                try: os.rename(self.file, aside)
+                except FileNotFoundError: continue
+                if (json.loads(aside.read_text() or 'null') if aside.exists() else None) != info:
+                    try: os.link(aside, self.file)    # a live writer took it meanwhile: give it back
+                    except OSError: pass
+                    aside.unlink(missing_ok=True); continue
+                aside.unlink(missing_ok=True)
+                print(f"note: {self.path}: took over the lock of " + (f"pid {info['pid']}, which is no longer running" if info else "a writer that died"),
+                      file=sys.stderr)
+                continue
+            except OSError as e: raise io_error(e, self.path) from None
+            with os.fdopen(fd, 'w') as f:
+                json.dump(dict(pid=os.getpid(), host=socket.gethostname(), start=_proc_start(os.getpid()),
+                               since=time.strftime('%Y-%m-%dT%H:%M:%S'), command=' '.join(sys.argv)[:200]), f)
+            with _HELD_LOCK: _HELD[self.key] = 1
+            return self
+        raise StickgenError(f"{self.path}: could not take its lock {self.file} (writers keep racing for it)")
+
+    def release(self):
+        "Give the lock back (the file goes when the outermost holder in this process releases it)."
+        with _HELD_LOCK:
+            n = _HELD.get(self.key, 0)
+            if n > 1: _HELD[self.key] = n - 1; return
+            _HELD.pop(self.key, None)
+        if n and (self.holder() or {}).get('pid') == os.getpid(): self.file.unlink(missing_ok=True)
+
+    @property
+    def held(self) -> bool: return self.key in _HELD
+
+    def held_elsewhere(self) -> bool:
+        "Is the lock file there, and held by a live process other than this one?"
+        if not self.file.exists(): return False
+        info = self.holder()
+        mine = info is not None and info.get('pid') == os.getpid() and info.get('host') == socket.gethostname()
+        return not mine and not self._stale(info)
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
+
+def _release_all():
+    "At exit: remove the lock files this process still holds (a kill leaves them to be taken over)."
+    for key in list(_HELD):
+        try:
+            if json.loads(Path(key).read_text()).get('pid') == os.getpid(): os.unlink(key)
+        except (OSError, ValueError): pass
+    _HELD.clear()
+atexit.register(_release_all)
+
+# %% ../nbs/00_schema.ipynb #i17io10
+def sweep_orphans(directory,            # where to look
+                  name:str|None=None,   # only the leftovers of this target name (None: all)
+                 ) -> list:
+    "Remove what writers that died left in `directory` (their pid is gone, their target unlocked): temporaries, and put a displaced original back."
+    d, done = Path(directory), []
+    try: entries = list(os.scandir(d))
+    except OSError: return done
+    for e in entries:
+        m = _TMP_RE.fullmatch(e.name)
+        if not m or (name is not None and m['name'] != name) or pid_alive(int(m['pid'])): continue
+        p, target = Path(e.path), d/m['name']
+        if PathLock(target).held_elsewhere(): continue      # a live writer elsewhere (another host or pid namespace) owns it
+        try:
+            if m['kind'] == 'old' and not os.path.lexists(target): os.rename(p, target)
+            elif e.is_dir(follow_symlinks=False): shutil.rmtree(p)
+            else: p.unlink()
+            done.append(p)
+        except OSError: pass
+    return done
+
+# %% ../nbs/00_schema.ipynb #i17io13
+def umask() -> int:
+    "The process umask, read without changing it where the OS allows (Linux /proc), else set and restored."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    m = os.umask(0o022); os.umask(m)
+    return m
+
+# %% ../nbs/00_schema.ipynb #i17io13p1
+def output_mode(path, is_dir:bool=False) -> int:
+    "The permission bits a file or directory written at `path` gets: the existing target's, else the umask default."
+    try: return os.stat(path).st_mode & 0o7777
+    except OSError: return (0o777 if is_dir else 0o666) & ~umask()
+
+# %% ../nbs/00_schema.ipynb #i17io16
+def make_parents(d) -> list:
+    "Create directory `d` and its missing parents; returns the ones it created (outermost first)."
+    d, made = Path(d), []
+    missing = [q for q in [d, *d.parents] if not q.exists()][::-1]
+    for q in missing:
+        try: q.mkdir()
+        except FileExistsError: continue
+        except OSError as e:
+            for m in reversed(made): m.rmdir()
+            raise io_error(e, q, 'create') from None
+        made.append(q)
+    if not d.is_dir(): raise StickgenError(f"cannot create {d}: {next(q for q in [d, *d.parents] if q.exists())} is a file")
+    return made
+
+# %% ../nbs/00_schema.ipynb #i17io18
+def _fsync_path(p):
+    "fsync one file or directory (best effort where the platform cannot)."
+    try: fd = os.open(p, os.O_RDONLY)
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass
+    finally: os.close(fd)
+
+def _fsync_tree(d):
+    for root, dirs, files in os.walk(d):
+        for f in files: _fsync_path(os.path.join(root, f))
+        _fsync_path(root)
+
+_RENAME_EXCHANGE = 2
+def _exchange(a, b) -> bool:
+    "Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        f = libc.renameat2
+    except (OSError, AttributeError): return False
+    f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    AT_FDCWD = -100
+    return f(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+def _replace_dir(new:Path, target:Path):
+    "Put directory `new` at `target`, replacing the directory there (swapped in one step where possible)."
+    if not target.exists(): os.rename(new, target); return
+    if _exchange(new, target): shutil.rmtree(new, ignore_errors=True); return   # `new` now holds the old tree
+    aside = temp_name(target, 'old')
+    os.rename(target, aside)          # a kill here leaves the original at `aside`: sweep_orphans puts it back
+    os.rename(new, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+# %% ../nbs/00_schema.ipynb #i17io20
+class AtomicOutput:
+    "A temporary file or directory beside `path` that replaces `path` whole on `commit()`, or vanishes on `abort()`."
+    def __init__(self, path,             # the file or directory to (re)place
+                 is_dir:bool=False,      # build a directory (a store, PNG frames) instead of a file
+                 lock:bool=True,         # hold `PathLock(path)` until committed or aborted
+                ):
+        self.path, self.is_dir, self.done = Path(path), is_dir, False
+        p = self.path
+        if p.is_dir() and not is_dir: raise StickgenError(f"cannot write {p}: is a directory, expected a file")
+        if p.exists() and not p.is_dir() and is_dir: raise StickgenError(f"cannot write {p}: is a file, expected a directory")
+        self.lock, self.made = None, []
+        try:
+            self.made = make_parents(p.parent)
+            self.lock = PathLock(p).acquire() if lock else None
+            sweep_orphans(p.parent, p.name)
+            self.tmp = temp_name(p)
+            if is_dir: os.mkdir(self.tmp)
+            else: os.close(os.open(self.tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except OSError as e:
+            self._undo(); raise io_error(e, p) from None
+        except BaseException:
+            self._undo(); raise
+
+    def commit(self) -> Path:
+        "Make the temporary the target: fsynced, with the target's mode (or the umask default), renamed into place."
+        if self.done: return self.path
+        try:
+            os.chmod(self.tmp, output_mode(self.path, self.is_dir))
+            if self.is_dir: _fsync_tree(self.tmp); _replace_dir(self.tmp, self.path)
+            else: _fsync_path(self.tmp); os.replace(self.tmp, self.path)
+            _fsync_path(self.path.parent)
+        except OSError as e:
+            self.abort(); raise io_error(e, self.path) from None
+        self.done = True; self.made = []
+        if self.lock: self.lock.release()
+        return self.path
+
+    def _undo(self):
+        t = getattr(self, 'tmp', None)
+        if t is not None:
+            if t.is_dir() and not t.is_symlink(): shutil.rmtree(t, ignore_errors=True)
+            else:
+                try: t.unlink()
+                except OSError: pass
+        if self.lock: self.lock.release(); self.lock = None
+        for d in reversed(getattr(self, 'made', [])):
+            try: d.rmdir()
+            except OSError: break
+        self.made = []
+
+    def abort(self):
+        "Remove the temporary (and the folders made for it); the target is left as it was."
+        if not self.done: self.done = True; self._undo()
+
+    def __enter__(self): return self
+    def __exit__(self, et, ev, tb):
+        if et is None: self.commit()
+        else: self.abort()
+
+# %% ../nbs/00_schema.ipynb #i17io25
+def atomic_write(path, data) -> Path:
+    "Write `data` (str or bytes) to `path` whole or not at all."
+    with AtomicOutput(path) as out:
+        out.tmp.write_bytes(data.encode() if isinstance(data, str) else bytes(data))
+    return Path(path)
+
+# %% ../nbs/00_schema.ipynb #i17io25p1
+def atomic_save(obj, path) -> Path:
+    "`torch.save(obj)` to `path` whole or not at all (a temporary beside it, fsynced, renamed over it)."
+    with AtomicOutput(path) as out:
+        with open(out.tmp, 'wb') as f: torch.save(obj, f)
+    return Path(path)
+
+# %% ../nbs/00_schema.ipynb #i17io31
+def _immutable(p) -> bool:
+    "Linux: is `p` marked immutable or append-only (`chattr +i` / `+a`)? False where this cannot be asked."
+    try:
+        import fcntl, array  # lazy: Linux-only ioctl, needed only for this question
+        fd = os.open(p, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+    except (ImportError, OSError): return False
+    try:
+        buf = array.array('l', [0]); fcntl.ioctl(fd, 0x80086601, buf, True)   # FS_IOC_GETFLAGS
+        return bool(buf[0] & 0x30)                                            # FS_IMMUTABLE_FL | FS_APPEND_FL
+    except OSError: return False
+    finally: os.close(fd)
+
+def check_writable(path,               # the output file or directory a command will write
+                   is_dir:bool=False,  # True: a directory that files go into
+                   what:str='output',  # how the message names it ('--output', 'checkpoint directory', ...)
+                  ) -> Path:
+    "Fail now, in one line, if `path` could not be written later (before any long work); creates nothing."
+    p = Path(path)
+    if p.exists() or p.is_symlink():
+        if is_dir and not p.is_dir(): raise StickgenError(f"{what} {p}: is a file, expected a directory")
+        if not is_dir and p.is_dir(): raise StickgenError(f"{what} {p}: is a directory, expected a file")
+        if _immutable(p): raise StickgenError(f"{what} {p}: cannot be changed (it is marked immutable)")
+    base = p if is_dir and p.is_dir() else p.parent
+    while not base.exists() and base != base.parent: base = base.parent
+    if not base.is_dir(): raise StickgenError(f"{what} {p}: {base} is not a directory")
+    probe = temp_name(base/'.stickgen-probe')
+    try: os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)); os.unlink(probe)
+    except OSError as e: raise StickgenError(f"{what} {p}: cannot write in {base} ({e.strerror})") from None
+    return p
+
+# %% ../nbs/00_schema.ipynb #i17io31p1
+def check_free_space(path, nbytes:float, what:str='output') -> int:
+    "Fail now if the file system `path` goes to has less than `nbytes` free; returns the free bytes."
+    base = Path(path)
+    while not base.exists() and base != base.parent: base = base.parent
+    st = os.statvfs(base)
+    free = st.f_bavail*st.f_frsize
+    if nbytes > free: raise StickgenError(f"{what} {path}: needs about {_size(nbytes)}, {base} has {_size(free)} free")
+    return free
+
+def _size(n:float) -> str:
+    for u in ('B', 'KB', 'MB', 'GB', 'TB', 'PB'):
+        if n < 1000 or u == 'PB': return f"{n:.0f} {u}" if u == 'B' else f"{n:.1f} {u}"
+        n /= 1000
+
+# %% ../nbs/00_schema.ipynb #i17io34
+def torch_load(path,                 # a file written by torch.save
+               what:str='file',      # what the message calls it: 'checkpoint', 'sample file', ...
+               kind:str|None=None,   # what it should have been, for "is not a readable ..." (default: `what`)
+               mmap:bool=False,      # map the tensors instead of reading them
+               map_location='cpu'):
+    "`torch.load(path, weights_only=True)`; an unsafe, unreadable or missing file is one `StickgenError` naming `what` and `path`."
+    path = Path(path)
+    if not path.exists(): raise StickgenError(f"{what} {path} not found")
+    if path.is_dir(): raise StickgenError(f"{what} {path} is a directory, expected a file")
+    try: return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    except pickle.UnpicklingError as e:
+        if m := re.search(r'GLOBAL ([\w.]+)', str(e)):
+            raise StickgenError(f"{what} {path} was not loaded: it holds Python objects that are not plain tensors ({m.group(1)}), "
+                                f"which could run code when unpickled; if you trust the file, convert it once with "
+                                f"torch.load(path, weights_only=False) and torch.save of its tensors and plain values") from None
+        raise StickgenError(f"{what} {path} is not a readable {kind or what} ({_first_line(e)})") from None
+    except OSError as e: raise io_error(e, path, 'read') from None
+    except Exception as e: raise StickgenError(f"{what} {path} is not a readable {kind or what} ({_first_line(e)})") from None
+
+def _first_line(e) -> str:
+    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    return (lines[0] if lines else type(e).__name__)[:200]
+
 # %% ../nbs/00_schema.ipynb #c059
 def _to_storable(sample:dict) -> dict:
     "numpy arrays -> torch tensors, numpy scalars -> Python numbers (what weights_only loading accepts)."
@@ -462,35 +872,24 @@ def _to_storable(sample:dict) -> dict:
         out[k] = v
     return out
 
-def atomic_save(obj, path) -> Path:
-    "`torch.save(obj)` to `path` atomically: a temp file in the same directory, fsync, then `os.replace`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
-
-def save_samples(samples, path, validate:bool=True) -> Path:
+def save_samples(samples,            # a list of sample dicts
+                 path,               # the `.pt` file to (re)place
+                 validate:bool=True) -> Path:
     "Validate `samples` (a list of dicts) and write them atomically to `path` as `torch.save(list[dict])`."
     if not isinstance(samples, (list, tuple)): raise SchemaError("not a list of samples", None, None, "a list of dicts", type(samples).__name__)
     return atomic_save([_to_storable(validate_sample(s, i) if validate else s) for i, s in enumerate(samples)], path)
 
-def load_samples(path, validate:bool=True) -> list:
+# %% ../nbs/00_schema.ipynb #c059p1
+def load_samples(path,               # a `.pt` sample file
+                 validate:bool=True) -> list:
     "Load a `.pt` sample file safely (weights_only) and validate every sample."
     path = Path(path)
     if not path.exists(): raise SchemaError("file not found", path=path)
     if path.is_dir(): raise SchemaError("is a directory, expected a .pt sample file", path=path)
-    try: data = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SchemaError(f"not a readable sample file ({first[:200]})", path=path) from None
+    data = torch_load(path, 'sample file')
     return validate_samples(data, path) if validate else _check_list(data, path)
 
+# %% ../nbs/00_schema.ipynb #c059p2
 def _check_list(data, path=None) -> list:
     if not isinstance(data, list): raise SchemaError("not a list of samples", None, None, "list[dict]", type(data).__name__, path=path)
     return data

@@ -7,19 +7,20 @@ Docs: https://stickgen.github.io/stickgen/storage.html.md"""
 
 # %% ../nbs/15_storage.ipynb #c003
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time
+import json, math, os, re, secrets, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .schema import *
-from .schema import _np, _check_list
+from .schema import _np, _check_list, io_error
 
 # %% auto #0
-__all__ = ['STORE_FORMAT', 'STORE_VERSION', 'is_store', 'write_shard', 'finalize_store', 'new_store_dir', 'StoreWriter',
-           'NpyReader', 'SampleStore', 'write_samples', 'open_samples', 'pt_to_store', 'store_to_pt', 'MotionDataset',
-           'collate_motion']
+__all__ = ['STORE_FORMAT', 'STORE_VERSION', 'is_store', 'write_shard', 'check_store_path', 'new_store_dir', 'abort_store_dir',
+           'finalize_store', 'StoreWriter', 'read_store_meta', 'NpyReader', 'SampleStore', 'write_samples',
+           'open_samples', 'pt_to_store', 'store_to_pt', 'MotionDataset', 'collate_motion']
 
-# %% ../nbs/15_storage.ipynb #c006
+# %% ../nbs/15_storage.ipynb #i17L002
 STORE_FORMAT, STORE_VERSION = 'stickgen-store', 1
 _SPLITS = ('train', 'val', 'test', '')
 
@@ -28,6 +29,7 @@ def is_store(path) -> bool:
     p = Path(path)
     return p.is_dir() and (p/'meta.json').exists()
 
+# %% ../nbs/15_storage.ipynb #i17L005
 def _jsonable(v):
     if isinstance(v, (np.generic,)): return v.item()
     if isinstance(v, torch.Tensor) and v.numel() == 1 and v.ndim == 0: return v.item()
@@ -35,7 +37,15 @@ def _jsonable(v):
     if isinstance(v, dict): return {k: _jsonable(x) for k, x in v.items()}
     return v
 
-def write_shard(samples:list, shard_dir, validate:bool=True, first_index:int=0) -> dict:
+def _save_npy(path, a):
+    "np.save through a file object (a path would get '.npy' appended)."
+    with open(path, 'wb') as f: np.save(f, a)
+
+def write_shard(samples:list,          # sample dicts
+                shard_dir,             # the shard folder to create (must not exist)
+                validate:bool=True,    # `validate_sample` each one first
+                first_index:int=0,     # index of the first sample in the whole store (for messages)
+               ) -> dict:
     "Write `samples` as one shard directory; returns its entry for `meta.json` (name, count, fields, sources)."
     sd = Path(shard_dir); sd.mkdir(parents=True, exist_ok=False)
     n = len(samples)
@@ -48,6 +58,7 @@ def write_shard(samples:list, shard_dir, validate:bool=True, first_index:int=0) 
             if isinstance(v, np.ndarray) and v.ndim:
                 dt = fields.setdefault(k, v.dtype)
                 if dt != v.dtype: raise SchemaError("dtype differs from earlier samples", first_index + i, k, str(dt), str(v.dtype))
+                if v.dtype.kind not in 'biuf': raise SchemaError("not a numeric array", first_index + i, k, "bool, integer or float values", str(v.dtype))
                 if v.ndim > 4: raise SchemaError("too many dimensions for the store", first_index + i, k, "<= 4 dims", v.ndim)
                 arrays.setdefault(k, []).append((i, v))
             elif v is not None: m[k] = _jsonable(v)
@@ -67,7 +78,7 @@ def write_shard(samples:list, shard_dir, validate:bool=True, first_index:int=0) 
         flat = np.concatenate([a.reshape(-1) for _, a in arrays[k]])
         if flat.dtype.kind in 'iu' and flat.dtype.itemsize > 1 and flat.size and -128 <= flat.min() and flat.max() <= 127:
             flat = flat.astype(np.int8)                         # small integers (action ids, expressions) take 1 byte on disk
-        np.save(sd/f'{k}.npy', flat)
+        _save_npy(sd/f'{k}.npy', flat)
     lines = [json.dumps(m, ensure_ascii=False, separators=(',', ':')).encode() + b'\n' for m in meta]
     lens = np.array([len(b) for b in lines], np.int64)
     idx['meta_len'] = lens; idx['meta_off'] = np.concatenate([[0], np.cumsum(lens)[:-1]])
@@ -77,36 +88,62 @@ def write_shard(samples:list, shard_dir, validate:bool=True, first_index:int=0) 
     code = {x: j for j, x in enumerate(sources)}
     idx['source'] = [code[m.get('source', '')] for m in meta]
     (sd/'meta.jsonl').write_bytes(b''.join(lines))
-    np.save(sd/'index.npy', idx)
+    _save_npy(sd/'index.npy', idx)
     return dict(name=sd.name, count=n, fields={k: str(dt) for k, dt in fields.items()}, sources=sources)
 
-def finalize_store(tmp_dir, shards:list, path) -> Path:
-    "Write `meta.json` for `shards` (entries from `write_shard`, in order) in `tmp_dir` and move it to `path`."
-    tmp_dir, path = Path(tmp_dir), Path(path)
-    fields = {}
-    for sh in shards:
-        for k, dt in sh['fields'].items():
-            if fields.setdefault(k, dt) != dt: raise SchemaError(f"dtype differs between shards ({sh['name']})", None, k, fields[k], dt, path=path)
-    meta = dict(format=STORE_FORMAT, version=STORE_VERSION, num_samples=sum(sh['count'] for sh in shards), fields=fields,
-                shards=[dict(sh, fields=sorted(sh['fields'])) for sh in shards], columns={},
-                created=time.strftime('%Y-%m-%dT%H:%M:%S'))
-    (tmp_dir/'meta.json').write_text(json.dumps(meta, indent=1))
-    if path.exists(): shutil.rmtree(path)
-    os.replace(tmp_dir, path)
-    return path
-
-def new_store_dir(path) -> Path:
-    "A temporary directory next to `path` to build a store in (checks that `path` may be replaced)."
+# %% ../nbs/15_storage.ipynb #i17s01
+def check_store_path(path) -> Path:
+    "Refuse a store path that would surprise: a `.pt` name, a file-like name (`gd.txt`), or something else already there."
     path = Path(path)
     if path.suffix == '.pt': raise StickgenError(f"{path}: a store is a directory; use a path without the .pt suffix")
     if path.exists() and not (path.is_dir() and (is_store(path) or not any(path.iterdir()))):
         raise StickgenError(f"{path}: exists and is not a sample store; refusing to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
+    if re.fullmatch(r'\.[A-Za-z]\w*', path.suffix) and not path.is_dir():
+        raise StickgenError(f"{path}: looks like a file name ({path.suffix}), but a sample store is a directory; "
+                            f"give a path without a suffix for a store, or a .pt path for one file")
+    return path
 
+# %% ../nbs/15_storage.ipynb #i17L007
+_PENDING = {}   # temporary store directory -> its AtomicOutput (new_store_dir ... finalize_store / abort_store_dir)
+
+def new_store_dir(path) -> Path:
+    "A temporary directory beside `path` to build a store in; takes the store's lock (checks that `path` may be replaced)."
+    out = AtomicOutput(check_store_path(path), is_dir=True)
+    _PENDING[out.tmp] = out
+    return out.tmp
+
+# %% ../nbs/15_storage.ipynb #i17L008
+def abort_store_dir(tmp_dir):
+    "Give up a store being built by `new_store_dir`: its temporary directory goes, the lock is released, the old store stays."
+    out = _PENDING.pop(Path(tmp_dir), None)
+    if out is not None: out.abort()
+    else: shutil.rmtree(tmp_dir, ignore_errors=True)
+
+# %% ../nbs/15_storage.ipynb #i17L009
+def finalize_store(tmp_dir, shards:list, path) -> Path:
+    "Write `meta.json` for `shards` (entries from `write_shard`, in order) in `tmp_dir` and swap it in at `path` whole."
+    tmp_dir, path = Path(tmp_dir), Path(path)
+    fields = {}
+    try:
+        for sh in shards:
+            for k, dt in sh['fields'].items():
+                if fields.setdefault(k, dt) != dt: raise SchemaError(f"dtype differs between shards ({sh['name']})", None, k, fields[k], dt, path=path)
+        meta = dict(format=STORE_FORMAT, version=STORE_VERSION, num_samples=sum(sh['count'] for sh in shards), fields=fields,
+                    shards=[dict(sh, fields=sorted(sh['fields'])) for sh in shards], columns={},
+                    created=time.strftime('%Y-%m-%dT%H:%M:%S'), id=secrets.token_hex(8))
+        (tmp_dir/'meta.json').write_text(json.dumps(meta, indent=1))
+    except BaseException:
+        abort_store_dir(tmp_dir); raise
+    out = _PENDING.pop(tmp_dir, None)
+    if out is None: out = AtomicOutput(path, is_dir=True); shutil.rmtree(out.tmp); os.rename(tmp_dir, out.tmp)
+    return out.commit()
+
+# %% ../nbs/15_storage.ipynb #i17s06
 class StoreWriter:
-    "Streams samples into a store directory, one shard per `shard_size` samples; `close()` publishes it."
-    def __init__(self, path, shard_size:int=4096, validate:bool=True):
+    "Streams samples into a store directory, one shard per `shard_size` samples; `close()` publishes it whole."
+    def __init__(self, path,              # the store directory to (re)place
+                 shard_size:int=4096,   # samples per shard
+                 validate:bool=True):   # `validate_sample` each sample
         self.path, self.tmp = Path(path), new_store_dir(path)
         self.shard_size, self.validate = int(shard_size), validate
         self.buf, self.shards, self.n = [], [], 0
@@ -121,25 +158,70 @@ class StoreWriter:
         self.buf = []
 
     def close(self) -> Path:
-        self._flush()
+        try: self._flush()
+        except BaseException: self.abort(); raise
         return finalize_store(self.tmp, self.shards, self.path)
 
-    def abort(self): shutil.rmtree(self.tmp, ignore_errors=True)
+    def abort(self): abort_store_dir(self.tmp)
     def __enter__(self): return self
     def __exit__(self, et, ev, tb):
         if et is None: self.close()
         else: self.abort()
 
-# %% ../nbs/15_storage.ipynb #c008
+# %% ../nbs/15_storage.ipynb #i17s20
+def _bad_store(path, what) -> StickgenError: return StickgenError(f"{path}: {what}; the store is damaged (rewrite it, e.g. with write_samples or pt_to_store)")
+
+def _int(v) -> bool: return isinstance(v, int) and not isinstance(v, bool)
+
+def read_store_meta(path) -> dict:
+    "The checked `meta.json` of the store at `path`: every field a reader relies on is there, typed, and adds up."
+    path = Path(path); mp = path/'meta.json'
+    try: meta = json.loads(mp.read_text())
+    except OSError as e: raise io_error(e, mp, 'read') from None
+    except (ValueError, UnicodeDecodeError) as e: raise _bad_store(mp, f"not valid JSON ({str(e)[:120]})") from None
+    if not isinstance(meta, dict): raise _bad_store(mp, f"expected a JSON object, found {type(meta).__name__}")
+    if meta.get('format') != STORE_FORMAT: raise StickgenError(f"{mp}: format is {meta.get('format')!r}, expected {STORE_FORMAT!r}")
+    if not _int(meta.get('version')) or not 1 <= meta['version'] <= STORE_VERSION:
+        raise StickgenError(f"{mp}: version {meta.get('version')!r}, this stickgen reads versions 1..{STORE_VERSION}")
+    for k, tp in (('shards', list), ('fields', dict), ('num_samples', int)):
+        if k not in meta: raise _bad_store(mp, f"no '{k}' entry")
+        if not isinstance(meta[k], tp) or (tp is int and not _int(meta[k])): raise _bad_store(mp, f"'{k}' should be a {tp.__name__}, found {type(meta[k]).__name__}")
+    for k, dt in meta['fields'].items():
+        try: ok = np.dtype(dt).kind in 'biuf'
+        except TypeError: ok = False
+        if not ok: raise _bad_store(mp, f"field '{k}' has dtype {dt!r}, expected a numeric dtype")
+    for i, sh in enumerate(meta['shards']):
+        if not isinstance(sh, dict) or not isinstance(sh.get('name'), str) or not _int(sh.get('count')) or sh['count'] < 0 \
+           or not isinstance(sh.get('fields'), list) or not isinstance(sh.get('sources', []), list):
+            raise _bad_store(mp, f"shard entry {i} should have a name, a count >= 0, fields and sources")
+        if Path(sh['name']).name != sh['name'] or sh['name'] in ('', '.', '..'): raise _bad_store(mp, f"shard entry {i} has the name {sh['name']!r}, expected a folder of the store")
+        if not (path/sh['name']).is_dir(): raise _bad_store(mp, f"shard {sh['name']} is missing")
+        if unknown := set(sh['fields']) - set(meta['fields']): raise _bad_store(mp, f"shard {sh['name']} has fields {sorted(unknown)} not in 'fields'")
+    total = sum(sh['count'] for sh in meta['shards'])
+    if meta['num_samples'] != total: raise _bad_store(mp, f"num_samples is {meta['num_samples']} but its shards hold {total} samples")
+    cols = meta.setdefault('columns', {})
+    if not isinstance(cols, dict) or not all(isinstance(v, dict) and isinstance(v.get('dtype'), str) for v in cols.values()):
+        raise _bad_store(mp, "'columns' should map names to {dtype, shape}")
+    return meta
+
+# %% ../nbs/15_storage.ipynb #i17L014
 class NpyReader:
-    "Positional reads of a flat `.npy` file: `read(offset, count)` elements, without mapping the file."
+    "Positional reads of a flat numeric `.npy` file: `read(offset, count)` elements, without mapping the file."
     def __init__(self, path):
         self.path = str(path)
-        with open(self.path, 'rb') as f:
-            version = np.lib.format.read_magic(f)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read(f)
-            self.header, self.dtype, self.shape = f.tell(), np.dtype(dtype), shape
+        try:
+            with open(self.path, 'rb') as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, fortran, dtype = read(f)
+                self.header, self.dtype, self.shape = f.tell(), np.dtype(dtype), shape
+            size = os.path.getsize(self.path)
+        except OSError as e: raise io_error(e, self.path, 'read') from None
+        except (ValueError, TypeError, EOFError) as e: raise StickgenError(f"{self.path}: not a readable .npy array ({str(e)[:120] or type(e).__name__})") from None
+        if self.dtype.hasobject or self.dtype.kind not in 'biuf':
+            raise StickgenError(f"{self.path}: holds {self.dtype} values, expected numbers (object arrays are never read)")
+        want = self.header + math.prod(shape)*self.dtype.itemsize
+        if size < want: raise StickgenError(f"{self.path}: truncated file ({size} bytes, its header promises {want})")
         self.fd = os.open(self.path, os.O_RDONLY)
     def read(self, offset:int, count:int) -> np.ndarray:
         buf = bytearray(count*self.dtype.itemsize)
@@ -155,15 +237,21 @@ class _Bytes(NpyReader):
     "A plain file read the same way (the metadata table)."
     def __init__(self, path):
         self.path, self.header, self.dtype = str(path), 0, np.dtype(np.uint8)
-        self.fd = os.open(self.path, os.O_RDONLY)
+        try: self.fd = os.open(self.path, os.O_RDONLY); self.size = os.fstat(self.fd).st_size
+        except OSError as e: raise io_error(e, self.path, 'read') from None
+
+# %% ../nbs/15_storage.ipynb #c008
+def _dir_id(p) -> tuple:
+    try: st = os.stat(p); return (st.st_dev, st.st_ino)
+    except OSError: return None
 
 class SampleStore:
     "A store directory as a random-access sequence of sample dicts; nothing is read until a sample is asked for."
     def __init__(self, path):
         self.path = Path(path)
         if not is_store(self.path): raise StickgenError(f"{self.path}: not a sample store (no meta.json); write one with write_samples or pt_to_store")
-        self.meta = json.loads((self.path/'meta.json').read_text())
-        if self.meta.get('format') != STORE_FORMAT: raise StickgenError(f"{self.path}/meta.json: format is {self.meta.get('format')!r}, expected {STORE_FORMAT!r}")
+        self._id = _dir_id(self.path)
+        self.meta = read_store_meta(self.path)
         counts = [s['count'] for s in self.meta['shards']]
         self._starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._cache = {}
@@ -172,18 +260,46 @@ class SampleStore:
     def __repr__(self): return f"SampleStore({str(self.path)!r}, {len(self)} samples, fields {sorted(self.fields)})"
     @property
     def fields(self) -> dict: return dict(self.meta['fields']) | {k: v['dtype'] for k, v in self.meta.get('columns', {}).items()}
-    def __getstate__(self): return dict(path=self.path, meta=self.meta, _starts=self._starts, _cache={})
+    def __getstate__(self): return dict(path=self.path, meta=self.meta, _starts=self._starts, _cache={}, _id=self._id)
+
+    def check_current(self):
+        "Raise if the store on disk was rewritten (replaced by a new one) since this object opened it."
+        if _dir_id(self.path) != self._id:
+            raise StickgenError(f"{self.path}: the store was rewritten after it was opened here; open it again (SampleStore / open_samples)")
 
     def _shard(self, si):
         if si not in self._cache:
+            self.check_current()
             sh = self.meta['shards'][si]; d = self.path/sh['name']
-            self._cache[si] = (np.load(d/'index.npy', mmap_mode='r'), {k: NpyReader(d/f'{k}.npy') for k in sh['fields']},
-                               _Bytes(d/'meta.jsonl'))
+            try: idx = np.load(d/'index.npy', mmap_mode='r', allow_pickle=False)
+            except OSError as e:
+                if not (d/'index.npy').exists(): raise _bad_store(d, "index.npy is missing") from None
+                raise io_error(e, d/'index.npy', 'read') from None
+            except (ValueError, EOFError) as e: raise _bad_store(d/'index.npy', f"not a readable index ({str(e)[:100] or type(e).__name__})") from None
+            need = {f'{k}_off' for k in sh['fields']} | {'meta_off', 'meta_len', 'split', 'source'}
+            if idx.dtype.names is None or need - set(idx.dtype.names) or idx.shape != (sh['count'],):
+                raise _bad_store(d/'index.npy', f"expected {sh['count']} index rows with the fields {sorted(need)}")
+            arrs = {}
+            for k in sh['fields']:
+                a = arrs[k] = NpyReader(d/f'{k}.npy')
+                shp = np.asarray(idx[f'{k}_shape']).astype(np.int64)
+                n = np.where(shp >= 0, shp, 1).prod(1)*(shp[:, 0] >= 0)
+                off = np.asarray(idx[f'{k}_off'])
+                if len(n) and ((off + n).max() > math.prod(a.shape) or off.min() < 0):
+                    raise _bad_store(d/f'{k}.npy', f"holds {math.prod(a.shape)} values, the index points past them")
+            mj = _Bytes(d/'meta.jsonl')
+            mo, ml = np.asarray(idx['meta_off']), np.asarray(idx['meta_len'])
+            if len(idx) and (int((mo + ml).max()) > mj.size or min(mo.min(), ml.min()) < 0):
+                raise _bad_store(d/'meta.jsonl', "shorter than its index says (truncated)")
+            self._cache[si] = (idx, arrs, mj)
         return self._cache[si]
 
     def _column(self, name):
         key = ('col', name)
-        if key not in self._cache: self._cache[key] = NpyReader(self.path/'cols'/f'{name}.npy')
+        if key not in self._cache:
+            c = NpyReader(self.path/'cols'/f'{name}.npy')
+            if not c.shape or c.shape[0] != len(self): raise _bad_store(c.path, f"column has {c.shape[0] if c.shape else 0} rows, the store has {len(self)} samples")
+            self._cache[key] = c
         return self._cache[key]
 
     def _locate(self, i):
@@ -194,16 +310,17 @@ class SampleStore:
         si = int(np.searchsorted(self._starts, i, side='right') - 1)
         return i, si, i - int(self._starts[si])
 
-    def metadata(self, i) -> dict:
-        "The non-array fields of sample `i` (description, source, ...), without touching its arrays."
-        _, si, j = self._locate(i)
-        idx, _, mj = self._shard(si)
-        r = idx[j]
-        return json.loads(mj.read_bytes(int(r['meta_off']), int(r['meta_len'])))
+    def _meta_line(self, mj, r, path) -> dict:
+        raw = mj.read_bytes(int(r['meta_off']), int(r['meta_len']))
+        try: m = json.loads(raw)
+        except (ValueError, UnicodeDecodeError): raise _bad_store(path, "a metadata line is not valid JSON") from None
+        if not isinstance(m, dict): raise _bad_store(path, "a metadata line is not a JSON object")
+        return m
 
     def __getitem__(self, i):
         if isinstance(i, slice): return [self[k] for k in range(*i.indices(len(self)))]
         gi, si, j = self._locate(i)
+        if si in self._cache: self.check_current()
         idx, arrs, mj = self._shard(si)
         r = idx[j]
         s = {}
@@ -213,7 +330,7 @@ class SampleStore:
             x = a.read(int(r[f'{k}_off']), math.prod(shp)).reshape(shp)
             dt = self.meta['fields'][k]
             s[k] = torch.from_numpy(x if x.dtype == dt else x.astype(dt))
-        s.update(json.loads(mj.read_bytes(int(r['meta_off']), int(r['meta_len']))))
+        s.update(self._meta_line(mj, r, mj.path))
         for k in self.meta.get('columns', {}):
             c = self._column(k); row = math.prod(c.shape[1:])
             s[k] = torch.from_numpy(c.read(gi*row, row).reshape(c.shape[1:]))
@@ -222,41 +339,80 @@ class SampleStore:
     def __iter__(self):
         for i in range(len(self)): yield self[i]
 
-    def codes(self, name:str) -> np.ndarray:
-        "Per-sample `split` or `source` as strings [N] (read from the small index files, not the samples)."
-        if name not in ('split', 'source'): raise StickgenError(f"SampleStore.codes: '{name}' is not indexed; use 'split' or 'source'")
-        parts = []
-        for si, sh in enumerate(self.meta['shards']):
-            vocab = np.array(list(_SPLITS) if name == 'split' else sh['sources'], dtype=object)
-            parts.append(vocab[np.asarray(self._shard(si)[0][name])])
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+# %% ../nbs/15_storage.ipynb #i17L019
+@patch
+def check(self:SampleStore):
+    "Open and check every shard and column now (training calls this before its first step), instead of at first use."
+    for si in range(len(self.meta['shards'])): self._shard(si)
+    for k in self.meta.get('columns', {}): self._column(k)
+    return self
 
-    def descriptions(self) -> list:
-        "Every sample's description, read from the metadata tables only."
-        out = []
-        for si in range(len(self.meta['shards'])):
-            raw = (self.path/self.meta['shards'][si]['name']/'meta.jsonl').read_bytes()
-            out += [json.loads(l)['description'] for l in raw.splitlines() if l]
-        return out
+# %% ../nbs/15_storage.ipynb #i17L022
+@patch
+def metadata(self:SampleStore, i) -> dict:
+    "The non-array fields of sample `i` (description, source, ...), without touching its arrays."
+    _, si, j = self._locate(i)
+    idx, _, mj = self._shard(si)
+    return self._meta_line(mj, idx[j], mj.path)
 
-    def add_column(self, name:str, values, overwrite:bool=True):
-        "Store a per-sample array field `name` for the whole corpus from `values` [N, ...]; samples then carry it."
-        v = np.ascontiguousarray(_np(values))
-        if len(v) != len(self): raise StickgenError(f"{self.path}: column '{name}' has {len(v)} rows, the store has {len(self)} samples")
-        if name in self.meta['fields']: raise StickgenError(f"{self.path}: '{name}' is already a per-sample field of the shards")
-        if name in self.meta.get('columns', {}) and not overwrite: raise StickgenError(f"{self.path}: column '{name}' exists")
-        (self.path/'cols').mkdir(exist_ok=True)
-        tmp = self.path/'cols'/f'.{name}.tmp.npy'
-        np.save(tmp, v); os.replace(tmp, self.path/'cols'/f'{name}.npy')
-        self.meta.setdefault('columns', {})[name] = dict(dtype=str(v.dtype), shape=list(v.shape[1:]))
-        mp = self.path/'meta.json'; tmpm = self.path/'.meta.json.tmp'
-        tmpm.write_text(json.dumps(self.meta, indent=1)); os.replace(tmpm, mp)
-        self._cache.pop(('col', name), None)
-        return self
+# %% ../nbs/15_storage.ipynb #i17L025
+@patch
+def codes(self:SampleStore, name:str) -> np.ndarray:
+    "Per-sample `split` or `source` as strings [N] (read from the small index files, not the samples)."
+    if name not in ('split', 'source'): raise StickgenError(f"SampleStore.codes: '{name}' is not indexed; use 'split' or 'source'")
+    parts = []
+    for si, sh in enumerate(self.meta['shards']):
+        vocab = np.array(list(_SPLITS) if name == 'split' else sh['sources'], dtype=object)
+        codes = np.asarray(self._shard(si)[0][name]).astype(np.int64)
+        if len(codes) and (codes.min() < 0 or codes.max() >= len(vocab)): raise _bad_store(self.path/sh['name']/'index.npy', f"{name} codes out of range")
+        parts.append(vocab[codes])
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+
+# %% ../nbs/15_storage.ipynb #i17L026
+@patch
+def descriptions(self:SampleStore) -> list:
+    "Every sample's description, read from the metadata tables only."
+    self.check_current()
+    out = []
+    for si, sh in enumerate(self.meta['shards']):
+        p = self.path/sh['name']/'meta.jsonl'
+        try: raw = p.read_bytes()
+        except OSError as e: raise io_error(e, p, 'read') from None
+        try: d = [json.loads(l)['description'] for l in raw.splitlines() if l]
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError): raise _bad_store(p, "a metadata line is not valid JSON with a description") from None
+        if len(d) != sh['count']: raise _bad_store(p, f"{len(d)} metadata lines, the shard has {sh['count']} samples")
+        out += d
+    return out
+
+# %% ../nbs/15_storage.ipynb #i17L029
+@patch
+def add_column(self:SampleStore,
+               name:str,              # the field name samples will carry
+               values,                # [N, ...]: one row per sample, in store order
+               overwrite:bool=True):  # replace a column of that name
+    "Store a per-sample array field `name` for the whole corpus from `values` [N, ...]; samples then carry it."
+    v = np.ascontiguousarray(_np(values))
+    if len(v) != len(self): raise StickgenError(f"{self.path}: column '{name}' has {len(v)} rows, the store has {len(self)} samples")
+    if v.dtype.kind not in 'biuf': raise StickgenError(f"{self.path}: column '{name}' holds {v.dtype} values, expected numbers")
+    if name in self.meta['fields']: raise StickgenError(f"{self.path}: '{name}' is already a per-sample field of the shards")
+    if name in self.meta.get('columns', {}) and not overwrite: raise StickgenError(f"{self.path}: column '{name}' exists")
+    if not re.fullmatch(r'[A-Za-z_]\w*', name): raise StickgenError(f"{self.path}: column name {name!r}: expected letters, digits and _")
+    with PathLock(self.path):
+        self.check_current()
+        with AtomicOutput(self.path/'cols'/f'{name}.npy') as out: _save_npy(out.tmp, v)
+        meta = read_store_meta(self.path)                        # as on disk now: another writer may have added a column
+        meta['columns'][name] = dict(dtype=str(v.dtype), shape=list(v.shape[1:]))
+        atomic_write(self.path/'meta.json', json.dumps(meta, indent=1))
+        self.meta = meta
+    self._cache.pop(('col', name), None)
+    return self
 
 # %% ../nbs/15_storage.ipynb #c010
-def write_samples(samples, path, shard_size:int=4096, validate:bool=True) -> Path:
-    "Write an iterable of samples to `path`: `.pt` -> `torch.save(list)` file, else a store directory."
+def write_samples(samples,             # an iterable of sample dicts (a generator is fine for a store)
+                  path,                # `.pt` -> one file, anything else -> a store directory
+                  shard_size:int=4096, # samples per shard of a store
+                  validate:bool=True) -> Path:
+    "Write an iterable of samples to `path` whole or not at all: `.pt` -> `torch.save(list)` file, else a store directory."
     path = Path(path)
     if path.suffix == '.pt': return save_samples(list(samples), path, validate=validate)
     w = StoreWriter(path, shard_size, validate)
@@ -266,21 +422,26 @@ def write_samples(samples, path, shard_size:int=4096, validate:bool=True) -> Pat
         w.abort(); raise
     return w.close()
 
-def open_samples(path, validate:bool=False):
+# %% ../nbs/15_storage.ipynb #i17L031
+def open_samples(path,                # a `.pt` file, a store directory, or a list of samples
+                 validate:bool=False): # `validate_sample` every sample of a `.pt` now
     "A random-access sequence of sample dicts from a `.pt` file, a store directory, or a list (returned as is)."
     if isinstance(path, (list, tuple, SampleStore)): return path
     p = Path(path)
     if not p.exists(): raise StickgenError(f"{p}: no such file or store directory")
+    sweep_orphans(p.parent, p.name)
     if p.is_dir(): return SampleStore(p)
     if p.suffix != '.pt': raise StickgenError(f"{p}: expected a .pt sample file or a store directory")
     try: data = torch.load(p, map_location='cpu', weights_only=True, mmap=True)
     except Exception: return load_samples(p, validate=True)
     return validate_samples(data, p) if validate else _check_list(data, p)
 
+# %% ../nbs/15_storage.ipynb #i17L033
 def pt_to_store(pt_path, store_path, shard_size:int=4096) -> Path:
     "Convert a `.pt` sample file to a store directory."
     return write_samples(open_samples(pt_path, validate=True), store_path, shard_size)
 
+# %% ../nbs/15_storage.ipynb #i17L034
 def store_to_pt(store_path, pt_path) -> Path:
     "Convert a store directory to a `.pt` sample file (the whole corpus in memory)."
     return save_samples(list(SampleStore(store_path)), pt_path)
@@ -290,9 +451,14 @@ _PER_FRAME = ('motion', 'actions', 'physics', 'camera', 'speech', 'expression', 
 
 class MotionDataset(torch.utils.data.Dataset):
     "Samples of a `.pt` file, a store directory or a list, cropped to `window` frames for training."
-    def __init__(self, path_or_samples, window:int|None=250, random_crop:bool=True, seed:int=0,
-                 split:str|None=None, max_actors:int|None=None):
+    def __init__(self, path_or_samples,        # a `.pt` file, a store directory or a list of samples
+                 window:int|None=250,           # crop clips to at most this many frames (None: whole clips)
+                 random_crop:bool=True,         # a random window (from seed, epoch, index), else the first frames
+                 seed:int=0,
+                 split:str|None=None,           # only samples whose `split` is this
+                 max_actors:int|None=None):     # keep the first actors only (1: every clip [T, 20])
         self.samples = open_samples(path_or_samples)
+        if isinstance(self.samples, SampleStore): self.samples.check()   # a damaged store fails here, before any training
         self.window, self.random_crop, self.seed, self.epoch, self.max_actors = window, random_crop, int(seed), 0, max_actors
         if split is None: self.indices = None
         else:
@@ -319,6 +485,7 @@ class MotionDataset(torch.utils.data.Dataset):
         s['index'], s['start'] = j, start
         return s
 
+# %% ../nbs/15_storage.ipynb #i17L035
 def _pad_time(x, T):
     "Pad [t, ...] to [T, ...] by repeating the last frame."
     if x.shape[0] == T: return x

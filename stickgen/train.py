@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/train.html.md"""
 
 # %% ../nbs/40_train.ipynb #c003
 from __future__ import annotations
-import datetime, json, math, os, random, shutil, signal, subprocess, sys, time
+import datetime, itertools, json, math, os, random, shutil, signal, subprocess, sys, time, weakref
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from fastcore.basics import patch
 from tqdm import tqdm
-from .schema import StickgenError, CLIP_FRAMES, atomic_save
+from .schema import StickgenError, CLIP_FRAMES, atomic_save, atomic_write, PathLock, make_parents, HELD_LOCKS_ENV
 from .config import RunConfig, DataConfig, Range, check_value, load_config, resolve_sources, dump_config
 from .storage import MotionDataset, collate_motion, write_samples
 from .datasets import generate_dataset
@@ -224,23 +224,39 @@ class Trainer:
         self.device = select_device(device)
         self.rank, self.world = init_distributed(self.device)
         self.main = self.rank == 0
-        self.ckdir = Path(checkpoint_dir)
-        if self.main: self.ckdir.mkdir(parents=True, exist_ok=True)
-        self.seed = self.t.seed
-        seed_everything(self.seed + self.rank)
-        self.data = ensure_data(cfg, data, self.rank, self.world)
-        self.setup_data()
-        resume_ck = load_checkpoint(resume_from) if resume_from else None
-        fresh = model is None and resume_ck is None and not init_from
-        if model is None: model = build_run_model(cfg, None if resume_ck else init_from, self.device)
-        self.model = model.to(self.device)
-        if fresh: self.fit_normalizer()
-        self.setup_optimizer()
-        self.epoch, self.global_step, self.best_val_loss, self.history = 0, 0, float('inf'), []
-        self.stopped_by, self.tb, self.last = None, None, dict(train_loss=None, val_loss=None, aux={})
-        self.kill_at = int(os.environ.get('STICKGEN_KILL_AT_STEP', 0) or 0)   # test hook: SIGKILL itself at this optimizer step
-        if resume_ck is not None: self.restore(resume_ck, resume_from)
-        elif self.main: self.archive_previous()
+        self.ckdir, self.lock_release = Path(checkpoint_dir), None
+        made = make_parents(self.ckdir) if self.main else []
+        try:
+            if self.main: self.lock_release = weakref.finalize(self, PathLock(self.ckdir).acquire().release)   # one run per directory
+            self.seed = self.t.seed
+            seed_everything(self.seed + self.rank)
+            self.data = ensure_data(cfg, data, self.rank, self.world)
+            self.setup_data()
+            resume_ck = load_checkpoint(resume_from) if resume_from else None
+            fresh = model is None and resume_ck is None and not init_from
+            if model is None: model = build_run_model(cfg, None if resume_ck else init_from, self.device)
+            self.model = model.to(self.device)
+            if fresh: self.fit_normalizer()
+            self.setup_optimizer()
+            self.epoch, self.global_step, self.best_val_loss, self.history = 0, 0, float('inf'), []
+            self.resume_micro, self.resume_stats = 0, {}
+            self.stopped_by, self.tb, self.last = None, None, dict(train_loss=None, val_loss=None, aux={})
+            self.kill_at = int(os.environ.get('STICKGEN_KILL_AT_STEP', 0) or 0)   # test hook: SIGKILL itself at this optimizer step
+            self.kill_after = os.environ.get('STICKGEN_KILL_AFTER_SAVE')          # test hook: SIGKILL itself once this file is saved
+            if resume_ck is not None: self.restore(resume_ck, resume_from)
+            elif self.main: self.archive_previous()
+        except BaseException:
+            self.close()
+            for d in reversed(made):             # a run that could not start leaves no empty folders
+                try: d.rmdir()
+                except OSError: break
+            raise
+
+# %% ../nbs/40_train.ipynb #i17t01
+@patch
+def close(self:Trainer):
+    "Release the checkpoint directory's lock (idempotent)."
+    if getattr(self, 'lock_release', None) is not None: self.lock_release(); self.lock_release = None
 
 # %% ../nbs/40_train.ipynb #c044
 @patch
@@ -305,7 +321,10 @@ def trainable_parameters(self:Trainer) -> dict:
 @patch
 def state(self:Trainer, train_loss=None, val_loss=None, aux=None) -> dict:
     "Everything a resumed run needs, as weights_only-loadable values."
+    ep = getattr(self, 'ep', None)
+    mid = ep is not None and 0 < ep.micro < self.micro_per_epoch            # stopped inside the epoch (time budget, max_steps)
     st = dict(epoch=self.epoch, global_step=self.global_step, stage=self.t.stage,
+              epoch_micro=ep.micro if mid else 0, epoch_stats=dict(clips=ep.clips, loss_sum=ep.loss_sum) if mid else {},
               model_state_dict={k: v.detach().cpu() for k, v in self.model.state_dict().items()},
               optimizer_state_dict=self.optimizer.state_dict(), scheduler_state_dict=self.scheduler.state_dict(),
               best_val_loss=self.best_val_loss, train_loss=train_loss, val_loss=val_loss, aux_metrics=aux or {},
@@ -319,7 +338,12 @@ def state(self:Trainer, train_loss=None, val_loss=None, aux=None) -> dict:
 @patch
 def save(self:Trainer, name:str, **kw) -> Path:
     "Write `state(**kw)` atomically to `checkpoint_dir/name`."
-    return atomic_save(self.state(**kw), self.ckdir/name)
+    p = atomic_save(self.state(**kw), self.ckdir/name)
+    if self.kill_after:                                                  # test hook 'NAME' or 'NAME#k': SIGKILL the moment the k-th NAME appears
+        self.saves = getattr(self, 'saves', {}); self.saves[name] = self.saves.get(name, 0) + 1
+        victim, _, k = self.kill_after.partition('#')
+        if name == victim and self.saves[name] == int(k or 1): os.kill(os.getpid(), signal.SIGKILL)
+    return p
 
 # %% ../nbs/40_train.ipynb #c054
 @patch
@@ -329,7 +353,12 @@ def restore(self:Trainer, ck:dict, where):
     self.optimizer.load_state_dict(ck['optimizer_state_dict'])
     self.scheduler.load_state_dict(ck['scheduler_state_dict'])
     if self.ema is not None and 'ema_state_dict' in ck: self.ema.load_state_dict(ck['ema_state_dict'])
-    self.epoch, self.global_step = int(ck['epoch']) + 1, int(ck['global_step'])
+    mid = int(ck.get('epoch_micro') or 0)
+    if mid and int(ck.get('world_size', 1)) != self.world:
+        print(f"note: {where} stopped inside epoch {ck['epoch']} with {ck.get('world_size')} process(es); with {self.world} the rest of that epoch is skipped")
+        mid = 0
+    self.epoch, self.global_step = int(ck['epoch']) + (0 if mid else 1), int(ck['global_step'])
+    self.resume_micro, self.resume_stats = mid, dict(ck.get('epoch_stats') or {}) if mid else {}
     self.best_val_loss = ck.get('best_val_loss', float('inf'))
     self.history = list(ck.get('history', []))
     if 'rng_state' in ck and self.world == 1: set_rng_state(ck['rng_state'])
@@ -354,8 +383,7 @@ def metrics_path(self:Trainer) -> Path: return self.ckdir/'metrics.jsonl'
 @patch
 def rewrite_metrics(self:Trainer):
     "After a resume: metrics.jsonl holds exactly the history stored in the checkpoint."
-    tmp = self.metrics_path.with_suffix('.jsonl.tmp')
-    tmp.write_text(''.join(json.dumps(r) + '\n' for r in self.history)); os.replace(tmp, self.metrics_path)
+    atomic_write(self.metrics_path, ''.join(json.dumps(r) + '\n' for r in self.history))
 
 # %% ../nbs/40_train.ipynb #c059
 @patch
@@ -376,6 +404,7 @@ def log(self:Trainer, rec:dict):
 class EpochStats:
     "Running sums of one epoch."
     t0:float                  # when the epoch started
+    micro:int = 0             # micro-batches of the epoch consumed (by this process)
     clips:int = 0             # clips seen by this process
     loss_sum:float = 0.0      # sum over micro-batches of loss x clips
     group_loss:float = 0.0    # mean loss of the current accumulation group so far
@@ -387,13 +416,22 @@ def _worker_init(worker_id):
     np.random.seed(s); random.seed(s)
 
 # %% ../nbs/40_train.ipynb #c065
+class _Skip(torch.utils.data.Sampler):
+    "The indices of `sampler` after its first `n`."
+    def __init__(self, sampler, n:int): self.sampler, self.n = sampler, n
+    def __iter__(self): return itertools.islice(iter(self.sampler), self.n, None)
+    def __len__(self): return max(0, len(self.sampler) - self.n)
+
 @patch
-def train_loader(self:Trainer, epoch:int) -> torch.utils.data.DataLoader:
-    "The shuffled, sharded loader of epoch `epoch` (its order and crops depend only on the seed and the epoch)."
+def train_loader(self:Trainer, epoch:int,
+                 skip:int=0,    # micro-batches of the epoch already done (a run resumed inside the epoch)
+                ) -> torch.utils.data.DataLoader:
+    "The shuffled, sharded loader of epoch `epoch` (its order and crops depend only on the seed and the epoch), from micro-batch `skip` on."
     self.train_set.set_epoch(epoch)                     # crops drawn from (seed, epoch, index)
     ds = torch.utils.data.Subset(self.train_set, self.train_idx)
     sampler = torch.utils.data.distributed.DistributedSampler(ds, num_replicas=self.world, rank=self.rank, shuffle=True, seed=self.seed)
     sampler.set_epoch(epoch)
+    if skip: sampler = _Skip(sampler, skip*self.t.batch_size)
     g = torch.Generator().manual_seed(self.seed*1000 + epoch)
     return torch.utils.data.DataLoader(ds, batch_size=self.t.batch_size, sampler=sampler, collate_fn=collate_motion,
                                        num_workers=self.t.num_workers, generator=g,
@@ -403,12 +441,15 @@ def train_loader(self:Trainer, epoch:int) -> torch.utils.data.DataLoader:
 @patch
 def start_epoch(self:Trainer) -> torch.utils.data.DataLoader:
     "Begin epoch `self.epoch`: fresh running sums and progress bar; returns its loader."
-    loader = self.train_loader(self.epoch)
+    skip, st = self.resume_micro, self.resume_stats
+    self.resume_micro, self.resume_stats = 0, {}
+    loader = self.train_loader(self.epoch, skip)
     bar = None
     if self.main and self.t.progress:
         bar = tqdm(total=self.steps_per_epoch, desc=f"{self.t.stage} epoch {self.epoch+1}/{self.t.epochs}",
-                   mininterval=self.t.progress_interval, leave=False, dynamic_ncols=True)
-    self.ep = EpochStats(t0=time.time(), bar=bar)
+                   mininterval=self.t.progress_interval, leave=False, dynamic_ncols=True,
+                   initial=skip//self.t.grad_accum_steps)
+    self.ep = EpochStats(t0=time.time(), micro=skip, clips=int(st.get('clips', 0)), loss_sum=float(st.get('loss_sum', 0.0)), bar=bar)
     return loader
 
 # %% ../nbs/40_train.ipynb #c069
@@ -553,9 +594,9 @@ def save_checkpoints(self:Trainer, train_loss:float, val_loss:float|None, aux:di
     if improved: self.best_val_loss = val_loss
     kw = dict(train_loss=train_loss, val_loss=val_loss, aux=aux)
     ep, last_epoch = self.epoch, self.epoch + 1 == self.t.epochs
+    if improved or (val_loss is None and last_epoch): self.save(BEST, **kw)   # first: once an epoch checkpoint exists, the best is current
     if (ep + 1) % self.t.save_every == 0 or last_epoch or self.stopped_by:
         self.save(f"checkpoint_epoch_{ep}.pth", **kw); self.prune()
-    if improved or (val_loss is None and last_epoch): self.save(BEST, **kw)
 
 # %% ../nbs/40_train.ipynb #c098
 @patch
@@ -580,9 +621,10 @@ def fit(self:Trainer) -> dict:
     self.t_start = time.time()
     while not self.finished():
         loader = self.start_epoch()
-        for i, batch in enumerate(loader):
-            size, last = accumulation_group(i, len(loader), self.t.grad_accum_steps)
+        for i, batch in enumerate(loader, self.ep.micro):      # i counts from the epoch's start (a resumed epoch skips ahead)
+            size, last = accumulation_group(i, self.micro_per_epoch, self.t.grad_accum_steps)
             info = self.micro_step(batch, size, last)
+            self.ep.micro = i + 1
             if not last: continue
             grad_norm, lr = self.optimizer_step()
             self.log_step(info, grad_norm, lr)
@@ -627,14 +669,19 @@ def _train_torchrun(cfg:RunConfig, run:dict) -> dict:
     "The same run under torchrun with `run['nproc']` processes (from a config file it writes beside the checkpoints)."
     if run['model'] is not None or not isinstance(run['data'], (str, os.PathLike, type(None))):
         raise StickgenError("nproc > 1 needs a config-built model and a data path (not in-memory objects)")
-    ckdir = Path(cfg.training.checkpoint_dir); ckdir.mkdir(parents=True, exist_ok=True)
+    ckdir = Path(cfg.training.checkpoint_dir); make_parents(ckdir)
+    lock = PathLock(ckdir).acquire()                     # the workers' rank 0 inherits it through STICKGEN_HELD_LOCKS
+    try: return _run_torchrun(cfg, run, ckdir, lock)
+    finally: lock.release()
+
+def _run_torchrun(cfg, run, ckdir, lock) -> dict:
     resolved = ckdir/'config.launch.yaml'
-    dump_config(replace(cfg, config_path=None), resolved)
+    atomic_write(resolved, dump_config(replace(cfg, config_path=None)))
     argv = ['--config', resolved, '--checkpoint_dir', ckdir, '--data_path', run['data']]
     if run['resume_from']: argv += ['--resume_from', run['resume_from']]
     if run['init_from'] and not run['resume_from']: argv += ['--init_from', run['init_from']]
     (ckdir/'train_result.json').unlink(missing_ok=True)
-    rc = launch_torchrun(run['nproc'], argv)
+    rc = launch_torchrun(run['nproc'], argv, env={HELD_LOCKS_ENV: lock.key})
     if rc != 0: raise RuntimeError(f"torchrun with {run['nproc']} processes failed with exit code {rc}")
     return json.loads((ckdir/'train_result.json').read_text())
 
@@ -648,7 +695,11 @@ def train(config='tiny', # a variant name, a YAML path or a dict
     if run['nproc'] > 1 and dist_info()[1] == 1: return _train_torchrun(cfg, run)
     trainer = Trainer(cfg, run['data'], ckdir, resume_from=run['resume_from'], init_from=run['init_from'],
                       device=cfg.training.device, model=run['model'])
-    if trainer.main: dump_config(cfg, ckdir/'config.yaml')
+    try: return _train_run(trainer, cfg, run, ckdir)
+    finally: trainer.close()
+
+def _train_run(trainer, cfg, run, ckdir) -> dict:
+    if trainer.main: atomic_write(ckdir/'config.yaml', dump_config(cfg))
     res = trainer.fit()
     out = dict(checkpoint_dir=str(ckdir), best_checkpoint=str(ckdir/BEST), metrics=str(trainer.metrics_path),
                epochs_run=trainer.epoch, global_step=trainer.global_step, best_val_loss=trainer.best_val_loss,
@@ -658,7 +709,7 @@ def train(config='tiny', # a variant name, a YAML path or a dict
     if trainer.main:
         if (ckdir/BEST).exists() and run['model'] is None:
             out['release'] = {k: str(v) for k, v in export_release(ckdir/BEST).items()}
-        (ckdir/'train_result.json').write_text(json.dumps(out, indent=1, default=str))
+        atomic_write(ckdir/'train_result.json', json.dumps(out, indent=1, default=str))
     if trainer.world > 1:
         torch.distributed.barrier(); torch.distributed.destroy_process_group()
     return out

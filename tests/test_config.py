@@ -52,8 +52,8 @@ def test_the_configured_loss_weights_are_the_only_defaults():
 
 @pytest.mark.parametrize('args,msg', [
     (['--set', 'batch_size=-1'], 'override: training.batch_size: expected an integer >= 1, got -1'),
-    (['--epochs', '-1'], 'override: training.epochs: expected an integer >= 1, got -1'),
-    (['--nproc', '0'], 'nproc: expected an integer >= 1, got 0'),
+    (['--epochs', '-1'], "argument --epochs: expected an integer >= 1, got '-1'"),
+    (['--nproc', '0'], "argument --nproc: expected an integer in [1, 1024], got '0'"),
     (['--set', 'learning_rate=fast'], "override: training.learning_rate: expected a number > 0, got 'fast'"),
 ])
 def test_cli_refuses_in_one_line_before_any_work(tmp_path, args, msg):

@@ -94,7 +94,7 @@ def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
     assert (tmp_path/'a.motion').exists() and '"is_safe": true' in capsys.readouterr().out
     with pytest.raises(StickgenError): stick_gen_cli(['  ', '--output', str(tmp_path/'b.mp4')])
     with pytest.raises(StickgenError, match='format'): stick_gen_cli(['walk', '--output', str(tmp_path/'b.avi')])
-    assert stick_gen_cli(['walk', '--bogus']) == 2
+    with pytest.raises(StickgenError, match='unrecognized arguments: --bogus'): stick_gen_cli(['walk', '--bogus'])   # stick_gen_main: exit 2
     import stickgen.inference as inf
     monkeypatch.setattr(inf.InferenceGenerator, '_draw', _Broken._draw)
     assert stick_gen_cli(['a person walks', '--output', str(tmp_path/'c.mp4'), '--duration', '2', '--checkpoint', 'procedural']) == 3
