@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/train.html.md"""
 
 # %% ../nbs/40_train.ipynb #c003
 from __future__ import annotations
-import datetime, json, math, os, random, shutil, signal, subprocess, sys, time
+import datetime, json, math, os, random, shutil, signal, subprocess, sys, tempfile, time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -649,11 +649,11 @@ def format_seconds(s:float) -> str:
 # %% ../nbs/40_train.ipynb #i18k
 @patch
 def time_micro_batches(self:Trainer, n:int=3) -> tuple:
-    "(seconds of each of `n` timed training micro-batches after one warm-up, seconds of one validation batch); the run is left untouched."
+    "(seconds of `n` timed training micro-batches after a warm-up, of one validation batch, of one aux clip at one sampler step); the run is left untouched."
     rng, buffers = get_rng_state(), {k: v.detach().clone() for k, v in self.model.named_buffers()}
     was = self.model.training
     sync = torch.cuda.synchronize if self.device.type == 'cuda' else (lambda: None)
-    times, val_s = [], None
+    times, val_s, aux_s = [], None, None
     try:
         self.model.train()
         loader = iter(self.train_loader(self.epoch))
@@ -668,23 +668,28 @@ def time_micro_batches(self:Trainer, n:int=3) -> tuple:
             self.model.eval()
             with torch.no_grad(), self.autocast():
                 sync(); t0 = time.perf_counter(); self.model.compute_loss(vb, self.cfg.loss); sync(); val_s = time.perf_counter() - t0
+            if self.t.val_aux_samples:                        # the aux metrics' generated clips: one clip, one sampler step
+                t_, self.t = self.t, replace(self.t, val_aux_samples=1, val_aux_steps=1)
+                try: sync(); t0 = time.perf_counter(); self.aux_metrics(self.model); sync(); aux_s = time.perf_counter() - t0
+                finally: self.t = t_
     finally:
         self.optimizer.zero_grad(set_to_none=True)
         with torch.no_grad():
             for k, v in self.model.named_buffers(): v.copy_(buffers[k])
         set_rng_state(rng); self.model.train(was)
-    return (times[1:] or times), val_s
+    return (times[1:] or times), val_s, aux_s
 
 # %% ../nbs/40_train.ipynb #i18l
 @patch
 def estimate(self:Trainer, micro_batches:int=3) -> dict:
     "Measured seconds per micro-batch and per optimizer step, and the projected time of the configured run (`text` says it in one paragraph)."
-    times, val_s = self.time_micro_batches(micro_batches)
+    times, val_s, aux_s = self.time_micro_batches(micro_batches)
     micro = float(np.mean(times))
     step = micro*self.micro_per_epoch/self.steps_per_epoch                 # an accumulation group (the last one may be shorter)
     steps = max(0, self.total_steps - self.global_step)
     epochs = min(math.ceil(steps/self.steps_per_epoch), max(0, self.t.epochs - self.epoch))
-    val_epoch = (val_s or 0.0)*math.ceil(len(self.val_set)/self.t.batch_size)
+    aux_steps = self.t.val_aux_steps or getattr(getattr(self.model, 'cfg', None), 'sampler_steps', 8)
+    val_epoch = (val_s or 0.0)*math.ceil(len(self.val_set)/self.t.batch_size) + (aux_s or 0.0)*min(self.t.val_aux_samples, len(self.val_set))*aux_steps
     total = steps*step + epochs*val_epoch
     t = self.t
     text = (f"time estimate ({self.device.type}, measured on {len(times)} micro-batch(es) of {t.batch_size} clip(s)): {format_seconds(micro)} per "
@@ -703,7 +708,7 @@ def estimate(self:Trainer, micro_batches:int=3) -> dict:
     return out
 
 # %% ../nbs/40_train.ipynb #c105
-RUN_KEYS = ('data_path', 'checkpoint_dir', 'resume_from', 'init_from', 'use_lora', 'device', 'nproc', 'model', 'estimate')
+RUN_KEYS = ('data_path', 'checkpoint_dir', 'resume_from', 'init_from', 'use_lora', 'device', 'nproc', 'model', 'estimate', 'estimate_only')
 
 # %% ../nbs/40_train.ipynb #c106
 def resolve_run(config='tiny', **overrides) -> tuple:
@@ -731,7 +736,8 @@ def resolve_run(config='tiny', **overrides) -> tuple:
         print(f"note: resume_from ({src['resume_from_source']}) takes over; init_from ({src['init_from_source']}) is ignored when resuming")
     cfg.sources = src
     return cfg, {**src, 'data': run['data_path'] if data_param is None and run['data_path'] is not None else src['data_path'],
-                 'nproc': nproc, 'model': run['model'], 'estimate': run['estimate'] is not False}
+                 'nproc': nproc, 'model': run['model'], 'estimate': run['estimate'] is not False,
+                 'estimate_only': bool(run['estimate_only'])}
 
 # %% ../nbs/40_train.ipynb #c108
 def _train_torchrun(cfg:RunConfig, run:dict) -> dict:
@@ -755,13 +761,16 @@ def train(config='tiny', # a variant name, a YAML path or a dict
          ) -> dict:
     "Train a run (pretrain / SFT / LoRA) from a config plus overrides; returns a summary dict."
     cfg, run = resolve_run(config, **overrides)
-    ckdir = Path(cfg.training.checkpoint_dir)
+    ckdir = Path(tempfile.mkdtemp(prefix='stickgen_estimate_') if run['estimate_only'] else cfg.training.checkpoint_dir)
     if run['nproc'] > 1 and dist_info()[1] == 1: return _train_torchrun(cfg, run)
     trainer = Trainer(cfg, run['data'], ckdir, resume_from=run['resume_from'], init_from=run['init_from'],
                       device=cfg.training.device, model=run['model'])
     if trainer.main: dump_config(cfg, ckdir/'config.yaml')
-    est = trainer.estimate() if run['estimate'] and trainer.main else None
+    est = trainer.estimate() if (run['estimate'] or run['estimate_only']) and trainer.main else None
     if est: print(est['text'], flush=True)
+    if run['estimate_only']:
+        shutil.rmtree(ckdir, ignore_errors=True)
+        return dict(estimate=est, stage=cfg.training.stage, parameters=trainer.trainable_parameters(), num_samples=trainer.num_samples)
     res = trainer.fit()
     out = dict(checkpoint_dir=str(ckdir), best_checkpoint=str(ckdir/BEST), metrics=str(trainer.metrics_path),
                epochs_run=trainer.epoch, global_step=trainer.global_step, best_val_loss=trainer.best_val_loss,
