@@ -13,7 +13,7 @@
 #   USE_LORA                true: train the LoRA adapter (stage lora)
 #   NPROC                   processes = GPUs for DDP via torchrun (default: number of GPUs, else 1)
 #   CHECKPOINT_DIR          default $VOLUME_PATH/checkpoints/$VARIANT/$STAGE
-#   EPOCHS, MAX_STEPS, NUM_SAMPLES, WINDOW, NUM_CLIPS, RENDER, DEVICE, SEED   notebook parameters (see nbs/40_train.ipynb)
+#   EPOCHS, MAX_STEPS, MAX_MINUTES, NUM_SAMPLES, WINDOW, NUM_CLIPS, RENDER, DEVICE, SEED   notebook parameters (see nbs/40_train.ipynb)
 set -euo pipefail
 
 REPO_DIR=${REPO_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -52,6 +52,7 @@ num_samples: ${NUM_SAMPLES:-0}
 quick: false
 epochs: $(yaml_or_null "${EPOCHS:-}")
 max_steps: $(yaml_or_null "${MAX_STEPS:-}")
+max_minutes: $(yaml_or_null "${MAX_MINUTES:-}")
 window: $(yaml_or_null "${WINDOW:-}")
 num_clips: ${NUM_CLIPS:-2}
 render: ${RENDER:-true}

@@ -317,6 +317,64 @@ class PageWriter:
 # ----------------------------------------------------------------------------------------------------------
 # site assembly
 
+RUNS = ROOT/'runs'
+
+def _run_dirs(runs:Path, name:str) -> list[Path]:
+    "Recorded run files named `name` under runs/, without the demo's and archived (previous/) ones."
+    return sorted(f for f in runs.rglob(name) if not {'demo', 'previous', 'checkpoints'} & set(f.relative_to(runs).parts[:-1]))
+
+def _plain_links(md:str) -> str:
+    "Markdown links to repository files (not pages of the site) as plain text."
+    return re.sub(r'\[([^\]]+)\]\((?!https?:)[^)]+\)', r'`\1`', md)
+
+def recorded_runs_md(w:'PageWriter', runs:Path=RUNS) -> str:
+    "The Train page's last section: every training run recorded under runs/ (its metrics.jsonl), a table and its loss curves."
+    recs = _run_dirs(runs, 'metrics.jsonl')
+    head = ('## Recorded runs\n\nThe training runs recorded under `runs/` (each directory holds the executed papermill notebook, '
+            '`metrics.jsonl` and `train_result.json`; the checkpoints stay out of git). The run above is this page\'s own smoke '
+            'run; these are the real ones, drawn from their `metrics.jsonl` at build time.\n')
+    if not recs: return head + '\n*No run is recorded under `runs/` in this checkout yet.*\n'
+    rows = ['| run | stage | steps | epochs | train / val clips | best val loss | training time | data |', '|---|---|---|---|---|---|---|---|']
+    figs = []
+    try:
+        os.environ.setdefault('MPLBACKEND', 'Agg')
+        import io
+        from stickgen.train import read_metrics, plot_metrics
+    except Exception as e:   # a checkout without the package: the table alone
+        print(f'docs: warning: run curves not drawn ({e})', file=sys.stderr); plot_metrics = None
+    for m in recs:
+        run = m.parent.relative_to(runs).as_posix()
+        r = json.loads((m.parent/'train_result.json').read_text()) if (m.parent/'train_result.json').exists() else {}
+        fmt = lambda v, f: f.format(v) if isinstance(v, (int, float)) else '–'
+        rows.append(f"| {run} | {r.get('stage', '–')} | {fmt(r.get('global_step'), '{:,}')} | {fmt(r.get('epochs_run'), '{}')} | "
+                    f"{fmt(r.get('train_samples'), '{:,}')} / {fmt(r.get('val_samples'), '{:,}')} | {fmt(r.get('best_val_loss'), '{:.4f}')} | "
+                    f"{fmt((r.get('seconds') or 0)/60 if r.get('seconds') else None, '{:.1f} min')} | `{(r.get('sources') or {}).get('data_path', '–')}` |")
+        if plot_metrics is not None:
+            import matplotlib.pyplot as plt
+            fig = plot_metrics(read_metrics(m), title=run)
+            buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=72); plt.close(fig)
+            figs.append(f'### {run}\n\n![loss curves of {run}]({w._save(buf.getvalue(), ".png")})')
+    return head + '\n' + '\n'.join(rows) + '\n\n' + '\n\n'.join(figs) + '\n'
+
+def recorded_benches_md(w:'PageWriter', runs:Path=RUNS) -> str:
+    "The Eval page's last section: the runs index and every StickGen-Bench table (bench.md, bench.png) recorded under runs/."
+    head = ('## Recorded benchmarks\n\nThe evaluations recorded under `runs/` by `50_eval` / `stickgen eval` (the page above runs a '
+            'small smoke bench), read at build time.\n')
+    parts = []
+    idx = runs/'README.md'
+    if idx.exists():
+        table = [l for l in idx.read_text().splitlines() if l.startswith('|')]
+        if table: parts.append('### Runs index (`runs/README.md`)\n\n' + _plain_links('\n'.join(table)))
+    for b in _run_dirs(runs, 'bench.md'):
+        rel = b.parent.relative_to(runs).as_posix()
+        body = re.sub(r'^# .*\n', '', b.read_text(), count=1).strip()
+        img = b.parent/'bench.png'
+        parts.append(f'### {rel}\n\n{_plain_links(body)}' + (f'\n\n![StickGen-Bench of {rel}]({w._save(img.read_bytes(), ".png")})' if img.exists() else ''))
+    if not parts: return head + '\n*No benchmark is recorded under `runs/` in this checkout yet.*\n'
+    return head + '\n' + '\n\n'.join(parts) + '\n'
+
+RECORDED = {'train': recorded_runs_md, 'eval': recorded_benches_md}   # page stem -> its section of recorded results
+
 def doc_prefix() -> str:
     from nbdev.config import get_config
     cfg = get_config()
@@ -362,19 +420,6 @@ VIEWER_MD = """# Motion viewer
 {body}
 """
 
-# Start playing (looped) once the viewer inside the iframe has loaded its clip; it is same-origin.
-VIEWER_AUTOPLAY = '''<script>
-(function () {
-  var frame = document.getElementById('stickgen-viewer'), tries = 0;
-  function start() {
-    var v = frame && frame.contentWindow && frame.contentWindow.viewer;
-    if (v && v.ready) { if (v.setLoop) v.setLoop(true); if (!v.playing) v.play(); return; }
-    if (tries++ < 200) setTimeout(start, 100);
-  }
-  start();
-})();
-</script>
-'''
 
 def export_sample_clip(dest:Path) -> str:
     "Export a sample `.motion` clip with `stickgen.renderer.export_motion`; returns a description of what it is."
@@ -391,6 +436,16 @@ print(what)
     if r.returncode: raise RuntimeError(f'exporting the sample clip failed:\n{r.stderr[-3000:]}')
     return r.stdout.strip().splitlines()[-1]
 
+def embed_sample(viewer:Path) -> Path:
+    "viewer/sample.html: the viewer page with sample.motion inlined and played on load (no fetch, so it works from file://)."
+    clip = (viewer/'sample.motion').read_text().replace('</', '<\\/')          # safe inside <script>
+    page = (viewer/'index.html').read_text()
+    play = (f'<script>window.viewer.load({clip}).then(() => {{ window.viewer.setLoop(true); window.viewer.play(); }});</script>\n')
+    assert '</body>' in page, 'viewer/index.html has no </body>'
+    out = viewer/'sample.html'
+    out.write_text(page.replace('</body>', play + '</body>', 1))
+    return out
+
 def viewer_dir() -> Path|None:
     d = ROOT/'stickgen'/'viewer'
     return d if (d/'index.html').is_file() else None
@@ -406,11 +461,13 @@ def add_viewer(docs:Path) -> tuple[str, bool]:
     except Exception as e:
         print(f'docs: warning: {e}', file=sys.stderr)
         return VIEWER_MD.format(body='!!! warning "No sample clip"\n    `stickgen.renderer.export_motion` is not available in this checkout yet.'), False
-    body = (f'The clip is {what}, written to `sample.motion` with `stickgen.renderer.export_motion`. '
-            '[Open the viewer on its own page](viewer/index.html?src=sample.motion){target=_blank}.\n\n'
-            '<iframe id="stickgen-viewer" src="viewer/index.html?src=sample.motion" title="stickgen motion viewer" '
-            'style="width:100%; height:600px; border:1px solid var(--md-default-fg-color--lightest); border-radius:4px"></iframe>\n\n'
-            + VIEWER_AUTOPLAY)
+    embed_sample(out)
+    body = (f'The clip is {what}, written to `sample.motion` with `stickgen.renderer.export_motion` and embedded in '
+            '`viewer/sample.html`, so the page plays it whether the site is served or opened from disk (`file://`, where a '
+            'browser refuses to fetch files). [Open the viewer on its own page](viewer/sample.html){target=_blank}; '
+            '`viewer/index.html?src=clip.motion` loads any served clip, and the viewer\'s file picker any local one.\n\n'
+            '<iframe id="stickgen-viewer" src="viewer/sample.html" title="stickgen motion viewer" '
+            'style="width:100%; height:600px; border:1px solid var(--md-default-fg-color--lightest); border-radius:4px"></iframe>\n')
     return VIEWER_MD.format(body=body), True
 
 def write_config(stage:Path, docs:Path, site:Path, nav:list) -> Path:
@@ -516,6 +573,7 @@ def build(out:Path, proc:Path, cache:Path, exec_re:str, timeout:int, jobs:int, s
         stem = stems[nb.name]
         w = PageWriter(stem, docs, stems, prefix)
         rendered[stem] = w.render(pnb)
+        if stem in RECORDED: rendered[stem] += '\n' + RECORDED[stem](w)
         executed[nb.name] = bool(pnb.get('metadata', {}).get('stickgen_docs', {}).get('executed'))
         plain = w.title.replace('`', '')
         title = 'Home' if stem == 'index' else f'{nb.stem.split("_")[0]} · {plain}' if re.match(r'\d', nb.stem) else plain

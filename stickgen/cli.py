@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #c003
 from __future__ import annotations
-import argparse, difflib, errno, importlib, json, logging, math, re, sys, time, warnings
+import argparse, difflib, errno, importlib, inspect, json, logging, math, re, sys, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 import yaml
@@ -16,9 +16,9 @@ from .config import Range, check_value, describe
 
 # %% auto #0
 __all__ = ['COMMANDS', 'SAMPLE_BYTES', 'DEMO_PROMPT', 'run_command', 'CliParser', 'number', 'main', 'stick_gen_main',
-           'render_cli', 'generate_data_cli', 'embed_cli', 'convert_cli', 'merge_cli', 'curate_cli', 'params_cli',
-           'train_parser', 'train_cli', 'train_evaluator_cli', 'eval_cli', 'adversarial_eval_cli', 'stick_gen_cli',
-           'demo', 'demo_cli']
+           'nbdev_test_main', 'render_cli', 'generate_data_cli', 'embed_cli', 'convert_cli', 'merge_cli', 'curate_cli',
+           'params_cli', 'train_parser', 'train_cli', 'train_evaluator_cli', 'eval_cli', 'adversarial_eval_cli',
+           'stick_gen_cli', 'demo', 'demo_cli']
 
 # %% ../nbs/90_cli.ipynb #c006
 COMMANDS = {
@@ -97,9 +97,25 @@ def stick_gen_main(argv=None) -> int:
     "Entry point of the `stick-gen` command."
     return run_command(stick_gen_cli, sys.argv[1:] if argv is None else list(argv), 'stick-gen')
 
+# %% ../nbs/90_cli.ipynb #i18b
+def nbdev_test_main(argv=None) -> int:
+    "Entry point of `nbdev_test`: nbdev's `nbdev-test` with its flags (plus `--path` for its positional path)."
+    try: import nbdev.test, fastcore.script  # lazy: nbdev is a development dependency; the package never needs it
+    except ImportError:
+        print("nbdev_test: error: nbdev is not installed; run `make install` (or pip install -e '.[dev]')", file=sys.stderr); return 2
+    fn = nbdev.test.nbdev_test.__wrapped__
+    p = fastcore.script.anno_parser(fn, 'nbdev_test')
+    a, rest = p.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if len(rest) == 1 and not rest[0].startswith('-') and a.path is None: a.path = rest[0]   # nbdev-test's positional path
+    elif rest: p.error(f"unrecognized arguments: {' '.join(rest)}")
+    args = vars(a)
+    res = fn(**{k: v for k, v in args.items() if k in inspect.signature(fn).parameters})
+    return res if isinstance(res, int) else 0
+
 # %% ../nbs/90_cli.ipynb #c019
 def render_cli(argv) -> int:
     "stickgen render INPUT --output OUT [options]"
+    from stickgen.schema import complete_sample, validate_sample, SchemaError  # lazy: as below
     from stickgen.renderer import FORMATS, THEMES, DEFAULT_PRESET, X264_PRESETS, MAX_FRAME, MAX_FPS, load_motion, output_format, export_motion, render_sample  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     p = CliParser(prog='stickgen render', description='Render a .pt sample or a .motion file to MP4 / GIF / PNG frames / .motion.')
     p.add_argument('input', help='a .pt sample file or a .motion file')
@@ -119,10 +135,14 @@ def render_cli(argv) -> int:
     check_writable(a.output, is_dir=fmt == 'png', what='--output')
     src = Path(a.input)
     if not src.exists(): raise StickgenError(f"{src}: file not found")
-    if src.suffix.lower() in ('.motion', '.json'): samples = [load_motion(src)]
-    else: samples = load_samples(src)
+    notes = []
+    if src.suffix.lower() in ('.motion', '.json'): samples = [load_motion(src, notes)]
+    else: samples = load_samples(src, validate=False)
     if not -len(samples) <= a.index < len(samples): raise StickgenError(f"{src}: --index {a.index} out of range; the file has {len(samples)} sample(s)")
-    s = samples[a.index]
+    s, filled = complete_sample(samples[a.index]) if isinstance(samples[a.index], dict) else (samples[a.index], [])
+    try: validate_sample(s, a.index % len(samples))
+    except SchemaError as e: raise SchemaError(str(e), path=src) from None
+    for n in notes + [f"{src.name}: sample {a.index}: {n}" for n in filled]: print(f"stickgen render: note: {n}", file=sys.stderr)
     kw = dict(width=a.width or (960 if a.wide else 640), height=a.height, face=not a.no_face, format=a.format, theme=a.theme)
     if a.preset != DEFAULT_PRESET: kw['preset'] = a.preset
     if a.fps is not None: kw['fps'] = a.fps
@@ -348,6 +368,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', type=number(int, 0), default=None)
     p.add_argument('--device', default=None, help='auto (cuda -> mps -> cpu), cpu, cuda, mps')
     p.add_argument('--nproc', type=number(int, 1, 1024), default=1, help='processes (GPUs) on this node, launched through torchrun')
+    p.add_argument('--max_minutes', '--max-minutes', type=number(float, 0, lo_open=True), default=None, help='stop training after this many minutes (then validate and checkpoint)')
+    p.add_argument('--estimate_only', '--estimate-only', action='store_true', help='print the measured time estimate of the run and exit without training')
     p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE', help='override any config key, e.g. training.bf16=true')
     return p
 
@@ -356,13 +378,14 @@ def train_cli(argv=None) -> int:
     "stickgen train --config ... --data_path ... --checkpoint_dir ... [--resume_from ...] [--init_from ...]"
     from stickgen.train import train, dist_info  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     a = train_parser().parse_args(argv)
-    if a.checkpoint_dir: check_writable(a.checkpoint_dir, is_dir=True, what='--checkpoint_dir')
-    over = dict(epochs=a.epochs, max_steps=a.max_steps, batch_size=a.batch_size, seed=a.seed)
+    if a.checkpoint_dir and not a.estimate_only: check_writable(a.checkpoint_dir, is_dir=True, what='--checkpoint_dir')
+    over = dict(epochs=a.epochs, max_steps=a.max_steps, batch_size=a.batch_size, seed=a.seed, max_minutes=a.max_minutes)
     for s in a.sets:
         if '=' not in s: raise StickgenError(f"--set expects KEY=VALUE, got '{s}'")
         k, v = s.split('=', 1); over[k.strip()] = _parse_value(v)
     res = train(a.config, data_path=a.data_path, checkpoint_dir=a.checkpoint_dir, resume_from=a.resume_from,
-                init_from=a.init_from, use_lora=a.use_lora or None, device=a.device, nproc=a.nproc, **over)
+                init_from=a.init_from, use_lora=a.use_lora or None, device=a.device, nproc=a.nproc, estimate_only=a.estimate_only, **over)
+    if a.estimate_only: return 0                     # train() printed the estimate
     if dist_info()[0] == 0:
         print(f"trained {res['stage']} for {res['global_step']} steps; best val loss {res['best_val_loss']:.4f}; "
               f"checkpoints in {res['checkpoint_dir']}")
@@ -498,7 +521,7 @@ def stick_gen_cli(argv) -> int:
     p.add_argument('prompt', help='what the figure(s) should do, in English')
     p.add_argument('--output', '-o', default=None, help='output file (.mp4, .gif or .motion); default stickgen_clip.<format>')
     p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' under runs/ (default) or 'procedural'")
-    p.add_argument('--duration', type=number(float, 0, lo_open=True), default=float(CLIP_SECONDS))
+    p.add_argument('--duration', type=number(float, 0, lo_open=True), default=None, help="seconds (default: the prompt's own length when every step states one, else 10)")
     p.add_argument('--seed', type=number(int, 0), default=0)
     p.add_argument('--actors', type=number(int, 1), default=None)
     p.add_argument('--format', choices=('mp4', 'gif', 'motion'), default=None)
@@ -523,14 +546,19 @@ def stick_gen_cli(argv) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         g = gen.generate(a.prompt, duration=a.duration, seed=a.seed, actors=a.actors)
+    if a.checkpoint in ('newest', 'auto') and gen.checkpoint:
+        print(f"stick-gen: note: model {gen.checkpoint} (the newest under {a.runs_dir}/; --checkpoint procedural for the story engine)", file=sys.stderr)
     for n in g.notes: print(f"stick-gen: note: {n}", file=sys.stderr)
-    if a.json: print(json.dumps(g.to_dict(), indent=1, ensure_ascii=False))
     if g.is_safe is False:
+        if a.json: print(json.dumps(dict(g.to_dict(), output=None), indent=1, ensure_ascii=False))
         print(f"stick-gen: rejected by the safety critic after {len(g.attempts)} attempt(s): " + '; '.join(g.safety.get_rejection_reasons()), file=sys.stderr)
         return 3
     path = g.render(out, format=fmt)
-    print(f"wrote {path} ({g.motion.shape[0]} frames, {num_actors(g.motion)} actor(s), backend {g.backend}, seed {g.seed}, "
-          f"{'safe' if g.is_safe else 'unchecked'}) in {time.time() - t0:.1f}s")
+    line = (f"wrote {path} ({g.motion.shape[0]} frames, {num_actors(g.motion)} actor(s), backend {g.backend}, seed {g.seed}, "
+            f"{'safe' if g.is_safe else 'unchecked'}) in {time.time() - t0:.1f}s")
+    if a.json:                                    # stdout: exactly one JSON object
+        print(json.dumps(dict(g.to_dict(), output=str(path)), indent=1, ensure_ascii=False)); print(f"stick-gen: {line}", file=sys.stderr)
+    else: print(line)
     return 0
 
 # %% ../nbs/90_cli.ipynb #c053

@@ -21,12 +21,31 @@ from .curation import motion_quality
 from .checkpoints import load_model, default_checkpoint
 
 # %% auto #0
-__all__ = ['Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError', 'make_clip']
+__all__ = ['prompt_seconds', 'Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError',
+           'make_clip']
 
 # %% ../nbs/70_inference.ipynb #i003
 from .plan import Plan, RIGHT
 from .language import parse, MAX_ACTORS, MIN_DURATION, MAX_DURATION
 from .datasets import synthesize_from_plan
+
+# %% ../nbs/70_inference.ipynb #i18b
+def prompt_seconds(prompt:str,              # the prompt, in English
+                   actors:int|None=None,    # as for `parse`
+                  ) -> float|None:          # seconds, to 0.01 s; None when a step has no stated length
+    "The clip length a prompt asks for itself: the total of its steps' stated seconds when every step states one, else None."
+    def kept(D:float, n:int|None=None) -> bool:
+        steps = [s for s in parse(prompt, D, actors).segments if s.clause != '(filler)']
+        return bool(steps) and all(s.explicit_seconds for s in steps) and (n is None or len(steps) == n)
+    probe = [s for s in parse(prompt, MAX_DURATION, actors).segments if s.clause != '(filler)']
+    if not kept(MAX_DURATION): return None
+    lo, hi = MIN_DURATION, MAX_DURATION
+    if kept(lo, len(probe)): return lo
+    while hi - lo > 0.004:
+        mid = (lo + hi)/2
+        if kept(mid, len(probe)): hi = mid
+        else: lo = mid
+    return round(hi, 2)
 
 # %% ../nbs/70_inference.ipynb #c034
 @dataclass
@@ -149,9 +168,11 @@ class InferenceGenerator:
         return r.is_safe, r
 
     # -- the public call -------------------------------------------------------------------------------------------
-    def generate(self, prompt:str, duration:float=float(CLIP_SECONDS), seed:int=0, num_samples:int=1, actors:int|None=None):
-        "One `Generation` (or a list of `num_samples` of them) for `prompt`; see the bounds above."
+    def generate(self, prompt:str, duration:float|None=None, seed:int=0, num_samples:int=1, actors:int|None=None):
+        "One `Generation` (or a list of `num_samples` of them) for `prompt`; `duration` None: the prompt's own length, else 10 s (see above)."
         if not isinstance(prompt, str): raise StickgenError(f"prompt must be a string, got {type(prompt).__name__}")
+        own = prompt_seconds(prompt, actors) if prompt.strip() and (actors is None or isinstance(actors, (int, np.integer)) and 1 <= int(actors) <= MAX_ACTORS) else None
+        asked, duration = duration, (float(CLIP_SECONDS) if own is None else min(max(own, MIN_DURATION), MAX_DURATION)) if duration is None else duration
         try: duration = float(duration)
         except (TypeError, ValueError): raise StickgenError(f"duration must be a number of seconds, got {duration!r}") from None
         if not math.isfinite(duration) or not (MIN_DURATION <= duration <= MAX_DURATION):
@@ -162,9 +183,14 @@ class InferenceGenerator:
             raise StickgenError(f"num_samples must be an integer between 1 and 64, got {num_samples!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)): raise StickgenError(f"seed must be an integer, got {seed!r}")
         plan = parse(prompt, duration, actors)
+        if own is not None and asked is None: plan.notes.append(f"the clip lasts {duration:g} s, the total of the prompt's stated durations")
+        elif own is not None and duration > own + 0.01:
+            plan.notes.append(f"the prompt's steps last {own:g} s; the clip is the {duration:g} s asked for, so its last step is held for the remaining {duration - own:g} s")
         if self.backend == 'model' and plan.num_actors > self.model.cfg.max_actors:
             raise StickgenError(f"this model animates at most {self.model.cfg.max_actors} actors; asked for {plan.num_actors}")
         gens = [self._generate_one(plan, int(seed) + 7919*k) for k in range(int(num_samples))]
+        for g in gens:   # provenance, kept by `.motion` files (their meta) and shown by the viewer
+            g.sample['meta'] = dict(prompt=prompt, seed=g.seed, backend=g.backend, checkpoint=g.checkpoint, duration=duration)
         return gens[0] if num_samples == 1 else gens
 
     def _generate_one(self, plan:Plan, seed:int) -> Generation:

@@ -18,13 +18,13 @@ from .schema import _np, io_error
 
 # %% auto #0
 __all__ = ['VIEW_HEIGHT_M', 'THEMES', 'BLEND_SECONDS', 'SPEECH_RATE', 'TALK', 'MAX_FRAME', 'MAX_FPS', 'DEFAULT_PRESET',
-           'DEFAULT_CRF', 'X264_PRESETS', 'MOTION_FORMAT', 'MOTION_VERSION', 'MOTION_PRECISION', 'FORMATS',
-           'pixels_per_metre', 'world_to_screen', 'screen_to_world', 'follow_camera', 'parse_color', 'Style',
-           'make_style', 'speaking_face', 'face_track', 'draw_face', 'draw_figure', 'draw_ground', 'draw_frame',
-           'FramePainter', 'contact_sheet', 'VideoWriter', 'render_video', 'render_gif', 'render_pngs', 'quantize',
-           'motion_dict', 'export_motion', 'load_motion', 'output_format', 'render_clip', 'render_sample',
-           'render_outputs', 'video_html', 'parallax_cameras', 'project', 'render_parallax_views', 'viewer_dir',
-           'serve_viewer']
+           'DEFAULT_CRF', 'X264_PRESETS', 'MOTION_FORMAT', 'MOTION_VERSION', 'MOTION_PRECISION', 'PROVENANCE',
+           'FORMATS', 'pixels_per_metre', 'world_to_screen', 'screen_to_world', 'follow_camera', 'keep_in_view',
+           'parse_color', 'Style', 'make_style', 'speaking_face', 'face_track', 'draw_face', 'draw_figure',
+           'draw_ground', 'draw_frame', 'FramePainter', 'contact_sheet', 'VideoWriter', 'render_video', 'render_gif',
+           'render_pngs', 'quantize', 'motion_dict', 'export_motion', 'load_motion', 'output_format', 'render_clip',
+           'render_sample', 'render_outputs', 'video_html', 'parallax_cameras', 'project', 'render_parallax_views',
+           'viewer_dir', 'serve_viewer']
 
 # %% ../nbs/10_renderer.ipynb #c006
 VIEW_HEIGHT_M = 3.0   # metres of world across the frame height at zoom 1.0
@@ -64,6 +64,31 @@ def follow_camera(motion, smooth_seconds:float=0.5, fps:float=FPS, y:float=0.9, 
     spread = _smooth((hi - lo).astype(np.float64), smooth_seconds*fps) + 2*margin
     zoom = np.clip(VIEW_HEIGHT_M*4/3 / np.maximum(spread, 1e-3), min_zoom, 1.0)   # fits a 4:3 frame
     return np.stack([cx, np.full_like(cx, y), zoom], 1).astype(np.float32)
+
+# %% ../nbs/10_renderer.ipynb #i18b
+def _running(x, win:int, fn):
+    "`fn` (np.min, np.max, np.mean) over `win` frames centred on each frame, along axis 0, edges held."
+    if win < 2 or len(x) < 2: return x
+    pad = np.pad(x, [(win//2, win - 1 - win//2)] + [(0, 0)]*(x.ndim - 1), mode='edge')
+    return fn(np.lib.stride_tricks.sliding_window_view(pad, win, axis=0), axis=-1)
+
+def keep_in_view(camera, # [T, 3] x, y, zoom
+                 motion, # [T, (A,) 20]
+                 width:int=640, height:int=480, # the frame, for its aspect ratio
+                 margin:float=0.25, # metres kept between every joint and the frame's edge
+                 smooth_seconds:float=0.5, fps:float=FPS,
+                ) -> np.ndarray: # the camera [T, 3] (float32), unchanged where everything was in view
+    "`camera` moved (and zoomed out) just enough, frame by frame, for every joint of every actor to stay `margin` inside the frame."
+    cam = np.array(_np(camera), np.float64)
+    pts = as_multi_actor(np.asarray(_np(motion), np.float64)).reshape(len(cam), -1, 2)
+    w = 2*int(round(smooth_seconds*fps/2)) + 1                                    # odd: a window centred on its frame
+    widen = lambda v, fn: _running(_running(v, w, fn), w, np.mean)
+    xlo, xhi = widen(pts[..., 0].min(1) - margin, np.min), widen(pts[..., 0].max(1) + margin, np.max)
+    ylo, yhi = widen(pts[..., 1].min(1) - margin, np.min), widen(pts[..., 1].max(1) + margin, np.max)
+    W = VIEW_HEIGHT_M*width/height                                                 # metres across the frame at zoom 1
+    z = np.minimum(cam[:, 2], np.minimum(W/(xhi - xlo), VIEW_HEIGHT_M/(yhi - ylo)))
+    hw, hh = W/(2*z), VIEW_HEIGHT_M/(2*z)
+    return np.stack([np.clip(cam[:, 0], xhi - hw, xlo + hw), np.clip(cam[:, 1], yhi - hh, ylo + hh), z], 1).astype(np.float32)
 
 # %% ../nbs/10_renderer.ipynb #c012
 THEMES = {
@@ -279,13 +304,17 @@ def draw_frame(img, poses, camera, style:Style, faces=None):
     return img
 
 # %% ../nbs/10_renderer.ipynb #c026
-def _as_camera(camera, m, fps):
+def _as_camera(camera, m, fps, width:int=640, height:int=480):
     T = m.shape[0]
-    if camera is None or (isinstance(camera, str) and camera == 'static'):
+    if camera is None:
         cx = float(np.mean(get_joint(m, 'pelvis')[..., 0])) if T else 0.0
-        return static_camera(T, x=round(cx, 3))
+        return keep_in_view(static_camera(T, x=round(cx, 3)), m, width, height, fps=fps)
     if isinstance(camera, str):
-        if camera == 'follow': return follow_camera(m, fps=fps)
+        if camera == 'static':
+            x = m[..., 0::2]; W = VIEW_HEIGHT_M*width/height
+            z = min(1.0, W/(float(x.max() - x.min()) + 0.5))
+            return keep_in_view(static_camera(T, x=round(float(x.max() + x.min())/2, 3), zoom=z), m, width, height, fps=fps)
+        if camera == 'follow': return keep_in_view(follow_camera(m, fps=fps), m, width, height, fps=fps)
         raise StickgenError(f"camera '{camera}': expected 'static', 'follow' or an array [T, 3]")
     cam = np.asarray(_np(camera), np.float32)
     if cam.shape == (3,): cam = np.tile(cam, (T, 1))
@@ -312,7 +341,7 @@ class FramePainter:
             raise StickgenError(f"frame size {width}x{height}: expected 16 to {MAX_FRAME} pixels each way")
         self.T, self.A, self.fps, self.width, self.height = T, A, float(fps), int(width), int(height)
         if not 0 < self.fps <= MAX_FPS: raise StickgenError(f"fps {fps}: expected a number in (0, {MAX_FPS}]")
-        self.camera = _as_camera(camera, self.motion, self.fps)
+        self.camera = _as_camera(camera, self.motion, self.fps, self.width, self.height)
         self.style = make_style(style, **style_kw)
         self.actions = self._actions(actions)
         self.speech = None if speech is None else self._mask(speech)
@@ -506,10 +535,12 @@ def render_pngs(painter:FramePainter,
 
 # %% ../nbs/10_renderer.ipynb #c040
 MOTION_FORMAT, MOTION_VERSION, MOTION_PRECISION = 'stickgen.motion', 1, 4
+PROVENANCE = ('prompt', 'seed', 'backend', 'checkpoint', 'duration')   # what a generated clip's meta records
 
 def quantize(x, precision:int=MOTION_PRECISION) -> np.ndarray:
     "What `.motion` stores for `x`: float64 values rounded to `precision` decimals."
     return np.round(np.asarray(_np(x), np.float64), precision)
+
 
 # %% ../nbs/10_renderer.ipynb #c040p1
 def _flat(x, precision): return quantize(x, precision).reshape(-1).tolist()
@@ -535,7 +566,8 @@ def motion_dict(sample:dict, precision:int=MOTION_PRECISION) -> dict:
         if sample.get(k) is not None and not np.isfinite(np.asarray(_np(sample[k]), np.float64)).all():
             raise StickgenError(f"export_motion: field '{k}' has non-finite values (a .motion file holds finite numbers only)")
     d = dict(meta=dict(format=MOTION_FORMAT, version=MOTION_VERSION, fps=int(fps) if fps == int(fps) else fps, frames=T, actors=A,
-                       precision=precision, description=str(sample.get('description', '')), source=str(sample.get('source', ''))),
+                       precision=precision, description=str(sample.get('description', '')), source=str(sample.get('source', '')),
+                       **{k: v for k, v in (sample.get('meta') or {}).items() if k in PROVENANCE and v is not None}),
              skeleton=dict(name=STICK20.name, pose_dim=POSE_DIM, segments=[[s.name, s.start, s.end] for s in STICK20.segments]),
              motion=_per_actor(m, A, precision))
     acts = sample.get('actions')
@@ -581,8 +613,8 @@ def _actor_lists(d, key, T, D, A, path, dtype=np.float32, required=True):
         raise _bad(path, f"field '{key}': expected one list per actor ({A}), found {len(v) if isinstance(v, list) else type(v).__name__}")
     return np.stack([_arr({key: x}, key, T*D, path, dtype).reshape(T, D) for x in v], 1)   # [T, A, D]
 
-def load_motion(path) -> dict:
-    "Read a `.motion` file into a validated sample dict (torch tensors)."
+def load_motion(path, notes:list|None=None) -> dict:
+    "Read a `.motion` file into a validated sample dict (torch tensors); what had to be derived is appended to `notes`."
     path = Path(path)
     if not path.exists(): raise _bad(path, "file not found")
     if path.is_dir(): raise _bad(path, "is a directory, expected a .motion file")
@@ -614,10 +646,15 @@ def load_motion(path) -> dict:
     speech = _arr(d, 'speech', T, path, required=False)
     single = A == 1
     motion_out = motion[:, 0] if single else motion
-    acts = np.zeros(T, np.int64) if actions is None else (actions[:, 0] if single or (actions == actions[:, :1]).all() else actions)
-    s = make_sample(motion_out, acts, meta.get('description') or 'untitled motion', source=meta.get('source') or 'motion-file',
-                    camera=None if camera is None else camera.reshape(T, 3))
+    acts = None if actions is None else (actions[:, 0] if single or (actions == actions[:, :1]).all() else actions)
+    s = dict(motion=torch.from_numpy(motion_out), description=meta.get('description') or 'untitled motion', source=meta.get('source') or 'motion-file')
+    if acts is not None: s['actions'] = torch.from_numpy(acts)
+    if camera is not None: s['camera'] = torch.from_numpy(camera.reshape(T, 3))
     if physics is not None: s['physics'] = torch.from_numpy(physics[:, 0] if single else physics)
+    s, filled = complete_sample(s)
+    if notes is not None: notes += [f"{path.name}: {n}" for n in filled]
+    prov = {k: meta[k] for k in PROVENANCE if k in meta}
+    if prov: s['meta'] = prov
     if speech is not None: s['speech'] = torch.from_numpy(speech.astype(bool))
     if fps != FPS: s['fps'] = fps
     try: return validate_sample(s)
@@ -639,6 +676,7 @@ def output_format(out_path, format:str|None=None) -> str:
     if suf in ('.motion', '.json'): return 'motion'
     if suf == '' or p.is_dir(): return 'png'
     raise StickgenError(f"output '{out_path}': unknown suffix '{suf}'; use .mp4, .gif, .motion or a directory for PNG frames")
+
 
 # %% ../nbs/10_renderer.ipynb #c043p1
 def render_clip(motion,                      # [T, 20] or [T, A, 20]
@@ -667,12 +705,15 @@ def render_clip(motion,                      # [T, 20] or [T, A, 20]
 
 # %% ../nbs/10_renderer.ipynb #c043p2
 def render_sample(sample:dict, out_path, **kw) -> Path:
-    "Render a sample dict (motion, actions, camera, optional speech and per-frame expression) with `render_clip`."
+    "Render a sample dict (motion, actions, camera — kept in view —, optional speech and per-frame expression) with `render_clip`."
     if not isinstance(sample, dict) or 'motion' not in sample: raise StickgenError("render_sample: expected a sample dict with a 'motion' field")
     if output_format(out_path, kw.get('format')) == 'motion':
         return export_motion(sample, out_path, kw.get('precision', MOTION_PRECISION))
     args = dict(actions=sample.get('actions'), camera=sample.get('camera'), speech=sample.get('speech'),
                 expressions=sample.get('expression'), fps=sample.get('fps', FPS)) | kw
+    if 'camera' not in kw and sample.get('camera') is not None:     # a sample's camera is kept, but never loses a figure
+        m = as_multi_actor(np.asarray(_np(sample['motion']), np.float32))
+        args['camera'] = keep_in_view(_as_camera(sample['camera'], m, args['fps']), m, args.get('width', 640), args.get('height', 480), fps=args['fps'])
     return render_clip(sample['motion'], out_path, **args)
 
 # %% ../nbs/10_renderer.ipynb #c043p3

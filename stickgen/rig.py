@@ -17,9 +17,9 @@ from .plan import (Plan, ActorPlan, Segment, RIGHT, LEFT, LEFT_LIMB, RIGHT_LIMB,
 
 # %% auto #0
 __all__ = ['L_HEAD', 'L_TORSO', 'SHOULDER_DROP', 'L_ARM', 'L_LEG', 'VX', 'LIFT', 'LEGL', 'LEGR', 'LEAN', 'HEADC', 'ARML', 'ARMR',
-           'RIG_CHANNELS', 'NUM_CHANNELS', 'ACTION_MOTIONS', 'SEGMENT_COLUMNS', 'BLEND', 'rig_to_motion',
-           'posture_base', 'SegmentParams', 'action', 'segment_table', 'blend_rig', 'camera_tracks', 'animate',
-           'clip_motion']
+           'RIG_CHANNELS', 'NUM_CHANNELS', 'ACTION_MOTIONS', 'SEGMENT_COLUMNS', 'BLEND', 'CAMERA_MARGIN',
+           'VIEW_WIDTH_M', 'MIN_ZOOM', 'STATIC_MIN_ZOOM', 'rig_to_motion', 'posture_base', 'SegmentParams', 'action',
+           'segment_table', 'blend_rig', 'camera_tracks', 'animate', 'clip_motion']
 
 # %% ../nbs/12_rig.ipynb #r007
 L_HEAD, L_TORSO, SHOULDER_DROP = 0.25, 0.55, 0.05
@@ -795,29 +795,41 @@ def blend_rig(plans:list # resolved `Plan`s
     return rows, rig, px, labels
 
 # %% ../nbs/12_rig.ipynb #r217
+CAMERA_MARGIN, VIEW_WIDTH_M = 1.0, 4.0        # m between a pelvis and the frame's edge; metres across a 4:3 frame at zoom 1
+MIN_ZOOM, STATIC_MIN_ZOOM = 0.5, 0.75         # the widest framing of a moving group; of a fixed shot of the whole clip
+
+# %% ../nbs/12_rig.ipynb #i18a
+def _window(x, win:int, fn):
+    "`fn` (np.min, np.mean, ...) over a window of `win` frames centred on each frame, along the last axis, edges held."
+    pad = np.pad(x, [(0, 0)]*(x.ndim - 1) + [(win//2, win - 1 - win//2)], mode='edge')
+    return fn(np.lib.stride_tricks.sliding_window_view(pad, win, axis=-1), axis=-1)
+
+# %% ../nbs/12_rig.ipynb #i18b
 def camera_tracks(px, # pelvis x [R, T] of all actors, rows grouped by plan
                   plans:list # the plans
                  ) -> np.ndarray: # cameras [P, T, 3]: x, y, zoom
-    "Camera tracks of all plans from their actors' pelvis x, vectorized."
+    "Camera tracks of all plans from their actors' pelvis x, vectorized: every actor in view, zoomed only as far out as needed."
     P, Tm = len(plans), px.shape[1]
     nA = np.array([len(p.actors) for p in plans]); first = np.concatenate([[0], np.cumsum(nA)[:-1]])
-    c = np.add.reduceat(px, first, axis=0)/nA[:, None]                       # mean pelvis x per scene [P, Tm]
     T = np.array([p.frames for p in plans]); fr = np.arange(Tm)[None]
-    c = np.where(fr < T[:, None], c, c[np.arange(P), T - 1][:, None])        # hold the last frame past the end
+    Tr = np.repeat(T, nA)
+    px = np.where(fr < Tr[:, None], px, px[np.arange(len(px)), Tr - 1][:, None])   # hold each actor's last frame past its clip's end
+    lo, hi = np.minimum.reduceat(px, first, axis=0), np.maximum.reduceat(px, first, axis=0)   # the group's extent [P, Tm]
     mode = np.array([CAMERAS.index(p.camera) for p in plans])[:, None]
-    win = int(plans[0].fps)                                                # pan: a 1 s moving average, lagging like an operator
-    cs = np.cumsum(np.concatenate([np.repeat(c[:, :1], win, 1), c], 1), 1)
-    pan = (cs[:, win:] - np.concatenate([np.zeros((P, 1)), cs[:, :-win - 1]], 1)[:, :Tm])/win
-    lo, hi = np.minimum.reduceat(px, first, axis=0).min(1), np.maximum.reduceat(px, first, axis=0).max(1)
-    spread0 = np.maximum.reduceat(px[:, :1], first, axis=0)[:, 0] - np.minimum.reduceat(px[:, :1], first, axis=0)[:, 0]
-    is_static = mode == CAMERAS.index('static')
-    x = np.where(is_static, (0.5*(lo + hi))[:, None], np.where(np.isin(mode, [1, 4]), pan, c[:, :1]))
-    spread = np.where(is_static[:, 0], hi - lo, spread0)
-    z0 = np.clip(1.0 - 0.12*np.maximum(spread - 2.0, 0.0), 0.45, 1.0)[:, None]
+    win = 2*(int(plans[0].fps)//2) + 1                                               # odd: a window centred on its frame
+    fit = np.clip(VIEW_WIDTH_M/(hi - lo + 2*CAMERA_MARGIN), MIN_ZOOM, 1.0)           # the widest framing the group needs now
+    fit = _window(_window(fit, win, np.min), win, np.mean)                           # eased in a second early, never above the need
+    span_lo, span_hi = lo.min(1, keepdims=True), hi.max(1, keepdims=True)
+    z_still = VIEW_WIDTH_M/(span_hi - span_lo + 2*CAMERA_MARGIN)                     # one shot of the whole clip
+    still = (mode == CAMERAS.index('static')) & (z_still >= STATIC_MIN_ZOOM)
     u = np.clip(fr/np.maximum(T[:, None] - 1, 1), 0, 1)
     ru = (np.array([p.seed % 997 for p in plans])/997)[:, None]
-    zoom = np.select([mode == 2, mode == 3, mode == 4],
-                     [z0*(1 + (0.25 + 0.3*ru)*u), z0*(1.4 + 0.2*ru - (0.4 + 0.2*ru)*u), z0*(1 + 0.2*u)], z0 + 0*u)
+    sched = np.select([mode == 2, mode == 3, mode == 4], [1 + (0.25 + 0.3*ru)*u, 1.4 + 0.2*ru - (0.4 + 0.2*ru)*u, 1 + 0.2*u], 1 + 0*u)
+    zoom = np.where(still, np.minimum(z_still, 1.0), np.minimum(sched, fit))
+    half = VIEW_WIDTH_M/(2*zoom) - CAMERA_MARGIN                                     # how far a pelvis may be from the centre
+    follow = _window((lo + hi)/2, win, np.mean)
+    x = np.where(hi - half > lo + half, (lo + hi)/2, np.clip(follow, hi - half, lo + half))   # pushed so the group stays inside (centred if it cannot)
+    x = np.where(still, (span_lo + span_hi)/2, x)
     return np.stack([x, np.full_like(x, 0.9), zoom], -1).astype(np.float32)
 
 # %% ../nbs/12_rig.ipynb #r219

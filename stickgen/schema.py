@@ -23,9 +23,9 @@ __all__ = ['FPS', 'CLIP_SECONDS', 'CLIP_FRAMES', 'GROUND_Y', 'GRAVITY', 'STICK20
            'bone_lengths', 'mirror_permutation', 'mirror_pose', 'as_multi_actor', 'num_actors', 'action_id',
            'action_name', 'FacialExpression', 'MouthShape', 'EyeShape', 'FaceFeatures', 'expression_for_action',
            'face_for_expression', 'blend_faces', 'center_of_mass', 'compute_physics', 'static_camera', 'make_sample',
-           'check_coords', 'validate_sample', 'io_error', 'temp_name', 'pid_alive', 'PathLock', 'sweep_orphans',
-           'umask', 'output_mode', 'make_parents', 'AtomicOutput', 'atomic_write', 'atomic_save', 'check_writable',
-           'check_free_space', 'torch_load', 'save_samples', 'load_samples', 'validate_samples']
+           'check_coords', 'validate_sample', 'complete_sample', 'io_error', 'temp_name', 'pid_alive', 'PathLock',
+           'sweep_orphans', 'umask', 'output_mode', 'make_parents', 'AtomicOutput', 'atomic_write', 'atomic_save',
+           'check_writable', 'check_free_space', 'torch_load', 'save_samples', 'load_samples', 'validate_samples']
 
 # %% ../nbs/00_schema.ipynb #c006
 FPS = 25           # frames per second of every motion in the repo
@@ -511,6 +511,21 @@ def validate_sample(sample,                    # the dict to check
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0.0 <= float(v) <= 1.0):
             raise SchemaError("wrong value", index, k, "a number in [0, 1]", repr(v)[:60])
     return sample
+
+# %% ../nbs/00_schema.ipynb #i18b
+def complete_sample(sample:dict) -> tuple:
+    "(a copy of `sample` with its derivable missing fields filled — physics, camera, actions —, a note for each)."
+    s, notes = dict(sample), []
+    m = s.get('motion')
+    if not isinstance(m, (torch.Tensor, np.ndarray)) or m.ndim not in (2, 3) or not len(m): return s, notes   # validation says why
+    m = torch.as_tensor(np.asarray(_np(m), np.float32))
+    if s.get('actions') is None:
+        s['actions'] = torch.full((m.shape[0],), int(ActionType.IDLE), dtype=torch.int64); notes.append("no per-frame actions: every frame is 'idle'")
+    if s.get('physics') is None: s['physics'] = compute_physics(m); notes.append("no physics: derived from the motion")
+    if s.get('camera') is None:
+        x = float(_np(get_joint(as_multi_actor(_np(m)), 'pelvis')[..., 0]).mean())
+        s['camera'] = torch.from_numpy(static_camera(m.shape[0], x=round(x, 3))); notes.append(f"no camera: a static camera at x = {x:.2f} m")
+    return s, notes
 
 # %% ../nbs/00_schema.ipynb #i17io01
 def io_error(e:OSError,        # what the operating system said

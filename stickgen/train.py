@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/train.html.md"""
 
 # %% ../nbs/40_train.ipynb #c003
 from __future__ import annotations
-import datetime, itertools, json, math, os, random, shutil, signal, subprocess, sys, time, weakref
+import datetime, itertools, json, math, os, random, shutil, signal, subprocess, sys, tempfile, time, weakref
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,9 +17,9 @@ from fastcore.basics import patch
 from tqdm import tqdm
 from .schema import StickgenError, CLIP_FRAMES, atomic_save, atomic_write, PathLock, make_parents, HELD_LOCKS_ENV
 from .config import RunConfig, DataConfig, Range, check_value, load_config, resolve_sources, dump_config
-from .storage import MotionDataset, collate_motion, write_samples
+from .storage import MotionDataset, collate_motion, write_samples, open_samples
 from .datasets import generate_dataset
-from .embeddings import TextEncoder, embed_samples
+from .embeddings import TextEncoder, embed_samples, KNOWN_TEXT_MODELS
 from .model import StickFigureTransformer, build_model, apply_lora
 from .checkpoints import (BEST, select_device, load_checkpoint, load_weights, model_from_checkpoint, resume_checkpoint,
                                   export_release, load_model)
@@ -27,8 +27,9 @@ from .checkpoints import (BEST, select_device, load_checkpoint, load_weights, mo
 # %% auto #0
 __all__ = ['PELVIS', 'RUN_KEYS', 'warmup_cosine', 'make_scheduler', 'get_rng_state', 'set_rng_state', 'seed_everything', 'EMA',
            'dist_info', 'init_distributed', 'allreduce_mean', 'launch_torchrun', 'split_indices',
-           'generate_default_corpus', 'ensure_data', 'motion_aux_metrics', 'build_run_model', 'Trainer', 'EpochStats',
-           'accumulation_group', 'finite_loss', 'resolve_run', 'train', 'read_metrics', 'plot_metrics']
+           'generate_default_corpus', 'text_width', 'encoder_width', 'match_text_width', 'ensure_data',
+           'motion_aux_metrics', 'build_run_model', 'Trainer', 'EpochStats', 'accumulation_group', 'finite_loss',
+           'format_seconds', 'resolve_run', 'train', 'read_metrics', 'plot_metrics']
 
 # %% ../nbs/40_train.ipynb #c006
 def warmup_cosine(step:int,              # optimizer steps taken so far
@@ -157,32 +158,74 @@ def generate_default_corpus(path,                  # the `.pt` file or store dir
     print(f"wrote {len(samples)} samples to {path} in {time.time()-t0:.0f}s", flush=True)
     return path
 
+# %% ../nbs/40_train.ipynb #i18b
+def text_width(data) -> int|None:
+    "Width of the text embeddings of `data` (a `.pt` file, a store directory or a list of samples): its first sample's; None without one."
+    if isinstance(data, (str, os.PathLike)): data = open_samples(data)
+    e = data[0].get('embedding') if len(data) else None
+    return None if e is None or e.numel() == 0 else int(e.shape[-1])
+
+# %% ../nbs/40_train.ipynb #i18c
+def encoder_width(name:str|None) -> int|None:
+    "Embedding width of a known text encoder (`KNOWN_TEXT_MODELS`, matched on its full or short name); None if unknown."
+    if not name: return None
+    n = str(name).lower().rstrip('/')
+    return next((w for k, w in KNOWN_TEXT_MODELS.items() if n in (k.lower(), k.split('/')[-1].lower())), None)
+
+# %% ../nbs/40_train.ipynb #i18d
+def match_text_width(cfg:RunConfig, data) -> RunConfig:
+    "Set `cfg.model.embedding_dim` to the width of `data`'s text embeddings (with a note); an error when `data.text_model` disagrees."
+    w = text_width(data)
+    if w is None or cfg.model is None: return cfg
+    named = encoder_width(cfg.data.text_model)
+    if named is not None and named != w:
+        raise StickgenError(f"{data if isinstance(data, (str, os.PathLike)) else 'the samples'}: text embeddings are {w}-dim, but "
+                            f"data.text_model {cfg.data.text_model} gives {named}; embed the data with that encoder "
+                            f"(stickgen embed --model {cfg.data.text_model}) or drop data.text_model")
+    if cfg.model.embedding_dim != w:
+        print(f"note: model.embedding_dim = {w}, the width of the text embeddings in "
+              f"{data if isinstance(data, (str, os.PathLike)) else 'the samples'} ({cfg.config_path or 'the config'} says {cfg.model.embedding_dim})", flush=True)
+        cfg.model.embedding_dim = w
+    return cfg
+
 # %% ../nbs/40_train.ipynb #c032
 def ensure_data(cfg:RunConfig, data_path, rank:int=0, world:int=1):
-    "The data source to train on (a path or in-memory samples); generates the embedded default corpus when it is missing."
-    if not isinstance(data_path, (str, os.PathLike)): return data_path   # in-memory samples
+    "The data source to train on (a path or samples), the default corpus generated when missing; sets `cfg`'s text width to the data's."
+    if not isinstance(data_path, (str, os.PathLike)):          # in-memory samples
+        match_text_width(cfg, data_path); return data_path
     p = Path(data_path)
-    if p.exists(): return p
-    if str(data_path) not in {cfg.data.train_data, DataConfig().train_data}:
-        raise StickgenError(f"training data {p} not found (from {cfg.sources.get('data_path_source', 'config')}); "
-                            f"pass --data_path / TRAIN_DATA_PATH, or generate it with `stickgen generate-data` and `stickgen embed`")
-    if rank == 0:
-        d = cfg.data
-        generate_default_corpus(p, d.synthetic_samples, seed=cfg.training.seed, augment=d.synthetic_augment, text_model=d.text_model)
-    if world > 1: torch.distributed.barrier()
+    if not p.exists():
+        if str(data_path) not in {cfg.data.train_data, DataConfig().train_data}:
+            raise StickgenError(f"training data {p} not found (from {cfg.sources.get('data_path_source', 'config')}); "
+                                f"pass --data_path / TRAIN_DATA_PATH, or generate it with `stickgen generate-data` and `stickgen embed`")
+        if rank == 0:
+            d = cfg.data
+            generate_default_corpus(p, d.synthetic_samples, seed=cfg.training.seed, augment=d.synthetic_augment, text_model=d.text_model)
+        if world > 1: torch.distributed.barrier()
+    match_text_width(cfg, p)
     return p
 
 # %% ../nbs/40_train.ipynb #c035
 PELVIS = slice(6, 8)   # torso segment end (x2, y2) = pelvis in the stick20 layout
 
 # %% ../nbs/40_train.ipynb #c036
+def _actors(x:torch.Tensor, motion_dims:int) -> torch.Tensor:
+    "[B, T, A, ...]: a single-actor tensor ([B, T, ...]) gets an actor axis of 1."
+    return x if x.ndim == motion_dims + 1 else x.unsqueeze(2)
+
+# %% ../nbs/40_train.ipynb #i18f
 def motion_aux_metrics(gen:torch.Tensor,        # generated clips [B, T, 20] or [B, T, A, 20]
-                       real:torch.Tensor,       # the real clips, same shape
+                       real:torch.Tensor,       # the real clips [B, T, 20] or [B, T, A', 20]
                        mask:torch.Tensor,       # [B, T] real frames
-                       gen_actions=None, real_actions=None) -> dict:
-    "Smoothness, position error/accuracy and action accuracy of generated clips against real ones."
-    gen, real, m = gen.float(), real.float(), mask.bool()
-    if gen.ndim == 4: gen, real = gen[:, :, 0], real[:, :, 0]       # first actor
+                       gen_actions=None,        # predicted actions [B, T] or [B, T, A]
+                       real_actions=None,       # labels [B, T] or [B, T, A']
+                       actor_mask=None,         # [B, A'] real actors of `real` (None: all)
+                      ) -> dict:
+    "Smoothness, position error/accuracy and action accuracy of generated clips against real ones, over the actors both have."
+    gen, real = _actors(gen.float(), 3), _actors(real.float(), 3)
+    A = min(gen.shape[2], real.shape[2]); gen, real = gen[:, :, :A], real[:, :, :A]
+    am = torch.ones(real.shape[0], A, dtype=torch.bool) if actor_mask is None else actor_mask.bool()[:, :A]
+    m = mask.bool()[:, :, None] & am[:, None, :]                        # [B, T, A] real frames of real actors
     acc = lambda x: (x[:, 2:] - 2*x[:, 1:-1] + x[:, :-2]).abs().mean(-1)
     m2 = m[:, 2:] & m[:, 1:-1] & m[:, :-2]
     out = {}
@@ -191,7 +234,9 @@ def motion_aux_metrics(gen:torch.Tensor,        # generated clips [B, T, 20] or 
     d = (gen[..., PELVIS] - real[..., PELVIS]).norm(dim=-1)
     out['position_error'] = float(d[m].mean()); out['position_accuracy'] = float((d[m] < 0.3).float().mean())
     if gen_actions is not None and real_actions is not None:
-        out['action_accuracy'] = float((gen_actions.long() == real_actions.long())[m].float().mean())
+        ga, ra = _actors(gen_actions.long(), 2), _actors(real_actions.long(), 2)
+        k = min(ga.shape[2], ra.shape[2], A)
+        out['action_accuracy'] = float((ga[:, :, :k] == ra[:, :, :k])[m[:, :, :k]].float().mean())
     return out
 
 # %% ../nbs/40_train.ipynb #c039
@@ -633,8 +678,79 @@ def fit(self:Trainer) -> dict:
     if self.tb is not None: self.tb.close()
     return dict(self.last, seconds=time.time() - self.t_start, stopped_by=self.stopped_by)
 
+# %% ../nbs/40_train.ipynb #i18i
+def format_seconds(s:float) -> str:
+    "A duration at a glance: '0.42 s', '12 s', '3.5 min', '2.1 h', '3.2 days'."
+    if s < 1: return f"{s:.2g} s"
+    if s < 10: return f"{s:.1f} s"
+    if s < 90: return f"{s:.0f} s"
+    if s < 90*60: return f"{s/60:.1f} min"
+    if s < 48*3600: return f"{s/3600:.1f} h"
+    return f"{s/86400:.1f} days"
+
+# %% ../nbs/40_train.ipynb #i18k
+@patch
+def time_micro_batches(self:Trainer, n:int=3) -> tuple:
+    "(seconds of `n` timed training micro-batches after a warm-up, of one validation batch, of one aux clip at one sampler step); the run is left untouched."
+    rng, buffers = get_rng_state(), {k: v.detach().clone() for k, v in self.model.named_buffers()}
+    was = self.model.training
+    sync = torch.cuda.synchronize if self.device.type == 'cuda' else (lambda: None)
+    times, val_s, aux_s = [], None, None
+    try:
+        self.model.train()
+        loader = iter(self.train_loader(self.epoch))
+        for _ in range(n + 1):
+            batch = next(loader, None)
+            if batch is None: break
+            batch = _to_device(batch, self.device); sync(); t0 = time.perf_counter()
+            with self.autocast(): loss, _ = self.model.compute_loss(batch, self.cfg.loss)
+            loss.backward(); sync(); times.append(time.perf_counter() - t0)
+        if len(self.val_set):
+            vb = _to_device(collate_motion([self.val_set[i] for i in range(min(self.t.batch_size, len(self.val_set)))]), self.device)
+            self.model.eval()
+            with torch.no_grad(), self.autocast():
+                sync(); t0 = time.perf_counter(); self.model.compute_loss(vb, self.cfg.loss); sync(); val_s = time.perf_counter() - t0
+            if self.t.val_aux_samples:                        # the aux metrics' generated clips: one clip, one sampler step
+                t_, self.t = self.t, replace(self.t, val_aux_samples=1, val_aux_steps=1)
+                try: sync(); t0 = time.perf_counter(); self.aux_metrics(self.model); sync(); aux_s = time.perf_counter() - t0
+                finally: self.t = t_
+    finally:
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            for k, v in self.model.named_buffers(): v.copy_(buffers[k])
+        set_rng_state(rng); self.model.train(was)
+    return (times[1:] or times), val_s, aux_s
+
+# %% ../nbs/40_train.ipynb #i18l
+@patch
+def estimate(self:Trainer, micro_batches:int=3) -> dict:
+    "Measured seconds per micro-batch and per optimizer step, and the projected time of the configured run (`text` says it in one paragraph)."
+    times, val_s, aux_s = self.time_micro_batches(micro_batches)
+    micro = float(np.mean(times))
+    step = micro*self.micro_per_epoch/self.steps_per_epoch                 # an accumulation group (the last one may be shorter)
+    steps = max(0, self.total_steps - self.global_step)
+    epochs = min(math.ceil(steps/self.steps_per_epoch), max(0, self.t.epochs - self.epoch))
+    aux_steps = self.t.val_aux_steps or getattr(getattr(self.model, 'cfg', None), 'sampler_steps', 8)
+    val_epoch = (val_s or 0.0)*math.ceil(len(self.val_set)/self.t.batch_size) + (aux_s or 0.0)*min(self.t.val_aux_samples, len(self.val_set))*aux_steps
+    total = steps*step + epochs*val_epoch
+    t = self.t
+    text = (f"time estimate ({self.device.type}, measured on {len(times)} micro-batch(es) of {t.batch_size} clip(s)): {format_seconds(micro)} per "
+            f"micro-batch -> {format_seconds(step)} per optimizer step ({t.grad_accum_steps} micro-batches accumulated); the configured run is "
+            f"{steps:,} steps ({epochs} epoch(s) × {self.steps_per_epoch:,}{f', max_steps {t.max_steps}' if t.max_steps else ''}) "
+            f"≈ {format_seconds(steps*step)} of training + {format_seconds(epochs*val_epoch)} of validation = {format_seconds(total)}")
+    out = dict(device=self.device.type, seconds_per_micro_batch=micro, seconds_per_step=step, steps=steps, epochs=epochs,
+               steps_per_epoch=self.steps_per_epoch, seconds_validation_per_epoch=val_epoch, seconds_total=total)
+    if self.budget_s:
+        n = max(1, min(steps, int(self.budget_s//step)))
+        out.update(budget_steps=n, seconds_budget=n*step + val_epoch)
+        text += (f"; max_minutes {t.max_minutes:g} stops it after ≈ {n:,} step(s), ≈ {format_seconds(n*step + val_epoch)} with validation"
+                 if step <= self.budget_s else f"; one step is longer than max_minutes {t.max_minutes:g}: the run stops after its first step, "
+                 f"≈ {format_seconds(step + val_epoch)} with validation")
+    out['text'] = text
+    return out
+
 # %% ../nbs/40_train.ipynb #c105
-RUN_KEYS = ('data_path', 'checkpoint_dir', 'resume_from', 'init_from', 'use_lora', 'device', 'nproc', 'model')
+RUN_KEYS = ('data_path', 'checkpoint_dir', 'resume_from', 'init_from', 'use_lora', 'device', 'nproc', 'model', 'estimate', 'estimate_only')
 
 # %% ../nbs/40_train.ipynb #c106
 def resolve_run(config='tiny', **overrides) -> tuple:
@@ -662,7 +778,8 @@ def resolve_run(config='tiny', **overrides) -> tuple:
         print(f"note: resume_from ({src['resume_from_source']}) takes over; init_from ({src['init_from_source']}) is ignored when resuming")
     cfg.sources = src
     return cfg, {**src, 'data': run['data_path'] if data_param is None and run['data_path'] is not None else src['data_path'],
-                 'nproc': nproc, 'model': run['model']}
+                 'nproc': nproc, 'model': run['model'], 'estimate': run['estimate'] is not False,
+                 'estimate_only': bool(run['estimate_only'])}
 
 # %% ../nbs/40_train.ipynb #c108
 def _train_torchrun(cfg:RunConfig, run:dict) -> dict:
@@ -691,21 +808,27 @@ def train(config='tiny', # a variant name, a YAML path or a dict
          ) -> dict:
     "Train a run (pretrain / SFT / LoRA) from a config plus overrides; returns a summary dict."
     cfg, run = resolve_run(config, **overrides)
-    ckdir = Path(cfg.training.checkpoint_dir)
+    ckdir = Path(tempfile.mkdtemp(prefix='stickgen_estimate_') if run['estimate_only'] else cfg.training.checkpoint_dir)
     if run['nproc'] > 1 and dist_info()[1] == 1: return _train_torchrun(cfg, run)
     trainer = Trainer(cfg, run['data'], ckdir, resume_from=run['resume_from'], init_from=run['init_from'],
                       device=cfg.training.device, model=run['model'])
     try: return _train_run(trainer, cfg, run, ckdir)
-    finally: trainer.close()
+    finally:
+        trainer.close()
+        if run['estimate_only']: shutil.rmtree(ckdir, ignore_errors=True)   # the estimate's scratch folder
 
 def _train_run(trainer, cfg, run, ckdir) -> dict:
     if trainer.main: atomic_write(ckdir/'config.yaml', dump_config(cfg))
+    est = trainer.estimate() if (run['estimate'] or run['estimate_only']) and trainer.main else None
+    if est: print(est['text'], flush=True)
+    if run['estimate_only']:
+        return dict(estimate=est, stage=cfg.training.stage, parameters=trainer.trainable_parameters(), num_samples=trainer.num_samples)
     res = trainer.fit()
     out = dict(checkpoint_dir=str(ckdir), best_checkpoint=str(ckdir/BEST), metrics=str(trainer.metrics_path),
                epochs_run=trainer.epoch, global_step=trainer.global_step, best_val_loss=trainer.best_val_loss,
                stage=cfg.training.stage, world_size=trainer.world, parameters=trainer.trainable_parameters(),
                num_samples=trainer.num_samples, train_samples=len(trainer.train_idx), val_samples=len(trainer.val_idx),
-               steps_per_epoch=trainer.steps_per_epoch, sources=dict(cfg.sources), **res)
+               steps_per_epoch=trainer.steps_per_epoch, sources=dict(cfg.sources), estimate=est, **res)
     if trainer.main:
         if (ckdir/BEST).exists() and run['model'] is None:
             out['release'] = {k: str(v) for k, v in export_release(ckdir/BEST).items()}

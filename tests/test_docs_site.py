@@ -2,8 +2,9 @@
 
 Checks: every notebook has a page and each page loads without console errors or broken images/videos, the
 API reference for `validate_sample` is on the schema page and in the API index, the site search finds it,
-the `.motion` viewer page animates (two screenshots at different times differ). The home page screenshot is
-kept in tests/outputs/docs_home.png (git-ignored).
+the `.motion` viewer page animates (two screenshots at different times differ) served and opened from disk
+(file://), and the Train and Eval pages show the runs recorded under runs/ (tables and curves). The home page
+screenshot is kept in tests/outputs/docs_home.png (git-ignored).
 
 Speed: the build executes only the notebooks matching DOCS_TEST_EXEC_RE (default: index and 00_schema, a
 few seconds each); every other notebook comes from the executed-notebook cache that `make docs` fills
@@ -193,3 +194,40 @@ def test_home_page_screenshot(site, server, browser):
     path = OUT/'docs_home.png'
     browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_train_and_eval_pages_show_the_recorded_runs(site):
+    "Every run under runs/ with a metrics.jsonl is a row and a curve on the Train page; every bench.md a table on the Eval page."
+    out, manifest = site
+    runs = ROOT/'runs'
+    skip = lambda f: {'demo', 'previous', 'checkpoints'} & set(f.relative_to(runs).parts[:-1])
+    recorded = sorted(f.parent.relative_to(runs).as_posix() for f in runs.rglob('metrics.jsonl') if not skip(f))
+    benches = sorted(f.parent.relative_to(runs).as_posix() for f in runs.rglob('bench.md') if not skip(f))
+    train, ev = (out/'train.html').read_text(), (out/'eval.html').read_text()
+    assert 'Recorded runs' in train and 'Recorded benchmarks' in ev
+    for run in recorded:
+        assert f'<td>{run}</td>' in train, run
+        assert f'alt="loss curves of {run}"' in train, run
+    for b in benches: assert f'StickGen-Bench of {b}' in ev or f'>{b}<' in ev, b
+    if benches: assert 'Real (test' in ev                         # the tables themselves, not just their names
+    imgs = re.findall(r'<img[^>]+src="(train_files/[^"]+\.png)"', train)
+    assert len(imgs) >= len(recorded) and all((out/i).stat().st_size > 1000 for i in imgs)
+
+
+def test_viewer_plays_from_disk(site, browser):
+    "Opened as a file (file://, no server: fetch is refused there) the viewer page still plays its embedded sample."
+    from selenium.webdriver.common.by import By
+    out, manifest = site
+    if not manifest['viewer']:
+        pytest.skip('stickgen/viewer or stickgen.renderer.export_motion is not in this checkout yet')
+    open_page(browser, (out/'viewer.html').resolve().as_uri())
+    browser.switch_to.frame(browser.find_element(By.ID, 'stickgen-viewer'))
+    try:
+        for _ in range(100):
+            if browser.execute_script('return window.viewer && window.viewer.playing'): break
+            time.sleep(0.1)
+        assert browser.execute_script('return window.viewer.playing'), browser.execute_script('return window.viewer.error')
+        f1 = browser.execute_script('return window.viewer.frame'); time.sleep(0.6)
+        assert browser.execute_script('return window.viewer.frame') != f1
+        assert 'untitled' not in browser.find_element(By.ID, 'info').text
+    finally: browser.switch_to.default_content()
