@@ -86,6 +86,11 @@ SIDED_ACTIONS = {'wave', 'point', 'salute', 'reach', 'throw', 'punch', 'raise_ha
 IN_PLACE_ACTIONS = {'walk', 'run', 'jog', 'march', 'stomp', 'jump'}
 TURNING_ACTIONS = {'walk', 'run', 'jog'}
 
+# %% ../nbs/14_language.ipynb #l010
+_TOWARD = ["to the {s}", "towards the {s}", "{s}ward", "to the {s} side", "off to the {s}", "in the {s} direction"]
+_SLOW_WORDS = ["slowly", "leisurely", "at a slow pace", "gently", "unhurriedly"]
+_FAST_WORDS = ["quickly", "fast", "briskly", "in a hurry", "rapidly"]
+
 # %% ../nbs/14_language.ipynb #i19l2
 _SIDE_SLOTS = ('{hand}', '{hands}', '{a_hand}', '{leg}', '{legs}', '{a_leg}', '{feet}', '{leg_on}')
 
@@ -107,11 +112,6 @@ def _side_words(rng, slot:str, side:int, poss:str) -> tuple:
         if side == BOTH_LIMBS: return rng.choice([f"{poss} feet", "both feet"]), BOTH_LIMBS
         return rng.choice([f"{poss} {s} foot", f"the {s} foot"]), side
     raise KeyError(slot)
-
-# %% ../nbs/14_language.ipynb #l010
-_TOWARD = ["to the {s}", "towards the {s}", "{s}ward", "to the {s} side", "off to the {s}", "in the {s} direction"]
-_SLOW_WORDS = ["slowly", "leisurely", "at a slow pace", "gently", "unhurriedly"]
-_FAST_WORDS = ["quickly", "fast", "briskly", "in a hurry", "rapidly"]
 
 # %% ../nbs/14_language.ipynb #i19l3
 _COUNT_WORDS_OUT = {2: ["twice", "two times", "2 times"], 3: ["three times", "3 times", "thrice"], 4: ["four times", "4 times"],
@@ -142,6 +142,12 @@ _OLD_SUBJECTS = [("an old man", "he", "his"), ("an old woman", "she", "her"), ("
                  ("an elderly woman", "she", "her"), ("an elderly person", "the person", "their")]
 _REFLEXIVE = {"he": "himself", "she": "herself", "it": "itself"}
 _BE = {"he": "he is", "she": "she is", "it": "it is"}
+
+# %% ../nbs/14_language.ipynb #i19l5
+def _subject(rng, segs:list) -> tuple:
+    "(subject, pronoun, possessive) for one actor: an elderly one when it moves slowly throughout."
+    slow = sum(s.speed for s in segs) < 0.8*len(segs)
+    return rng.choice(_OLD_SUBJECTS if slow and rng.random() < 0.5 else _SUBJECTS)
 
 # %% ../nbs/14_language.ipynb #l014
 _PAIRS = ["two people", "two friends", "a man and a woman", "two men", "two women", "two kids", "a couple",
@@ -184,6 +190,30 @@ def _plural(text):
 def _sing(text):
     "Marked verbs in their singular form."
     return text.replace('^', '')
+
+# %% ../nbs/14_language.ipynb #l023
+def plan_groups(segs:list) -> list:
+    "Runs of consecutive segments with the same action and direction: what one clause of a description tells."
+    out = []
+    for s in segs:
+        if out and out[-1][0].action == s.action and out[-1][0].direction == s.direction: out[-1].append(s)
+        else: out.append([s])
+    return out
+
+# %% ../nbs/14_language.ipynb #i19l4
+def _uniform(group:list, attr:str):
+    "The value of `attr` shared by every segment of `group`, or None."
+    if len(group) == 1: return getattr(group[0], attr)
+    vals = {getattr(s, attr) for s in group}
+    return vals.pop() if len(vals) == 1 else None
+
+# %% ../nbs/14_language.ipynb #i19l16
+def _split_sided(tpls:list) -> tuple:
+    "(templates that name a limb side, templates that do not)."
+    with_side = [t for t in tpls if any(k in t for k in _SIDE_SLOTS)]
+    return with_side, [t for t in tpls if t not in with_side]
+
+_SIDED_SPLIT = {a: _split_sided(ACTION_TEMPLATES[a]) for a in SIDED_ACTIONS}
 
 # %% ../nbs/14_language.ipynb #l022
 def _segment_clause(rng, group:list, poss:str, pron:str, tell_direction:bool=False) -> tuple:
@@ -230,30 +260,6 @@ def _segment_clause(rng, group:list, poss:str, pron:str, tell_direction:bool=Fal
     if adv and '{adv}' not in tpl and rng.random() < 0.3: txt += ' ' + adv
     return ' '.join(txt.split()), told
 
-# %% ../nbs/14_language.ipynb #l023
-def plan_groups(segs:list) -> list:
-    "Runs of consecutive segments with the same action and direction: what one clause of a description tells."
-    out = []
-    for s in segs:
-        if out and out[-1][0].action == s.action and out[-1][0].direction == s.direction: out[-1].append(s)
-        else: out.append([s])
-    return out
-
-# %% ../nbs/14_language.ipynb #i19l4
-def _uniform(group:list, attr:str):
-    "The value of `attr` shared by every segment of `group`, or None."
-    if len(group) == 1: return getattr(group[0], attr)
-    vals = {getattr(s, attr) for s in group}
-    return vals.pop() if len(vals) == 1 else None
-
-# %% ../nbs/14_language.ipynb #i19l16
-def _split_sided(tpls:list) -> tuple:
-    "(templates that name a limb side, templates that do not)."
-    with_side = [t for t in tpls if any(k in t for k in _SIDE_SLOTS)]
-    return with_side, [t for t in tpls if t not in with_side]
-
-_SIDED_SPLIT = {a: _split_sided(ACTION_TEMPLATES[a]) for a in SIDED_ACTIONS}
-
 # %% ../nbs/14_language.ipynb #l027
 def _sequence_text(rng, segs, pron, poss, first_subject, max_clauses=6, full=False):
     "(text, told): subject and clauses of `segs` joined by order words (verbs still marked), and what each clause states."
@@ -281,12 +287,6 @@ def _place(rng, txt, setting):
     if not setting or rng.random() < 0.2: return txt
     if rng.random() < 0.5: return f"{_cap(setting)}, {txt[:1].lower() + txt[1:]}"
     return txt + ' ' + setting
-
-# %% ../nbs/14_language.ipynb #i19l5
-def _subject(rng, segs:list) -> tuple:
-    "(subject, pronoun, possessive) for one actor: an elderly one when it moves slowly throughout."
-    slow = sum(s.speed for s in segs) < 0.8*len(segs)
-    return rng.choice(_OLD_SUBJECTS if slow and rng.random() < 0.5 else _SUBJECTS)
 
 # %% ../nbs/14_language.ipynb #l031
 def _describe_given(rng, plan:Plan, full:bool=True) -> tuple:
@@ -606,10 +606,12 @@ def truncate_prompt(text:str, max_words:int=MAX_PROMPT_WORDS, max_chars:int=MAX_
 
 # %% ../nbs/14_language.ipynb #i19l10
 def _punches(m):
+    "'throws two punches' -> 'punches twice'."
     n = m.group(1)
     return {'a': 'punches', 'one': 'punches', 'two': 'punches twice', 'three': 'punches three times'}.get(n, 'punches a few times')
 
 def _passive(m):
+    "'is pushed (down)' -> 'gets_pushed (then falls)'."
     r = _REACTIONS[_PARTICIPLES[m.group(1)]]
     return r + (' then falls' if m.group(2) else '')
 
@@ -617,6 +619,8 @@ _PARTICIPLES = dict(pushed='push', shoved='shove', bumped='bump', knocked='knock
                     tackled='tackle', thrown='throw', hit='hit', punched='punch', kicked='kick', struck='strike', slapped='slap',
                     smacked='smack', attacked='attack', shot='shoot', elbowed='elbow', jabbed='jab', whacked='whack', beaten='beat',
                     tripped='trip', bashed='bash', headbutted='headbutt')
+
+# %% ../nbs/14_language.ipynb #i19l18
 _MOOD_RE = '|'.join(sorted(_MOOD_WORDS, key=len, reverse=True))
 
 _REWRITES = [   # (pattern, replacement): phrases read as one word before the clauses are split
@@ -657,6 +661,7 @@ _REWRITES = [   # (pattern, replacement): phrases read as one word before the cl
 ]
 _REWRITES = [(re.compile(p), r) for p, r in _REWRITES]
 
+# %% ../nbs/14_language.ipynb #i19l19
 def _rewrite(text:str) -> str:
     "The text with multi-word phrases as single words ('in place' -> in_place, 'is pushed' -> gets_pushed)."
     for p, r in _REWRITES: text = p.sub(r, text)
@@ -720,7 +725,7 @@ def _clause_actions(words:list, notes:list) -> tuple:
             known.update(range(i, j + 1))
             if a is not None:
                 if i <= neg_until: notes.append(f"ignored the negated action '{w} {words[j]}'"); neg_until = -1
-                else: acts.append(dict(action=a, at=i, base=hit[0]))
+                else: acts.append(dict(action=a, at=i, base=' '.join(hit)))     # a phrase is never a weak verb
             i = j + 1; continue
         b = _verb_of(w)
         if b is not None and any(x in ('camera', 'shot') for x in words[max(0, i - 2):i]): b = None   # what the camera does
@@ -1060,7 +1065,7 @@ def parse(text:str, # the prompt, in English
                 camera=_camera_mode(text), prompt=text, expression=_MOOD_FACE.get(moods[0]) if len(set(moods)) == 1 else None,
                 confidence=confidence, notes=notes, truncated=truncated)
 
-# %% ../nbs/14_language.ipynb #l098
+# %% ../nbs/14_language.ipynb #i19l17
 _TOLD_KEYS = dict(direction=None, side=SIDED_ACTIONS, turn=TURNING_ACTIONS | {'turn'}, in_place=IN_PLACE_ACTIONS)
 
 def _step_of(action:str, count:int, attrs:dict) -> str:
@@ -1068,6 +1073,7 @@ def _step_of(action:str, count:int, attrs:dict) -> str:
     show = lambda k, v: side_name(v) if k == 'side' else direction_name(v) if k == 'direction' else f'{v:g}' if k == 'turn' else v
     return ' '.join([action] + ([f'×{count}'] if count > 1 else []) + [f"{k}={show(k, v)}" for k, v in attrs.items() if v is not None])
 
+# %% ../nbs/14_language.ipynb #l098
 def round_trip(plan:Plan, # a resolved single-actor plan
                seed:int|None=None # the describer's seed (default the plan's)
               ) -> dict: # text, the plan's steps as told (`want`), the parsed ones (`got`), and whether they match (`ok`)
