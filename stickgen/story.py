@@ -7,7 +7,7 @@ Docs: https://stickgen.github.io/stickgen/story.html.md"""
 
 # %% ../nbs/13_story.ipynb #s004
 from __future__ import annotations
-import random
+import math, random
 from typing import NamedTuple
 import numpy as np
 from fastcore.basics import patch
@@ -87,7 +87,7 @@ class ActorBuilder:
                  duration_scale:float=1.0 # multiplies the drawn action lengths
                 ):
         self.rng, self.segments, self.t, self.posture, self.facing, self.x, self.mood, self.fps = rng, [], 0, STAND, RIGHT, x0, mood, fps
-        self.duration_scale = duration_scale
+        self.duration_scale, self.turned = duration_scale, False     # turned: a turn came after the last travelling action
         self.hand = RIGHT_LIMB if rng.random() < 0.75 else LEFT_LIMB
 
 # %% ../nbs/13_story.ipynb #s019
@@ -110,8 +110,7 @@ def add(self:ActorBuilder, action:str, # a name of `NAMED_ACTIONS`
     if action == 'stand_up' and self.posture == STAND: self.add('sit', int(2.0*self.fps))
     if action == 'get_up' and self.posture == STAND: self.add('lie_down', int(3.0*self.fps))
     if direction is None:
-        after_turn = next((x.action == 'turn' for x in reversed(self.segments) if x.action == 'turn' or ACTION_SPECS[x.action].kind == 'loco'), False)
-        if kind == 'loco' and (after_turn or turn):                              # goes the way it turned; a u-turn comes back
+        if kind == 'loco' and (self.turned or turn):                             # goes the way it turned; a u-turn comes back
             direction = -self.facing if turn and round(turn) % 360 == 180 else self.facing
         elif kind == 'loco':
             direction = (LEFT if self.x > 0 else RIGHT) if abs(self.x) > 2.5 else (RIGHT if rng.random() < 0.5 else LEFT)
@@ -123,11 +122,11 @@ def add(self:ActorBuilder, action:str, # a name of `NAMED_ACTIONS`
     amplitude = amplitude if amplitude is not None else 0.7 + 0.6*rng.random()
     if side is None:
         side = self.hand if rng.random() < 0.85 else -self.hand
-        if rng.random() < BOTH_SHARE.get(action, 0.0): side = BOTH_LIMBS
+        if action in BOTH_SHARE and rng.random() < BOTH_SHARE[action]: side = BOTH_LIMBS
     if in_place is None and action in IN_PLACE_SHARE: in_place = rng.random() < IN_PLACE_SHARE[action]
     if in_place is None and kind == 'loco': in_place = False
     if turn is None and action == 'turn': turn = 180.0 if direction == -self.facing else 90.0
-    if turn is None and not in_place and rng.random() < TURNING.get(action, 0.0): turn = rng.choice([90.0, 180.0, 360.0])
+    if turn is None and action in TURNING and not in_place and rng.random() < TURNING[action]: turn = rng.choice([90.0, 180.0, 360.0])
     p0, d0 = self.posture, self.facing
     p1 = END_POSTURES.get(action, p0)
     d1 = -direction if action in AWAY else direction
@@ -139,8 +138,9 @@ def add(self:ActorBuilder, action:str, # a name of `NAMED_ACTIONS`
                                  count=int(count), turn=turn, in_place=in_place, mood=mood))
     self.t += int(frames)
     if kind == 'loco' and not in_place:
-        th = np.radians(turn or 0.0)
-        self.x += direction*NATURAL_SPEEDS.get(action, 1.0)*speed*frames/self.fps*(np.sin(th)/th if th else 1.0)
+        th = math.radians(turn or 0.0)
+        self.x += direction*NATURAL_SPEEDS.get(action, 1.0)*speed*frames/self.fps*(math.sin(th)/th if th else 1.0)
+    if kind == 'loco' or action == 'turn': self.turned = action == 'turn'
     self.posture, self.facing = p1, d1
     return self
 
@@ -171,7 +171,8 @@ def fill(self:ActorBuilder, T:int, # frames to reach
     while self.t < T:
         if reps == 0:
             a = a or self.random_action()
-            reps = (1 if a not in COUNTED else self.rng.choices((1, 2, 3), (0.55, 0.3, 0.15))[0])
+            r = self.rng.random() if a in COUNTED else 0.0
+            reps = 1 if r < 0.55 else 2 if r < 0.85 else 3                   # once 55 %, twice 30 %, three times 15 %
         n = self.frames_for(a)
         if T - (self.t + n) < min_frames: n = T - self.t
         if n < min_frames and self.segments:                   # too short: extend the previous segment

@@ -254,3 +254,10 @@ def test_sentences_helper_e_writes():
         s = parse(text).segments[0]
         assert (s.action, side_name(s.side), s.turn, direction_name(s.direction), s.mood) == want, text
         assert s.speed != 1.0
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(st_.integers(min_value=0, max_value=2**40))
+def test_round_trip_property(seed):
+    "Any single-actor scene the story engine draws is described and parsed back to the same steps."
+    t = round_trip(plan_scene(seed, actors=1))
+    assert t['ok'], (t['text'], t['want'], t['got'])

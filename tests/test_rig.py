@@ -180,3 +180,13 @@ def test_moods_slump_and_show_on_the_face():
     lean = lambda s: float((get_joint(s['motion'].numpy(), 'neck')[:, 0] - get_joint(s['motion'].numpy(), 'pelvis')[:, 0])[25])
     assert lean(b) > lean(a) + 0.05                              # slumped forward (it faces right)
     assert int(b['expression'][25]) == int(FacialExpression.TIRED) and int(a['expression'][25]) == 0
+
+def test_tired_face_is_drawn_without_renderer_changes():
+    "The renderer draws any FaceFeatures: the new TIRED expression looks different from neutral and from sad."
+    from stickgen.schema import face_for_expression
+    from stickgen.renderer import draw_face
+    def face(e):
+        img = np.zeros((64, 64, 3), np.uint8)
+        return draw_face(img, (32, 32), 28, (0, -1), face_for_expression(e), (255, 255, 255))
+    tired, neutral, sad = (face(e) for e in (FacialExpression.TIRED, FacialExpression.NEUTRAL, FacialExpression.SAD))
+    assert tired.any() and (tired != neutral).any() and (tired != sad).any()
