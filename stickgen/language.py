@@ -11,83 +11,143 @@ import random, re, unicodedata
 from dataclasses import replace
 import numpy as np
 from .schema import StickgenError, FPS, CLIP_SECONDS, NAMED_ACTIONS
-from .plan import Plan, ActorPlan, Segment, RIGHT, LEFT, LEFT_LIMB, direction_name
+from .plan import Plan, ActorPlan, Segment, RIGHT, LEFT, LEFT_LIMB, RIGHT_LIMB, BOTH_LIMBS, MOODS, direction_name, side_name
 
 # %% auto #0
-__all__ = ['ACTION_TEMPLATES', 'MAX_PROMPT_WORDS', 'MAX_PROMPT_CHARS', 'MAX_ACTORS', 'MIN_DURATION', 'MAX_DURATION',
-           'MAX_REPEATS', 'MIN_STEP_SECONDS', 'ACTION_WORDS', 'MAX_STRETCH', 'describe', 'normalize_prompt',
-           'truncate_prompt', 'parse', 'round_trip']
+__all__ = ['ACTION_TEMPLATES', 'SIDED_ACTIONS', 'IN_PLACE_ACTIONS', 'TURNING_ACTIONS', 'MAX_PROMPT_WORDS', 'MAX_PROMPT_CHARS',
+           'MAX_ACTORS', 'MIN_DURATION', 'MAX_DURATION', 'MAX_REPEATS', 'MIN_STEP_SECONDS', 'ACTION_WORDS',
+           'MAX_STRETCH', 'plan_groups', 'describe', 'normalize_prompt', 'truncate_prompt', 'parse', 'round_trip',
+           'label_agreement']
 
 # %% ../nbs/14_language.ipynb #l007
 ACTION_TEMPLATES = dict(
-    idle=["^stands still", "^stands around", "^waits", "^stands and ^waits", "^pauses for a moment", "^stays in place"],
+    idle=["^stands still", "^stands around", "^waits", "^pauses for a moment", "^stands there", "^waits patiently"],
     walk=["^walks {to}", "^walks {adv} {to}", "^strolls {to}", "^takes a few steps {to}", "^walks {to} {adv}", "^heads {to}"],
     run=["^runs {to}", "^sprints {to}", "^runs {adv} {to}", "^dashes {to}", "^races {to}"],
     jog=["^jogs {to}", "^jogs {adv} {to}", "^goes for a jog {to}", "^runs at an easy pace {to}"],
-    jump=["^jumps", "^jumps up", "^leaps into the air", "^does a jump", "^jumps high", "^hops up with both feet"],
-    hop=["^hops on one leg", "^hops on one foot {to}", "^hops {to}", "^bounces on one leg"],
+    jump=["^jumps", "^jumps up", "^leaps into the air", "^does a jump", "^jumps high", "^jumps up with both feet"],
+    hop=["^hops on one leg", "^hops on one foot {to}", "^hops {to}", "^hops along on one leg", "^hops {leg_on} {to}", "^hops {leg_on}"],
     skip=["^skips {to}", "^skips along {to}", "^skips {adv} {to}"],
-    walk_backward=["^walks backwards {to}", "^backs away {to}", "^steps backward {to}", "^walks backward {adv}"],
-    sidestep=["^sidesteps {to}", "^shuffles sideways {to}", "^steps sideways {to}", "^side-steps {to}"],
+    walk_backward=["^walks backwards {to}", "^backs away {to}", "^steps backward {to}", "^walks backward {adv}", "^moves backwards {to}"],
+    sidestep=["^sidesteps {to}", "^shuffles sideways {to}", "^steps sideways {to}", "^side-steps {to}", "^steps to the side {to}"],
     sneak=["^sneaks {to}", "^tiptoes {to}", "^creeps {to}", "^sneaks {to} quietly"],
     march=["^marches {to}", "^marches {adv} {to}", "^marches like a soldier {to}"],
-    turn=["^turns around", "^turns {to}", "^turns to face the other way", "^spins around once slowly"],
+    turn=["^turns {to}", "^turns around", "^turns to face the other way", "^turns around {to}"],
     spin=["^spins around", "^twirls", "^spins in place", "^does a spin", "^twirls around"],
     sit=["^sits down", "^takes a seat", "^sits down on a chair", "^sits"],
     stand_up=["^stands up", "^gets up from the chair", "^rises to {poss} feet", "^stands back up"],
-    squat=["^does squats", "^squats", "^squats down and up", "^crouches down"],
+    squat=["^does a squat", "^squats", "^squats down and up", "^crouches down", "^squats down"],
     lie_down=["^lies down", "^lies down on the ground", "^lays down on the floor", "^gets down and ^lies flat"],
     get_up=["^gets up", "^gets up off the ground", "^stands up from the floor", "^picks {self} up off the ground"],
-    fall=["^falls down", "^falls over", "^trips and ^falls", "^collapses to the ground", "^falls {to}"],
+    fall=["^falls down", "^falls over", "^collapses to the ground", "^falls {to}", "^falls to the ground"],
     crawl=["^crawls {to}", "^crawls on hands and knees {to}", "^gets down and ^crawls {to}"],
     climb=["^climbs a ladder", "^climbs up and back down", "^climbs", "^climbs up a wall"],
-    wave=["^waves", "^waves {hand}", "^waves hello", "^waves {adv}", "^waves at someone", "^raises a hand and ^waves"],
+    wave=["^waves", "^waves {hand}", "^waves hello", "^waves {adv}", "^waves at someone", "^waves {hands}", "^waves {hands} in the air"],
     point=["^points {to}", "^points at something {to}", "^points {hand} {to}", "^gestures {to}"],
     clap=["^claps", "^claps {poss} hands", "^applauds", "^claps {adv}"],
     bow=["^bows", "^takes a bow", "^bows politely", "^bows down"],
-    talk=["^talks", "^speaks", "^says something", "^talks and ^gestures", "^chats"],
+    talk=["^talks", "^speaks", "^says something", "^chats"],
     nod=["^nods", "^nods {poss} head", "^nods in agreement"],
     shrug=["^shrugs", "^shrugs {poss} shoulders", "^gives a shrug"],
     salute=["^salutes", "^gives a salute", "^salutes {hand}"],
     cheer=["^cheers", "^cheers with both arms up", "^pumps {poss} fists in the air", "^cheers {adv}"],
     celebrate=["^celebrates", "^jumps for joy", "^celebrates with {poss} arms up", "^does a victory dance"],
     dance=["^dances", "^dances {adv}", "^starts dancing", "^busts a move", "^dances to the music"],
-    stretch=["^stretches", "^stretches {poss} arms overhead", "^does a stretch", "^reaches up and ^stretches"],
-    kick=["^kicks", "^kicks {to}", "^does a kick", "^kicks {adv}", "^kicks with {poss} leg"],
-    punch=["^punches", "^throws punches {to}", "^punches the air", "^jabs {hand}", "^punches {adv}"],
-    dodge=["^dodges", "^ducks out of the way", "^dodges {to}", "^leans away to dodge"],
-    throw=["^throws a ball", "^throws something {to}", "^throws a ball {hand}", "^tosses a ball {to}"],
-    catch=["^catches a ball", "^catches something", "^reaches out and ^catches a ball"],
+    stretch=["^stretches", "^stretches {poss} arms overhead", "^does a stretch", "^stretches out"],
+    kick=["^kicks", "^kicks {to}", "^does a kick", "^kicks {adv}", "^kicks with {poss} leg", "^kicks {leg}", "^kicks {leg} {to}",
+          "^does a kick {leg}"],
+    punch=["^punches", "^throws a punch {to}", "^punches the air", "^jabs {hand}", "^punches {adv}", "^punches {hand}"],
+    dodge=["^dodges", "^ducks out of the way {to}", "^dodges {to}", "^leans away to dodge"],
+    throw=["^throws a ball", "^throws something {to}", "^throws a ball {hand}", "^tosses a ball {to}", "^throws a ball overhand {hand}"],
+    catch=["^catches a ball", "^catches something", "^catches a ball {hand}"],
     push=["^pushes something", "^pushes a heavy box {to}", "^pushes {to}"],
     pull=["^pulls something", "^pulls a rope", "^pulls hard"],
     pick_up=["^picks something up", "^bends down and ^picks up a box", "^picks up an object from the floor"],
-    carry=["^carries a box {to}", "^carries something {to}", "^walks {to} carrying a box"],
-    reach=["^reaches up", "^reaches {hand} for something", "^reaches for a high shelf"],
+    carry=["^carries a box {to}", "^carries something {to}", "^carries a heavy bag {to}"],
+    reach=["^reaches up", "^reaches {hand} for something", "^reaches for a high shelf", "^reaches up {hand}"],
     handshake=["^shakes hands", "^offers a handshake"], hug=["^hugs someone", "^gives a hug"],
     fight=["^fights", "^fights an invisible opponent", "^shadow-boxes"],
     look_around=["^looks around", "^glances around", "^looks left and right", "^looks around curiously"],
-    think=["^thinks", "^stands and ^thinks", "^ponders", "^scratches {poss} head thinking"],
+    think=["^thinks", "^ponders", "^scratches {poss} head thinking", "^thinks hard"],
     cry=["^cries", "^sobs", "^starts crying", "^weeps"],
     laugh=["^laughs", "^laughs out loud", "^bursts out laughing", "^giggles"],
-    stumble=["^stumbles", "^trips but ^catches {self}", "^stumbles {to}", "^loses {poss} balance for a moment"])
+    stumble=["^stumbles", "^stumbles {to}", "^loses {poss} balance for a moment", "^trips"],
+    raise_hand=["^raises {hands}", "^lifts {hands} up", "^puts {hands} up", "^raises {hands} above {poss} head",
+                "^holds {hands} up in the air", "^raises {a_hand}", "^puts {a_hand} up"],
+    raise_leg=["^raises {legs}", "^lifts {legs}", "^lifts {legs} off the ground", "^raises {a_leg}", "^lifts {a_leg} up"],
+    stomp=["^stomps", "^stomps {feet}", "^stamps {feet}", "^stomps {adv}"],
+    cartwheel=["^does a cartwheel", "^does a cartwheel {to}", "^cartwheels {to}"],
+    get_pushed=["^gets pushed {to}", "^is pushed {to}", "^is shoved {to}", "^gets shoved {to}", "^gets pushed backwards",
+                "^is knocked back"],
+    get_hit=["^gets hit", "^is hit", "^gets punched", "^is struck", "^takes a hit", "^is punched in the face", "^recoils from a hit"])
+
+# %% ../nbs/14_language.ipynb #i19l1
+SIDED_ACTIONS = {'wave', 'point', 'salute', 'reach', 'throw', 'punch', 'raise_hand', 'kick', 'hop', 'raise_leg', 'stomp'}
+IN_PLACE_ACTIONS = {'walk', 'run', 'jog', 'march', 'stomp', 'jump'}
+TURNING_ACTIONS = {'walk', 'run', 'jog'}
 
 # %% ../nbs/14_language.ipynb #l010
 _TOWARD = ["to the {s}", "towards the {s}", "{s}ward", "to the {s} side", "off to the {s}", "in the {s} direction"]
 _SLOW_WORDS = ["slowly", "leisurely", "at a slow pace", "gently", "unhurriedly"]
 _FAST_WORDS = ["quickly", "fast", "briskly", "in a hurry", "rapidly"]
 
+# %% ../nbs/14_language.ipynb #i19l2
+_SIDE_SLOTS = ('{hand}', '{hands}', '{a_hand}', '{leg}', '{legs}', '{a_leg}', '{feet}', '{leg_on}')
+
+def _side_words(rng, slot:str, side:int, poss:str) -> tuple:
+    "(words, told side or None) for one side slot: {hand} 'with her left hand', {hands} 'both arms', {a_hand} 'a hand' ..."
+    s = side_name(side)
+    if slot == '{hand}':
+        if side == BOTH_LIMBS: return rng.choice(["with both hands", "with both arms", "using both hands"]), BOTH_LIMBS
+        return rng.choice([f"with {poss} {s} hand", f"with the {s} hand", f"using {poss} {s} arm", f"with {poss} {s} arm"]), side
+    if slot in ('{hands}', '{a_hand}'):
+        if side == BOTH_LIMBS: return rng.choice(["both hands", "both arms", f"{poss} hands", f"{poss} arms"]), BOTH_LIMBS
+        if slot == '{a_hand}': return rng.choice(["a hand", "one hand", "one arm"]), None
+        return rng.choice([f"{poss} {s} hand", f"{poss} {s} arm", f"the {s} arm"]), side
+    if slot == '{leg}': return rng.choice([f"with {poss} {s} leg", f"with the {s} foot", f"with {poss} {s} foot"]), side
+    if slot == '{legs}': return rng.choice([f"{poss} {s} leg", f"{poss} {s} knee", f"the {s} leg"]), side
+    if slot == '{a_leg}': return rng.choice(["a leg", "one leg", "one knee"]), None
+    if slot == '{leg_on}': return rng.choice([f"on {poss} {s} leg", f"on the {s} foot", f"on {poss} {s} foot"]), side
+    if slot == '{feet}':
+        if side == BOTH_LIMBS: return rng.choice([f"{poss} feet", "both feet"]), BOTH_LIMBS
+        return rng.choice([f"{poss} {s} foot", f"the {s} foot"]), side
+    raise KeyError(slot)
+
+# %% ../nbs/14_language.ipynb #i19l3
+_COUNT_WORDS_OUT = {2: ["twice", "two times", "2 times"], 3: ["three times", "3 times", "thrice"], 4: ["four times", "4 times"],
+                    5: ["five times", "5 times"], 6: ["six times", "6 times"]}
+_COUNT_NOUNS = dict(jump="jumps", squat="squats", kick="kicks", cartwheel="cartwheels", spin="spins", bow="bows")
+_VERB_FORMS = dict(walk='walks', run='runs', jog='jogs', march='marches', stomp='stomps')
+_IN_PLACE_TEMPLATES = ["^{v} in place", "^{v} on the spot", "^{v} in place {adv}"]
+_TURN_TEMPLATES = {360: ["^{v} in a circle", "^{v} around in a circle", "^{v} in a full circle", "^{v} in a small circle"],
+                   180: ["^{v} in a half circle {to}", "^{v} in a semicircle {to}"],
+                   90: ["^{v}, turning {to}", "^{v} in a curve {to}", "^{v}, curving {to}"]}
+_JUMP_IN_PLACE = ["^jumps in place", "^jumps on the spot", "^jumps up in place"]
+_JUMP_FORWARD = ["^jumps forward", "^leaps forward", "^jumps {to}", "^leaps {to}", "^jumps forward {to}"]
+
 # %% ../nbs/14_language.ipynb #l011
 _MOOD_ADVERBS = dict(happy=["happily", "cheerfully", "joyfully", "with a smile"], sad=["sadly", "gloomily", "with a sad face"],
-                 angry=["angrily", "furiously", "in anger"], excited=["excitedly", "enthusiastically", "with excitement"],
-                 calm=["calmly", "peacefully", "in a relaxed way"], nervous=["nervously", "anxiously", "uneasily"])
+                 angry=["angrily", "furiously", "in anger"], excited=["excitedly", "enthusiastically", "with excitement", "full of energy"],
+                 calm=["calmly", "peacefully", "in a relaxed way"], nervous=["nervously", "anxiously", "uneasily"],
+                 tired=["wearily", "tiredly", "sluggishly", "with exhaustion"])
+_MOOD_ADJECTIVES = dict(happy=["happy", "cheerful"], sad=["sad", "gloomy"], angry=["angry", "furious"], excited=["excited", "energetic"],
+                        calm=["calm", "relaxed"], nervous=["nervous", "anxious"], tired=["tired", "exhausted", "weary"])
 
 # %% ../nbs/14_language.ipynb #l012
 _SUBJECTS = [("a person", "the person", "their"), ("a man", "he", "his"), ("a woman", "she", "her"), ("someone", "the person", "their"),
-         ("a stick figure", "it", "its"), ("a boy", "he", "his"), ("a girl", "she", "her"), ("an old man", "he", "his"),
-         ("an old woman", "she", "her"), ("a kid", "the kid", "the kid's"), ("a young man", "he", "his"),
-         ("a young woman", "she", "her"), ("a guy", "he", "his"), ("a child", "the child", "the child's"),
+         ("a stick figure", "it", "its"), ("a boy", "he", "his"), ("a girl", "she", "her"), ("a kid", "the kid", "the kid's"),
+         ("a young man", "he", "his"), ("a young woman", "she", "her"), ("a guy", "he", "his"), ("a child", "the child", "the child's"),
          ("a figure", "the figure", "its"), ("a dancer", "she", "her"), ("an athlete", "he", "his")]
+_OLD_SUBJECTS = [("an old man", "he", "his"), ("an old woman", "she", "her"), ("an elderly man", "he", "his"),
+                 ("an elderly woman", "she", "her"), ("an elderly person", "the person", "their")]
 _REFLEXIVE = {"he": "himself", "she": "herself", "it": "itself"}
+_BE = {"he": "he is", "she": "she is", "it": "it is"}
+
+# %% ../nbs/14_language.ipynb #i19l5
+def _subject(rng, segs:list) -> tuple:
+    "(subject, pronoun, possessive) for one actor: an elderly one when it moves slowly throughout."
+    slow = sum(s.speed for s in segs) < 0.8*len(segs)
+    return rng.choice(_OLD_SUBJECTS if slow and rng.random() < 0.5 else _SUBJECTS)
 
 # %% ../nbs/14_language.ipynb #l014
 _PAIRS = ["two people", "two friends", "a man and a woman", "two men", "two women", "two kids", "a couple",
@@ -116,9 +176,10 @@ _CAMERA_SENTENCES = dict(pan=["The camera follows {o}.", "The camera pans to fol
 
 # %% ../nbs/14_language.ipynb #l018
 def _plural(text):
-    "Marked verbs (`^walks`) in their plural form (walk)."
+    "Marked verbs (`^walks`) in their plural form (walk); 'is' becomes 'are'."
     def conj(m):
         w = m.group(1)
+        if w == 'is': return 'are'
         if w.endswith('ies'): return w[:-3] + 'y'
         if re.search(r'(ches|shes|sses|xes|oes)$', w) and w not in ('does',): return w[:-2]
         if w == 'does': return 'do'
@@ -130,39 +191,90 @@ def _sing(text):
     "Marked verbs in their singular form."
     return text.replace('^', '')
 
-# %% ../nbs/14_language.ipynb #l022
-def _segment_clause(rng, s:Segment, poss:str, pron:str) -> str:
-    "A clause for segment `s` ('walks quickly to the left')."
-    tpl = rng.choice(ACTION_TEMPLATES[s.action])
-    travel = -s.direction if s.action in ('walk_backward', 'dodge') else s.direction
-    side = 'right' if travel > 0 else 'left'
-    adv = rng.choice(_SLOW_WORDS) if s.speed < 0.85 else rng.choice(_FAST_WORDS) if s.speed > 1.2 else ''
-    hand = rng.choice(["with {p} {h} hand", "with the {h} hand", "using {p} {h} arm"]).format(
-        p=poss, h='left' if s.side > 0 else 'right')
-    txt = tpl.format(to=rng.choice(_TOWARD).format(s=side), adv=adv, hand=hand, poss=poss, self=_REFLEXIVE.get(pron, 'themselves'))
-    if adv and '{adv}' not in tpl and rng.random() < 0.3: txt += ' ' + adv
-    return re.sub(r'\s+', ' ', txt).strip()
-
 # %% ../nbs/14_language.ipynb #l023
-def _merge_segments(segs:list) -> list:
-    "Consecutive segments of the same action and direction read as one clause."
+def plan_groups(segs:list) -> list:
+    "Runs of consecutive segments with the same action and direction: what one clause of a description tells."
     out = []
     for s in segs:
-        if out and out[-1].action == s.action and out[-1].direction == s.direction: continue
-        out.append(s)
+        if out and out[-1][0].action == s.action and out[-1][0].direction == s.direction: out[-1].append(s)
+        else: out.append([s])
     return out
+
+# %% ../nbs/14_language.ipynb #i19l4
+def _uniform(group:list, attr:str):
+    "The value of `attr` shared by every segment of `group`, or None."
+    if len(group) == 1: return getattr(group[0], attr)
+    vals = {getattr(s, attr) for s in group}
+    return vals.pop() if len(vals) == 1 else None
+
+# %% ../nbs/14_language.ipynb #i19l16
+def _split_sided(tpls:list) -> tuple:
+    "(templates that name a limb side, templates that do not)."
+    with_side = [t for t in tpls if any(k in t for k in _SIDE_SLOTS)]
+    return with_side, [t for t in tpls if t not in with_side]
+
+_SIDED_SPLIT = {a: _split_sided(ACTION_TEMPLATES[a]) for a in SIDED_ACTIONS}
+
+# %% ../nbs/14_language.ipynb #l022
+def _segment_clause(rng, group:list, poss:str, pron:str, tell_direction:bool=False) -> tuple:
+    "(clause, told): a clause for a run of segments ('kicks twice with her left leg') and the attributes it states."
+    s, n = group[0], len(group)
+    a = s.action
+    told = dict(action=a, count=n)
+    side, turn, in_place = _uniform(group, 'side'), _uniform(group, 'turn'), _uniform(group, 'in_place')
+    tpls = ACTION_TEMPLATES[a]
+    if a in TURNING_ACTIONS and turn and turn in _TURN_TEMPLATES and rng.random() < 0.85:
+        tpls = [t.replace('{v}', _VERB_FORMS[a]) for t in _TURN_TEMPLATES[turn]]; told['turn'] = turn
+    elif a in _VERB_FORMS and in_place and rng.random() < 0.85:
+        tpls = [t.replace('{v}', _VERB_FORMS[a]) for t in _IN_PLACE_TEMPLATES]; told['in_place'] = True
+    elif a == 'jump' and in_place is not None and rng.random() < 0.7:
+        tpls = _JUMP_IN_PLACE if in_place else _JUMP_FORWARD; told['in_place'] = bool(in_place)
+    elif a == 'turn':
+        if turn == 180: tpls = ["^turns around", "^turns to face the other way", "^turns around {to}"]; told['turn'] = 180
+        elif turn == 90 and rng.random() < 0.5: tpls = ["^turns 90 degrees {to}", "^makes a quarter turn {to}"]; told['turn'] = 90
+        else: tpls = ["^turns {to}"]
+    if a in SIDED_ACTIONS:
+        with_side, without = _SIDED_SPLIT[a] if tpls is ACTION_TEMPLATES[a] else _split_sided(tpls)
+        if with_side and side is not None and (side == BOTH_LIMBS or rng.random() < 0.6): tpls = with_side
+        else: tpls = without or tpls
+    if tell_direction or (a == 'turn' and 'turn' not in told): tpls = [t for t in tpls if '{to}' in t] or tpls
+    if n > 1 and a in _COUNT_NOUNS and rng.random() < 0.3:
+        tpls = [f"^does {_COUNT_WORDS_OUT[n][0].split()[0] if n > 2 else 'two'} {_COUNT_NOUNS[a]}" + (" {leg}" if a == 'kick' and rng.random() < 0.5 else '')]
+        n = 1; told.pop('in_place', None); told.pop('turn', None)
+    tpl = rng.choice(tpls)
+    if tell_direction and '{to}' not in tpl: tpl += ' {to}'     # next to the same action: say which way, or the two read as one
+    travel = s.direction
+    to = rng.choice(_TOWARD).format(s='right' if travel > 0 else 'left')
+    adv = rng.choice(_SLOW_WORDS) if s.speed < 0.85 else rng.choice(_FAST_WORDS) if s.speed > 1.2 else ''
+    txt = tpl
+    for slot in _SIDE_SLOTS:
+        if slot in txt:
+            if side is None: side = RIGHT_LIMB
+            words, said = _side_words(rng, slot, side, poss)
+            txt = txt.replace(slot, words)
+            if said is not None: told['side'] = said
+            elif a in SIDED_ACTIONS: told.setdefault('side', None)
+    if '{to}' in txt: told['direction'] = s.direction
+    txt = txt.format(to=to, adv=adv, poss=poss, pron=pron, self=_REFLEXIVE.get(pron, 'themselves'))
+    if n > 1: txt += ' ' + rng.choice(_COUNT_WORDS_OUT.get(n, [f"{n} times"]))
+    if adv and '{adv}' not in tpl and rng.random() < 0.3: txt += ' ' + adv
+    return ' '.join(txt.split()), told
 
 # %% ../nbs/14_language.ipynb #l027
 def _sequence_text(rng, segs, pron, poss, first_subject, max_clauses=6, full=False):
-    "Subject and clauses of `segs` joined by order words (verbs still marked)."
-    segs = _merge_segments(segs)[:max_clauses]
-    clauses = [_segment_clause(rng, sg, poss, pron) for sg in segs]
-    if not full and len(clauses) > 1 and rng.random() < 0.15: clauses = clauses[:-1]     # a short description skips the tail
+    "(text, told): subject and clauses of `segs` joined by order words (verbs still marked), and what each clause states."
+    groups = plan_groups(segs)[:max_clauses]
+    clauses, told = [], []
+    for k, g in enumerate(groups):
+        same = (k > 0 and groups[k-1][0].action == g[0].action) or (k + 1 < len(groups) and groups[k+1][0].action == g[0].action)
+        c, t = _segment_clause(rng, g, poss, pron, tell_direction=same)
+        clauses.append(c); told.append(t)
+    if not full and len(clauses) > 1 and rng.random() < 0.15: clauses, told = clauses[:-1], told[:-1]   # a short description skips the tail
     txt = first_subject + ' ' + clauses[0]
     for i, c in enumerate(clauses[1:], 1):
         conn = rng.choice(_FINALLY if (i == len(clauses) - 1 and i > 1) else _THEN)
         txt += conn.format(p=pron) + c
-    return txt
+    return txt, told
 
 # %% ../nbs/14_language.ipynb #l028
 def _cap(s):
@@ -177,15 +289,15 @@ def _place(rng, txt, setting):
     return txt + ' ' + setting
 
 # %% ../nbs/14_language.ipynb #l031
-def _describe_given(rng, plan:Plan) -> str:
-    "A description of a plan of given steps: every step, all actors together."
+def _describe_given(rng, plan:Plan, full:bool=True) -> tuple:
+    "(text, told) of a plan of given steps: every step, all actors together."
     A = plan.num_actors
-    subj, pron, poss = (rng.choice(_SUBJECTS) if A == 1 else
+    subj, pron, poss = (_subject(rng, plan.actors[0].segments) if A == 1 else
                         (rng.choice(['two people', 'two figures', 'a pair of people'] if A == 2 else [f'{A} people', 'a group of people']), 'they', 'their'))
-    t = _sequence_text(rng, plan.actors[0].segments, pron, poss, subj, max_clauses=99, full=True)
+    t, told = _sequence_text(rng, plan.actors[0].segments, pron, poss, subj, max_clauses=99, full=True)
     txt = _cap(_plural(t) if A > 1 else _sing(t)).rstrip('.') + '.'
     if plan.camera not in (None, 'static') and rng.random() < 0.5: txt += ' ' + rng.choice(_CAMERA_SENTENCES[plan.camera]).format(o='them' if A > 1 else 'the figure')
-    return txt
+    return txt, told
 
 # %% ../nbs/14_language.ipynb #l033
 def _describe_interaction(rng, plan:Plan) -> tuple:
@@ -208,31 +320,35 @@ def _describe_interaction(rng, plan:Plan) -> tuple:
     if plan.bystander:
         w = plan.bystander
         txt += rng.choice([", while a third person ", " as another person ", ". Nearby, someone else "]) + _sing(
-            rng.choice(ACTION_TEMPLATES[w]).format(to='nearby', adv='', hand='', poss='their', self='themselves')).replace('  ', ' ').strip()
+            rng.choice([t for t in ACTION_TEMPLATES[w] if not any(k in t for k in _SIDE_SLOTS)]).format(
+                to='nearby', adv='', poss='their', pron='they', self='themselves')).replace('  ', ' ').strip()
     return _place(rng, txt, plan.setting), 'them'
 
 # %% ../nbs/14_language.ipynb #l035
-def _describe_actors(rng, plan:Plan) -> tuple:
-    "(text, camera object) of a solo or group scene: each actor's own sequence."
+def _describe_actors(rng, plan:Plan, full:bool=False) -> tuple:
+    "(text, camera object, told of the first actor) of a solo or group scene: each actor's own sequence."
     mood, setting, actors = plan.mood, plan.setting, plan.actors
-    texts, used = [], set()
+    texts, used, told0 = [], set(), None
     for i, a in enumerate(actors):
         while True:
-            subj, pron, poss = rng.choice(_SUBJECTS)
+            subj, pron, poss = _subject(rng, a.segments)
             if subj not in used or len(used) >= len(_SUBJECTS): break
         used.add(subj)
         if len(actors) > 1 and subj.startswith(('a ', 'an ')):    # several actors: name them, pronouns would be ambiguous
             pron = 'the ' + subj.split(' ', 1)[1]
             if poss in ('their', 'its'): poss = pron + "'s"
         if i > 0: subj = rng.choice(['another ' + subj.split(' ', 1)[1], subj]) if subj.startswith(('a ', 'an ')) else subj
-        if mood and i == 0 and rng.random() < 0.5 and subj.startswith(('a ', 'an ')):
-            subj = ('an ' if mood[0] in 'aeiou' else 'a ') + mood + ' ' + subj.split(' ', 1)[1]
+        if mood and i == 0 and rng.random() < 0.5 and subj.startswith(('a ', 'an ')) and 'old' not in subj and 'elderly' not in subj:
+            adj = rng.choice(_MOOD_ADJECTIVES[mood])
+            subj = ('an ' if adj[0] in 'aeiou' else 'a ') + adj + ' ' + subj.split(' ', 1)[1]
         elif mood and i == 0 and rng.random() < 0.6:
-            pron_ = rng.choice(_MOOD_ADVERBS[mood])
-            subj = subj + ' ' + pron_ if rng.random() < 0.3 else subj
-        t = _sing(_sequence_text(rng, a.segments, pron, poss, subj, 6 if len(actors) == 1 else 3))
-        if mood and i == 0 and not any(w in t for w in _MOOD_ADVERBS[mood] + [mood]):
-            t += rng.choice([f", looking {mood}", f", feeling {mood}", f", all the while {mood}"])
+            subj = subj + ' ' + rng.choice(_MOOD_ADVERBS[mood]) if rng.random() < 0.3 else subj
+        t, told = _sequence_text(rng, a.segments, pron, poss, subj, (10 if full else 6) if len(actors) == 1 else 3, full=full)
+        t = _sing(t)
+        if i == 0: told0 = told
+        if mood and i == 0 and not any(w in t for w in _MOOD_ADVERBS[mood] + _MOOD_ADJECTIVES[mood]):
+            adj = rng.choice(_MOOD_ADJECTIVES[mood])
+            t += rng.choice([f", looking {adj}", f", feeling {adj}", f", all the while {adj}"])
         texts.append(t)
     if len(texts) == 1: txt = texts[0]
     else:
@@ -244,31 +360,34 @@ def _describe_actors(rng, plan:Plan) -> tuple:
             if setting and rng.random() < 0.7: head, setting = f"{head} {setting}", None
             txt = head + '. ' + _cap(txt)
     txt = _place(rng, _cap(txt), setting)
-    return txt, ('them' if len(actors) > 1 else rng.choice(['the figure', 'the action', 'the person']))
+    return txt, ('them' if len(actors) > 1 else rng.choice(['the figure', 'the action', 'the person'])), told0
 
 # %% ../nbs/14_language.ipynb #l036
-def _describe_once(rng, plan:Plan) -> str:
-    "One paraphrase of `plan`."
+def _describe_once(rng, plan:Plan, full:bool=False) -> tuple:
+    "(text, told): one paraphrase of `plan`, and what it states about the first actor's steps (None for interactions)."
     if plan.kind == 'plan': return _describe_given(rng, plan)
-    txt, obj = (_describe_interaction if plan.kind == 'interaction' else _describe_actors)(rng, plan)
+    if plan.kind == 'interaction': (txt, obj), told = _describe_interaction(rng, plan), None
+    else: txt, obj, told = _describe_actors(rng, plan, full)
     txt = _cap(_plural(txt) if plan.kind == 'interaction' else _sing(txt)).rstrip('.') + '.'
     if plan.camera and rng.random() < (0.5 if plan.camera != 'static' else 0.1):
         txt += ' ' + rng.choice(_CAMERA_SENTENCES[plan.camera]).format(o=obj)
-    return txt
+    return txt, told
 
 # %% ../nbs/14_language.ipynb #l038
 def describe(plan:Plan, # a resolved plan (13_story)
              n:int=3, # how many different paraphrases
-             seed:int|None=None # default: the plan's seed
-            ) -> list: # up to `n` distinct descriptions
-    "`n` English paraphrases of `plan` (one sentence or a few)."
+             seed:int|None=None, # default: the plan's seed
+             told:bool=False # also return what the first paraphrase states, clause by clause
+            ) -> list: # up to `n` distinct descriptions (and the first one's `told`)
+    "`n` English paraphrases of `plan` (one sentence or a few); the first tells every step."
     rng = random.Random((plan.seed if seed is None else seed)*7919 + 17)
-    outs, tries = [], 0
+    outs, tries, first = [], 0, None
     while len(outs) < n and tries < 4*n:
         tries += 1
-        t = _describe_once(rng, plan)
+        t, tl = _describe_once(rng, plan, full=not outs)
+        if first is None: first = tl
         if t not in outs: outs.append(t)
-    return outs
+    return (outs, first) if told else outs
 
 # %% ../nbs/14_language.ipynb #l043
 MAX_PROMPT_WORDS = 128     # all-MiniLM-L6-v2 reads 256 word pieces; ~128 words stay well inside
@@ -294,44 +413,65 @@ def _stem_candidates(w:str):
     return c
 
 # %% ../nbs/14_language.ipynb #l047
-_IRREGULAR = dict(ran='run', sat='sit', fell='fall', threw='throw', caught='catch', stood='stand', lay='lie', got='get',
-                  took='take', went='go', swam='swim', flew='fly', leapt='leap', spun='spin', fought='fight', hit='hit',
-                  said='say', sang='sing', spoke='speak', shook='shake', lying='lie', dove='dive', crept='creep')
+_IRREGULAR = dict(ran='run', sat='sit', fell='fall', threw='throw', thrown='throw', caught='catch', stood='stand', lay='lie',
+                  got='get', took='take', went='go', swam='swim', flew='fly', leapt='leap', spun='spin', fought='fight', hit='hit',
+                  said='say', sang='sing', spoke='speak', shook='shake', lying='lie', dove='dive', crept='creep', struck='strike',
+                  held='hold', swung='swing', bent='bend', knelt='kneel', rose='rise', risen='rise', came='come', strode='stride',
+                  stepped='step', beaten='beat', shot='shoot', sprang='spring', sprung='spring')
 
 # %% ../nbs/14_language.ipynb #l048
 ACTION_WORDS = {a: a for a in NAMED_ACTIONS if '_' not in a} | dict(
-    stroll='walk', wander='walk', amble='walk', stride='walk', step='walk', pace='walk', go='walk', move='walk', head='walk',
-    hike='walk', trudge='walk', limp='walk', saunter='walk', sprint='run', dash='run', race='run', rush='run', flee='run',
-    leap='jump', bounce='jump', vault='jump', backflip='jump', flip='jump', somersault='jump', fly='jump', tiptoe='sneak',
-    creep='sneak', prowl='sneak', stomp='march', parade='march', rotate='spin', twirl='spin', pirouette='spin',
-    whirl='spin', sit='sit', crouch='squat', kneel='squat', duck='dodge', lie='lie_down', sleep='lie_down', rest='lie_down',
-    collapse='fall', faint='fall', trip='stumble', slip='stumble', stagger='stumble', scramble='climb', scale='climb',
-    greet='wave', beckon='wave', gesture='point', indicate='point', applaud='clap', say='talk', speak='talk', chat='talk',
-    shout='talk', yell='talk', sing='talk', whisper='talk', tell='talk', explain='talk', call='talk', agree='nod',
-    celebrate='celebrate', rejoice='celebrate', boogie='dance', groove='dance', waltz='dance', tango='dance',
-    warm='stretch', yawn='stretch', strike='punch', hit='punch', box='punch', jab='punch', smack='punch', slap='punch',
-    toss='throw', hurl='throw', pitch='throw', lob='throw', grab='catch', shove='push', drag='pull', tug='pull', lift='pick_up',
-    hold='carry', haul='carry', embrace='hug', cuddle='hug', spar='fight', wrestle='fight', battle='fight', brawl='fight',
-    search='look_around', glance='look_around', look='look_around', watch='look_around', observe='look_around',
-    ponder='think', wonder='think', consider='think', sob='cry', weep='cry', giggle='laugh', chuckle='laugh',
-    wait='idle', stay='idle', pause='idle', stop='idle', freeze='idle', stand='idle', loiter='idle', hesitate='idle',
-    swim='crawl', slide='sidestep', shuffle='sidestep', strafe='sidestep', swing='dance', shake='dance', kick='kick')
-# phrases (tuples of base forms); matched before single words, longest first
+    stroll='walk', wander='walk', approach='walk', meet='walk', amble='walk', stride='walk', step='walk', pace='walk', go='walk', move='walk', head='walk',
+    hike='walk', trudge='walk', limp='walk', saunter='walk', come='walk', return_='walk', proceed='walk', travel='walk',
+    sprint='run', dash='run', race='run', rush='run', flee='run', hurry='run',
+    leap='jump', bounce='jump', vault='jump', backflip='jump', flip='jump', somersault='jump', fly='jump', spring='jump',
+    jumping_jacks='jump', tiptoe='sneak', creep='sneak', prowl='sneak', parade='march', stamp='stomp',
+    rotate='spin', twirl='spin', pirouette='spin', whirl='spin', pivot='turn', u_turn='turn', quarter_turn='turn', half_turn='turn',
+    full_turn='turn', sit='sit', crouch='squat', kneel='squat', duck='dodge', lie='lie_down', lay='lie_down', sleep='lie_down',
+    rest='lie_down', collapse='fall', faint='fall', trip='stumble', slip='stumble', stagger='stumble', scramble='climb',
+    scale='climb', greet='wave', beckon='wave', gesture='point', indicate='point', applaud='clap', high_five='clap', say='talk',
+    speak='talk', chat='talk', shout='talk', yell='talk', sing='talk', whisper='talk', tell='talk', explain='talk', call='talk',
+    agree='nod', celebrate='celebrate', celebration='celebrate', rejoice='celebrate', pump='cheer', boogie='dance',
+    groove='dance', waltz='dance', tango='dance', warm='stretch', yawn='stretch', strike='punch', hit='punch', box='punch',
+    jab='punch', smack='punch', slap='punch', toss='throw', hurl='throw', pitch='throw', lob='throw', grab='catch',
+    shove='push', drag='pull', tug='pull', lift='pick_up', hold='carry', haul='carry', embrace='hug', cuddle='hug',
+    spar='fight', wrestle='fight', battle='fight', brawl='fight', shadowbox='fight', search='look_around',
+    glance='look_around', look='look_around', watch='look_around', observe='look_around', ponder='think',
+    wonder='think', consider='think', sob='cry', weep='cry', giggle='laugh', chuckle='laugh', wait='idle', stay='idle',
+    pause='idle', stop='idle', freeze='idle', stand='idle', loiter='idle', hesitate='idle', swim='crawl',
+    slide='sidestep', shuffle='sidestep', strafe='sidestep', swing='dance', shake='dance', kick='kick', raise_='raise_hand',
+    balance='raise_leg', lean='bow', bend='bow', put='idle', recoil='get_hit', flinch='get_hit', gets_pushed='get_pushed',
+    gets_hit='get_hit', cartwheel='cartwheel', stomp='stomp')
+ACTION_WORDS['return'], ACTION_WORDS['raise'] = ACTION_WORDS.pop('return_'), ACTION_WORDS.pop('raise_')   # keywords in Python
 
 # %% ../nbs/14_language.ipynb #l049
 _PHRASE_ACTIONS = {('stand', 'up'): 'stand_up', ('get', 'up'): 'get_up', ('sit', 'down'): 'sit', ('lie', 'down'): 'lie_down',
-                   ('fall', 'down'): 'fall', ('fall', 'over'): 'fall', ('pick', 'up'): 'pick_up', ('shake', 'hand'): 'handshake',
-                   ('shake', 'hands'): 'handshake', ('look', 'around'): 'look_around', ('turn', 'around'): 'turn',
-                   ('walk', 'backward'): 'walk_backward', ('walk', 'backwards'): 'walk_backward', ('walk', 'back'): 'walk_backward',
+                   ('lay', 'down'): 'lie_down', ('fall', 'down'): 'fall', ('fall', 'over'): 'fall', ('pick', 'up'): 'pick_up',
+                   ('shake', 'hand'): 'handshake', ('shake', 'hands'): 'handshake', ('shake', 'head'): 'nod',
+                   ('look', 'around'): 'look_around', ('walk', 'backward'): 'walk_backward', ('walk', 'backwards'): 'walk_backward',
                    ('step', 'back'): 'walk_backward', ('step', 'sideways'): 'sidestep', ('walk', 'sideways'): 'sidestep',
-                   ('stand', 'still'): 'idle', ('high', 'five'): 'clap', ('jumping', 'jack'): 'jump', ('warm', 'up'): 'stretch',
-                   ('wave', 'goodbye'): 'wave', ('wave', 'hello'): 'wave', ('say', 'hello'): 'wave', ('bow', 'down'): 'bow',
-                   ('punch', 'bag'): 'punch', ('in', 'place'): None}
+                   ('move', 'backwards'): 'walk_backward',
+                   ('move', 'backward'): 'walk_backward', ('move', 'back'): 'walk_backward', ('stand', 'still'): 'idle',
+                   ('stand', 'there'): 'idle', ('warm', 'up'): 'stretch', ('wave', 'goodbye'): 'wave', ('wave', 'hello'): 'wave',
+                   ('say', 'hello'): 'wave', ('bow', 'down'): 'bow', ('punch', 'bag'): 'punch', ('take', 'seat'): 'sit',
+                   ('rise', 'feet'): 'stand_up', ('get', 'down'): None, ('scratch', 'head'): 'think'}
+_PHRASE_FILLERS = {'his', 'her', 'their', 'its', 'the', 'a', 'an', 'it', 'them', 'him', 'something', 'one', 'to', 'some', "one's", 'back'}
+
+# %% ../nbs/14_language.ipynb #i19l6
+_WEAK_VERBS = {'go', 'move', 'head', 'come', 'proceed', 'travel', 'lean', 'bend', 'put', 'hold', 'stand', 'stay', 'wait', 'lift', 'raise'}
+_APPROXIMATE = dict(backflip='a jump', flip='a jump', somersault='a jump', fly='a jump', swim='crawling', balance='a raised leg')
+_REACTIONS = dict(push='gets_pushed', shove='gets_pushed', bump='gets_pushed', knock='gets_pushed', pull='gets_pushed',
+                  drag='gets_pushed', yank='gets_pushed', tackle='gets_pushed', throw='gets_pushed', hit='gets_hit',
+                  punch='gets_hit', kick='gets_hit', strike='gets_hit', slap='gets_hit', smack='gets_hit', attack='gets_hit',
+                  shoot='gets_hit', elbow='gets_hit', jab='gets_hit', whack='gets_hit', beat='gets_hit', trip='stumbles',
+                  bash='gets_hit', headbutt='gets_hit')
 
 # %% ../nbs/14_language.ipynb #l052
 _DETERMINERS = {'a', 'an', 'the', 'his', 'her', 'their', 'my', 'your', 'our', 'its', 'some', 'this', 'that', 'each', 'every'}
-_NOUNISH = {'box', 'step', 'head', 'pitch', 'scale', 'watch', 'rest', 'stand', 'swing', 'hold', 'call', 'lift', 'race', 'dash', 'box',
-            'stroll', 'hike', 'pace', 'move', 'pause', 'stop', 'search', 'glance', 'look', 'tell', 'drag', 'strike', 'shake', 'slide', 'spar'}
+_NOUNISH = {'box', 'step', 'head', 'pitch', 'scale', 'watch', 'rest', 'stand', 'swing', 'hold', 'call', 'lift', 'race', 'dash',
+            'stroll', 'hike', 'pace', 'move', 'pause', 'stop', 'search', 'glance', 'look', 'tell', 'drag', 'strike', 'shake', 'slide',
+            'spar', 'balance', 'bend', 'return', 'fly', 'slip', 'trip', 'flip', 'chat', 'hit', 'punch', 'kick', 'push', 'shove',
+            'lean', 'wave'}
 _NUMBERS = dict(zero=0, one=1, a=1, an=1, single=1, two=2, both=2, pair=2, couple=2, three=3, four=4, five=5, six=6, seven=7,
                 eight=8, nine=9, ten=10, eleven=11, twelve=12, dozen=12, twenty=20, fifty=50, hundred=100, thousand=1000, million=10**6)
 
@@ -339,34 +479,103 @@ _NUMBERS = dict(zero=0, one=1, a=1, an=1, single=1, two=2, both=2, pair=2, coupl
 _ACTOR_NOUNS = set('person people persons man men woman women guy guys girl girls boy boys kid kids child children friend friends '
                    'dancer dancers figure figures player players athlete athletes fighter fighters couple adult adults human humans '
                    'someone somebody stickman stickmen character characters individual individuals worker workers partner partners '
-                   'stranger strangers lady ladies gentleman gentlemen student students soldier soldiers'.split())
+                   'stranger strangers lady ladies gentleman gentlemen student students soldier soldiers coworker coworkers '
+                   'boxer boxers fighter fighters'.split())
 _GROUP_WORDS = dict(group=3, crowd=4, team=4, everyone=3, everybody=3, family=3, band=3, trio=3, quartet=4, duo=2)
 _PAIR_ACTIONS = {'handshake', 'hug', 'fight'}
 
+# %% ../nbs/14_language.ipynb #i19l7
+_ARM_NOUNS = set('hand hands arm arms fist fists palm palms wrist wrists elbow elbows forearm forearms finger fingers'.split())
+_LEG_NOUNS = set('leg legs foot feet knee knees heel heels toe toes shin shins thigh thighs'.split())
+_PLURAL_LIMBS = set('hands arms fists palms wrists elbows forearms fingers legs feet knees heels toes shins thighs'.split())
+_LIMB_FILLERS = {'his', 'her', 'their', 'its', 'the', 'own', 'my', 'your', "person's", "man's", "woman's", "figure's", "kid's",
+                 "child's", 'with', 'using'}
+_UP_WORDS = {'up', 'air', 'overhead', 'above', 'high', 'sky', 'ceiling', 'upward', 'upwards', 'raised', 'aloft'}
+
 # %% ../nbs/14_language.ipynb #l055
 _MOOD_WORDS = dict(happily='happy', happy='happy', joyfully='happy', joyful='happy', cheerfully='happy', cheerful='happy', glad='happy',
-              gladly='happy', smiling='happy', smile='happy', merrily='happy', delighted='happy', sadly='sad', sad='sad', unhappily='sad',
-              unhappy='sad', gloomily='sad', gloomy='sad', sorrowfully='sad', miserable='sad', depressed='sad', tearful='sad',
-              angrily='angry', angry='angry', furiously='angry', furious='angry', mad='angry', annoyed='angry', irritated='angry',
-              aggressively='angry', surprised='surprised', surprisingly='surprised', shocked='surprised', amazed='surprised',
-              astonished='surprised', startled='surprised', excitedly='excited', excited='excited', enthusiastically='excited',
-              enthusiastic='excited', energetically='excited', wildly='excited', thrilled='excited', calmly='neutral', calm='neutral',
-              neutral='neutral', seriously='neutral', serious='neutral', quietly='neutral')
-_SPEED_WORDS = dict(slowly=0.6, slow=0.6, gently=0.6, leisurely=0.6, lazily=0.6, carefully=0.7, casually=0.8, steadily=1.0,
-               quickly=1.5, quick=1.5, fast=1.5, faster=1.7, rapidly=1.5, briskly=1.4, swiftly=1.5, hurriedly=1.5, speedily=1.5)
+              gladly='happy', smiling='happy', smile='happy', merrily='happy', delighted='happy', joyous='happy', playfully='happy',
+              playful='happy', sadly='sad', sad='sad', unhappily='sad', unhappy='sad', gloomily='sad', gloomy='sad', sorrowfully='sad',
+              miserable='sad', depressed='sad', tearful='sad', upset='sad', angrily='angry', angry='angry', furiously='angry',
+              furious='angry', mad='angry', annoyed='angry', irritated='angry', aggressively='angry', aggressive='angry', anger='angry',
+              surprised='surprised', surprisingly='surprised', shocked='surprised', amazed='surprised', astonished='surprised',
+              startled='surprised', excitedly='excited', excited='excited', enthusiastically='excited', enthusiastic='excited',
+              energetically='excited', energetic='excited', wildly='excited', thrilled='excited', lively='excited',
+              vigorously='excited', eagerly='excited', eager='excited', excitement='excited', active='excited', actively='excited',
+              youthful='excited', youthfully='excited', sprightly='excited', spry='excited', peppy='excited', bouncy='excited',
+              calmly='calm', calm='calm', relaxed='calm', peacefully='calm', peaceful='calm', serenely='calm', neutral='calm',
+              seriously='calm', serious='calm', quietly='calm', nervously='nervous', nervous='nervous', anxiously='nervous',
+              anxious='nervous', uneasily='nervous', uneasy='nervous', scared='nervous', afraid='nervous', frightened='nervous',
+              fearfully='nervous', timidly='nervous', worried='nervous', tired='tired', tiredly='tired', exhausted='tired',
+              exhaustedly='tired', exhaustion='tired', weary='tired', wearily='tired', fatigued='tired', sleepy='tired',
+              sleepily='tired', drowsy='tired', lethargic='tired', sluggish='tired', sluggishly='tired', breathless='tired')
+_MOOD_FACE = dict(happy='happy', sad='sad', angry='angry', excited='excited', calm='neutral', nervous='surprised', tired='tired',
+                  surprised='surprised')
+_SPEED_WORDS = dict(slowly=0.6, slow=0.6, gently=0.6, leisurely=0.6, lazily=0.6, unhurriedly=0.6, carefully=0.7, casually=0.8,
+               steadily=1.0, quickly=1.5, quick=1.5, fast=1.5, faster=1.7, rapidly=1.5, briskly=1.4, swiftly=1.5, hurriedly=1.5,
+               speedily=1.5, hastily=1.5, hurry=1.5)
+_STYLE_SPEED = dict(elderly=0.7, old=0.75, aged=0.75, frail=0.7, tired=0.7, excited=1.2)   # a manner that sets the pace (when no speed word does)
+_STYLE_WORDS = set('feminine femininely masculine masculinely manly womanly ladylike girlish boyish normal normally ordinary '
+                   'regular regularly natural naturally elderly old aged frail'.split())
 _DIRECTION_WORDS = dict(left='left', leftward='left', leftwards='left', west='left', right='right', rightward='right',
                    rightwards='right', east='right')
 _COUNT_WORDS = dict(once=1, twice=2, thrice=3, repeatedly=4, again=None)
 _FOREVER = {'forever', 'endlessly', 'infinitely', 'eternally', 'nonstop', 'continuously', 'constantly', 'perpetually'}
 _NEGATIONS = {'not', 'never', 'without', "don't", "doesn't", "didn't", 'dont', 'doesnt', 'no', 'nor', 'stop', 'stops', 'stopping', 'cannot', "can't"}
 
+# %% ../nbs/14_language.ipynb #i19l8
+_TURN_WORDS = dict(circle=360, circles=360, circling=360, circled=360, circular=360, loop=360, loops=360, clockwise=360,
+                   counterclockwise=360, half_circle=180, semicircle=180, u_turn=180, half_turn=180, back_and_forth=180,
+                   full_turn=360, quarter_turn=90, curve=90, curves=90, curving=90, curved=90, arc=90, arcs=90, veer=90, veers=90,
+                   veering=90, veered=90, turning=90, turns=90, turn=90, turned=90)
+_REVERSE_WORDS = {'around', 'round'}                          # 'turns around': half a turn
+
 # %% ../nbs/14_language.ipynb #l056
-_SEQUENCE_WORDS = ('and then', 'after that', 'afterwards', 'afterward', 'followed by', 'then', 'next', 'finally', 'later', 'before', 'and', 'also')
+_SEQUENCE_WORDS = ('and then', 'after that', 'after which', 'afterwards', 'afterward', 'followed by', 'then', 'next', 'finally', 'later', 'before', 'and', 'also')
 _SIMULTANEOUS_WORDS = ('at the same time as', 'at the same time', 'simultaneously', 'meanwhile', 'while', 'whilst', 'as')
 _STOP_WORDS = set('a an the to of in on at by with his her their its this that these those is are was be being been it he she they them '
             'him and or but so very really just some any for from into onto up down over around back across through toward towards '
             'along there here who which what when where how my your our me i you we us then time times seconds second minutes minute '
-            's sec secs moment while same way one two three four five each other together both all let lets please do does'.split())
+            's sec secs moment while same way one two three four five each other together both all let lets please do does did doing '
+            'done make makes made making take takes took taking give gives gave giving start starts started starting begin begins '
+            'began keep keeps kept continue continues get gets getting off out away about like as if than again still also '
+            'himself herself themselves itself another someone something somebody person man woman figure'.split())
+
+# %% ../nbs/14_language.ipynb #i19l9
+_KNOWN_WORDS = set((
+    # places and settings (13_story's SETTINGS and friends)
+    'park stage office street beach gym home forest party classroom rooftop snow parking lot living room basketball court train '
+    'station garden rain kitchen busy sidewalk empty mall football field night room hall floor ground outside inside yard road '
+    'path corridor hallway studio field track ring arena '
+    # objects
+    'ball box chair ladder wall rope shelf object bag weight table door stairs staircase steps step stair bench bar sofa couch '
+    'obstacle hurdle puddle gap line treadmill '
+    'bed car tree rock hill item thing stuff heavy light high low big small little large tall short invisible opponent music '
+    'beat song camera shot tracking frame scene view close closeup zoom pan pans follows follow panning static fixed wide stick '
+    'tracks track zooms zooming zoomed pulls watches '
+    'young old elderly aged '
+    # body
+    'head face shoulders shoulder hips hip waist chest back body torso neck chin ears eyes mouth stomach belly gut nose jaw '
+    # directions and manner
+    'forward forwards ahead straight backward backwards sideways side sides direction directions diagonally diagonal across '
+    'toward towards away front behind from_behind middle center centre place spot distance way other opposite '
+    'left_and_right up_and_down side_to_side in_place overhand underhand overhead upward upwards downward downwards '
+    'degrees degree quarter half full fully completely whole all entire '
+    # time and quantity
+    'for seconds second sec secs minutes minute moment while few several many multiple couple series bit little times time '
+    'briefly quickly shortly long longer short instant immediately suddenly soon first last finally end beginning '
+    # words of the describer and of captions
+    'hello goodbye agreement joy victory air patiently politely curiously hard loud loudly soldier easy pace attention '
+    'someone somebody something anything everything nothing there here it himself herself themselves itself each '
+    'person man woman figure character guy girl boy kid child people human individual subject actor '
+    'seems seem appears appear looks like as if though motion movement action gesture manner style way fashion '
+    'then and or but also too either neither very really just quite rather slightly somewhat extremely super '
+    'new same different own certain bursts burst out loud thinking hands knees spin once twice thrice '
+    'slow fast gentle quick rapid brisk steady sudden energetic calm relaxed tired happy sad angry excited nervous '
+    'by with without using use uses used while during until till after before when whenever as once since '
+    # the describer's scenes of several actors
+    'third nearby else flat exchange have has having play plays playing pass passes passing day between warmly conversation '
+    'part ways turns speaking fist catch hit punch blow kick push shove chat wave hug handshake').split())
 
 # %% ../nbs/14_language.ipynb #l058
 _NATURAL_SECONDS = dict(walk=3.0, run=2.5, jog=3.0, walk_backward=2.5, sidestep=2.0, sneak=3.0, march=3.0, crawl=3.0, climb=3.0,
@@ -374,8 +583,10 @@ _NATURAL_SECONDS = dict(walk=3.0, run=2.5, jog=3.0, walk_backward=2.5, sidestep=
                         fall=1.5, wave=2.0, point=1.5, clap=2.0, bow=1.5, talk=3.0, nod=1.0, shrug=1.0, salute=1.5, cheer=2.0,
                         celebrate=2.5, dance=4.0, stretch=2.5, kick=1.0, punch=0.8, dodge=1.0, throw=1.2, catch=1.2, push=1.5,
                         pull=1.5, pick_up=1.5, carry=3.0, reach=1.2, handshake=2.0, hug=2.5, fight=3.0, look_around=2.5,
-                        think=2.5, cry=3.0, laugh=2.0, stumble=1.2, idle=2.0)
+                        think=2.5, cry=3.0, laugh=2.0, stumble=1.2, idle=2.0, raise_hand=2.0, raise_leg=1.5, stomp=2.0,
+                        cartwheel=2.0, get_pushed=1.5, get_hit=1.2)
 _LOCOMOTION = {'walk', 'run', 'jog', 'walk_backward', 'sidestep', 'sneak', 'march', 'crawl', 'skip', 'hop'}
+_STEP_SECONDS = dict(walk=0.55, walk_backward=0.62, sidestep=0.6, run=0.32, jog=0.39, march=0.52, sneak=1.7, skip=0.45)   # one step at speed 1
 
 # %% ../nbs/14_language.ipynb #l060
 def normalize_prompt(text) -> str:
@@ -393,8 +604,71 @@ def truncate_prompt(text:str, max_words:int=MAX_PROMPT_WORDS, max_chars:int=MAX_
     if cut: text = ' '.join(words[:max_words])[:max_chars].rstrip()
     return text, cut
 
+# %% ../nbs/14_language.ipynb #i19l10
+def _punches(m):
+    "'throws two punches' -> 'punches twice'."
+    n = m.group(1)
+    return {'a': 'punches', 'one': 'punches', 'two': 'punches twice', 'three': 'punches three times'}.get(n, 'punches a few times')
+
+def _passive(m):
+    "'is pushed (down)' -> 'gets_pushed (then falls)'."
+    r = _REACTIONS[_PARTICIPLES[m.group(1)]]
+    return r + (' then falls' if m.group(2) else '')
+
+_PARTICIPLES = dict(pushed='push', shoved='shove', bumped='bump', knocked='knock', pulled='pull', dragged='drag', yanked='yank',
+                    tackled='tackle', thrown='throw', hit='hit', punched='punch', kicked='kick', struck='strike', slapped='slap',
+                    smacked='smack', attacked='attack', shot='shoot', elbowed='elbow', jabbed='jab', whacked='whack', beaten='beat',
+                    tripped='trip', bashed='bash', headbutted='headbutt')
+
+# %% ../nbs/14_language.ipynb #i19l18
+_MOOD_RE = '|'.join(sorted(_MOOD_WORDS, key=len, reverse=True))
+
+_REWRITES = [   # (pattern, replacement): phrases read as one word before the clauses are split
+    (r"\b(?:left and right|right and left) (hands?|arms?|legs?|feet|foot|fists?|knees?)\b", r"both \1"),
+    (r"\b(?:left and right|right and left)\b", "left_and_right"),
+    (r"\b(?:back and forth|to and fro|back and forward|forth and back)\b", "back_and_forth"),
+    (r"\bup and down\b", "up_and_down"), (r"\bside to side\b", "side_to_side"), (r"\bover and over(?: again)?\b", "repeatedly"),
+    (r"\b(?:in place|on the spot|on the same spot|in the same (?:place|spot)|in one (?:place|spot)|without moving|"
+     r"stationary|on the (?:same )?place)\b", "in_place"),
+    (r"\bu[- ]?turn\b|\babout[- ](?:face|turn)\b", "u_turn"), (r"\b(?:counter|anti)[- ]?clockwise\b", "counterclockwise"),
+    (r"\b(?:half|semi)[- ]?circle\b|\bhalf a circle\b", "half_circle"), (r"\bquarter[- ]turn\b", "quarter_turn"),
+    (r"\bhalf[- ]turn\b", "half_turn"), (r"\b(?:full|complete|whole)[- ]turn\b", "full_turn"),
+    (r"\b(?:jumping|star) jacks?\b|\bstar jumps?\b", "jumping_jacks"),
+    (r"\bfull of energy\b|\bwith (?:lots of |a lot of |great )?energy\b|\bwith vigou?r\b", "energetically"),
+    (r"\bout of breath\b", "breathless"), (r"\bworn out\b", "exhausted"), (r"\bwith exhaustion\b", "exhausted"),
+    (r"\bside[- ]?step(s|ping|ped)?\b", r"sidestep\1"), (r"\bshadow[- ]?box(es|ing|ed)?\b", r"shadowbox\1"),
+    (r"\bhigh[- ]fives?\b", "high_five"), (r"\bleft[- ]handed\b", "with the left hand"), (r"\bright[- ]handed\b", "with the right hand"),
+    (r"\b(?:throws?|threw|throwing) (a|one|two|three|some|several|a few|few)? ?punch(?:es)?\b", _punches),
+    (r"\b(?:backs|backed|backing) (?:up|away|off)\b", "walks backwards"), (r"\bon (?:a|the) treadmill\b", "in_place"),
+    (r"\b(?:walks?|walking|walked|goes|going|went|go|runs?|running|ran|climbs?|climbing|climbed|steps?|stepping) (?:up|down) "
+     r"(?:the |a |some |a flight of )?(?:stairs|staircase|steps)\b", "climbs"), (r"\bin a (?:hurry|rush)\b", "hurriedly"),
+    (r"\b(?:rises|rose|rising|rise|gets|got|getting|get) (?:back )?(?:to|on) (?:\S+ ){0,2}feet\b", "stands up"),
+    (r"\b(?:picks?|picked|picking) (?:himself|herself|themselves|itself) up\b", "gets up"),
+    (r"\bjump(?:s|ed|ing)? for joy\b", "celebrates"), (r"\bvictory dance\b", "celebration"), (r"\bbusts? a move\b", "dances"),
+    (r"\b(?:loses|lost|losing|lose) (?:\S+ ){0,2}balance\b", "stumbles"),
+    (r"\b(?:bends?|bent|bending|crouch(?:es|ed|ing)?|kneel(?:s|ed|ing)?|knelt|squat(?:s|ted|ting)?|leans?|leaning|leaned|"
+     r"reach(?:es|ed|ing)?|stoops?|stooping|stooped) (?:down |over )?(?:and |to )(pick(?:s|ed|ing)?|grab(?:s|bed|bing)?|"
+     r"lift(?:s|ed|ing)?|collect(?:s|ed|ing)?)\b", r"\1"),
+    (r"\b(?:takes?|took|taking|receives?|received|receiving|suffers?|suffered|absorbs?) (?:a |an |the |another )?"
+     r"(?:hit|punch|blow|kick|slap|strike|jab)\b", "gets_hit"),
+    (r"\b(?:is|are|was|were|gets?|got|getting|gotten|being|been|be|becomes?)(?: \w+ly)?(?: being)? (" + '|'.join(_PARTICIPLES) +
+     r")\b( (?:down|over|to the ground|to the floor)\b)?", _passive),
+    (r"\b(?:looking|feeling|seeming|appearing|looks|feels|seems|appears|all the while) (?:very |quite |really |so )?(" + _MOOD_RE + r")\b", r"\1"),
+    (r"\bgo(?:es)? for a (jog|run|walk|stroll)\b", r"\1s"), (r"\b(?:runs|run|running) at an easy pace\b", "jogs"),
+    (r"\bat an? (slow|leisurely|easy|steady|relaxed|gentle) pace\b", "slowly"),
+    (r"\bat an? (fast|quick|brisk|rapid|high) (?:pace|speed)\b", "quickly"),
+    (r"\b(\w+), (turning|curving|veering|circling)\b", r"\1 \2"),
+]
+_REWRITES = [(re.compile(p), r) for p, r in _REWRITES]
+
+# %% ../nbs/14_language.ipynb #i19l19
+def _rewrite(text:str) -> str:
+    "The text with multi-word phrases as single words ('in place' -> in_place, 'is pushed' -> gets_pushed)."
+    for p, r in _REWRITES: text = p.sub(r, text)
+    return text
+
 # %% ../nbs/14_language.ipynb #l064
-_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
+_WORD_RE = re.compile(r"[a-z]+(?:[_'][a-z]+)*|\d+(?:\.\d+)?")
 
 def _verb_of(w:str) -> str|None:
     "The lexicon entry (action verb) a word is a form of, or None."
@@ -430,73 +704,185 @@ def _split_clauses(text:str) -> list:
 
 # %% ../nbs/14_language.ipynb #l071
 def _clause_actions(words:list, notes:list) -> tuple:
-    "(actions, indices of the words understood) of one clause's words."
+    "(actions, indices of the words understood): the actions of one clause's words, each a dict(action, at, base)."
     acts, known, neg_until = [], set(), -1
     i = 0
     while i < len(words):
         w = words[i]
-        if w in _NEGATIONS: neg_until = i + 3; known.add(i); i += 1; continue
+        if w in _NEGATIONS and not (w.startswith('stop') and not any(_verb_of(x) for x in words[i + 1:i + 4])):
+            neg_until = i + 3; known.add(i); i += 1; continue                 # 'stops walking' negates; a bare 'stops' is standing still
         if w in ('but', 'instead', 'rather'): neg_until = -1
-        b1 = _verb_of(w) or (_IRREGULAR.get(w, w))
-        if i + 1 < len(words):
-            w2 = words[i+1]
+        b1 = _verb_of(w) or _IRREGULAR.get(w, w)
+        hit, j = None, i + 1
+        while j < min(i + 4, len(words)):                     # a phrase: the verb, up to two fillers, its particle ('picks it up')
+            w2 = words[j]
             cands = [(b1, w2), (b1, w2.rstrip('s'))] + [(c, w2) for c in _stem_candidates(w)]
             hit = next((c for c in cands if c in _PHRASE_ACTIONS), None)
-            if hit is not None:
-                a = _PHRASE_ACTIONS[hit]
-                known.update((i, i+1))
-                if a is not None:
-                    if i <= neg_until: notes.append(f"ignored the negated action '{w} {w2}'"); neg_until = -1
-                    else: acts.append(a)
-                i += 2; continue
+            if hit is not None or not (w2 in _PHRASE_FILLERS or w2.endswith("'s")): break
+            j += 1
+        if hit is not None:
+            a = _PHRASE_ACTIONS[hit]
+            known.update(range(i, j + 1))
+            if a is not None:
+                if i <= neg_until: notes.append(f"ignored the negated action '{w} {words[j]}'"); neg_until = -1
+                else: acts.append(dict(action=a, at=i, base=' '.join(hit)))     # a phrase is never a weak verb
+            i = j + 1; continue
         b = _verb_of(w)
-        if b is not None and b in _NOUNISH and i > 0 and words[i-1] in _DETERMINERS: b = None   # 'a box', 'the stand'
+        if b is not None and any(x in ('camera', 'shot') for x in words[max(0, i - 2):i]): b = None   # what the camera does
+        if b is not None and b in _NOUNISH and i > 0 and words[i-1] in _DETERMINERS and b not in ('step', 'kick', 'punch', 'hit', 'wave'): b = None
+        if b is not None and b in _NOUNISH and w == b and any(x in _DETERMINERS for x in words[max(0, i - 3):i - 1]) and \
+           not any(_verb_of(x) for x in words[max(0, i - 2):i]) and b not in ('step', 'kick', 'punch', 'hit', 'wave'): b = None   # 'a heavy box'
+        if b is not None and b in ('hit', 'punch', 'kick', 'push', 'shove') and i > 0 and words[i-1] in _DETERMINERS and \
+           i > 1 and words[i-2] not in ('does', 'do', 'did', 'throws', 'gives', 'makes'): b = None    # 'the hit', 'a push'
         if b is not None:
             known.add(i)
-            a = ACTION_WORDS[b]
+            if b in _APPROXIMATE: notes.append(f"'{w}' is shown as {_APPROXIMATE[b]}")
             if i <= neg_until: notes.append(f"ignored the negated action '{w}'"); neg_until = -1
-            elif not (a == 'idle' and acts): acts.append(a)
+            else: acts.append(dict(action=ACTION_WORDS[b], at=i, base=b))
         i += 1
+    strong = [x for x in acts if x['base'] not in _WEAK_VERBS]
+    if strong and len(strong) < len(acts):                     # 'goes for a jog', 'leans away to dodge': the real action wins
+        keep = [x for x in acts if x['base'] not in _WEAK_VERBS or x['base'] in ('raise', 'lift', 'hold')]
+        acts = keep if any(x['base'] not in _WEAK_VERBS for x in keep) else strong
+    if len(acts) > 1: acts = [x for x in acts if x['action'] != 'idle'] or acts[:1]   # 'stops and waves' is a wave
+    acts = [x for k, x in enumerate(acts) if k == 0 or x['action'] != acts[k-1]['action']]   # 'scratches his head thinking': one think
     return acts, known
+
+# %% ../nbs/14_language.ipynb #i19l11
+def _limbs(words:list) -> list:
+    "[(index, side, 'arm' | 'leg', word indices)] of the limbs a clause names: 'his left hand', 'both arms', 'her feet', 'one leg'."
+    out = []
+    for j, w in enumerate(words):
+        kind = 'arm' if w in _ARM_NOUNS else 'leg' if w in _LEG_NOUNS else None
+        if kind is None: continue
+        side, used = None, {j}
+        for k in range(j - 1, max(j - 4, -1), -1):
+            v = words[k]
+            if v in ('left', 'right'): side = LEFT_LIMB if v == 'left' else RIGHT_LIMB; used.add(k); break
+            if v in ('both', 'left_and_right', 'two'): side = BOTH_LIMBS; used.add(k); break
+            if v in ('one', 'a', 'an', 'either', 'single', 'other'): side = 'one'; used.add(k); break
+            if v not in _LIMB_FILLERS: break
+        if side is None and w in _PLURAL_LIMBS: side = BOTH_LIMBS      # 'raises his arms': both of them
+        out.append((j, None if side == 'one' else side, kind, used))
+    for j, w in enumerate(words):                                   # 'a right kick', 'kicks with his left', 'using the right'
+        if w in ('left', 'right') and j + 1 < len(words) and _verb_of(words[j + 1]) in ('kick', 'punch', 'jab', 'hook', 'wave', 'stomp'):
+            out.append((j, LEFT_LIMB if w == 'left' else RIGHT_LIMB, None, {j})); continue
+        if w in ('left', 'right') and not any(j in u for *_, u in out):
+            before = words[max(j - 3, 0):j]
+            after = words[j + 1] if j + 1 < len(words) else ''
+            if any(b in ('with', 'using') for b in before) and after not in ('side', 'direction', 'way') and \
+               all(b in _LIMB_FILLERS for b in before[before.index('with' if 'with' in before else 'using'):]):
+                out.append((j, LEFT_LIMB if w == 'left' else RIGHT_LIMB, None, {j}))
+    return out
 
 # %% ../nbs/14_language.ipynb #l074
 def _parse_clause(clause:str, notes:list) -> dict:
-    "Actions (with negation, counts, seconds, direction, speed, mood, speech) of one clause."
+    "The actions of one clause, each with its count, direction, side, turn and place, and the clause's speed, mood, seconds, speech."
     quotes = re.findall(r'"([^"]+)"|“([^”]+)”', clause)
     speech = ' '.join(a or b for a, b in quotes).strip() or None
     words = _WORD_RE.findall(re.sub(r'"[^"]*"|“[^”]*”', ' ', clause))
     acts, known = _clause_actions(words, notes)
-    count, seconds, direction, speed, mood, forever = None, None, None, 1.0, None, False
+    limbs = _limbs(words)
+    limb_words = set().union(*[u for *_, u in limbs]) if limbs else set()
+    known |= limb_words
+    seconds, speed, mood, forever, style, reverse = None, None, None, False, None, False
+    attrs = []                                                 # (word index, key, value): given to the action they follow
     for j, w in enumerate(words):
         nxt = words[j+1] if j + 1 < len(words) else ''
-        if w in _COUNT_WORDS and _COUNT_WORDS[w]: count = _COUNT_WORDS[w]; known.add(j)
-        elif w == 'times' and j > 0 and _number(words[j-1]) is not None: count = int(_number(words[j-1])); known.update((j-1, j))
-        elif w == 'times' and j > 0 and words[j-1] in ('few', 'several', 'many', 'multiple'): count = 3 if words[j-1] != 'many' else 4; known.update((j-1, j))
-        elif w in ('over',) and nxt == 'and': count = 4; known.add(j)
+        prev = words[j-1] if j > 0 else ''
+        if w in _COUNT_WORDS and _COUNT_WORDS[w]: attrs.append((j, 'count', _COUNT_WORDS[w])); known.add(j)
+        elif w == 'times' and j > 0 and _number(prev) is not None: attrs.append((j, 'count', int(_number(prev)))); known.update((j-1, j))
+        elif w == 'times' and prev in ('few', 'several', 'many', 'multiple'): attrs.append((j, 'count', 3 if prev != 'many' else 4)); known.update((j-1, j))
         elif w in _FOREVER: forever = True; known.add(j)
-        elif w in ('second', 'seconds', 'sec', 'secs', 's', 'minute', 'minutes', 'min', 'mins') and j > 0 and _number(words[j-1]) is not None:
-            seconds = float(_number(words[j-1]))*(60 if w.startswith('min') else 1); known.update((j-1, j))
-        elif w in ('minute', 'moment', 'while') and j > 0 and words[j-1] in ('a', 'one'):
+        elif w in ('second', 'seconds', 'sec', 'secs', 's', 'minute', 'minutes', 'min', 'mins') and _number(prev) is not None:
+            seconds = float(_number(prev))*(60 if w.startswith('min') else 1); known.update((j-1, j))
+        elif w in ('minute', 'moment', 'while') and prev in ('a', 'one'):
             seconds = {'minute': 60.0, 'moment': 1.0, 'while': 3.0}[w]; known.add(j)
-        if w in _DIRECTION_WORDS:
-            d = _DIRECTION_WORDS[w]
-            if direction and direction != d: notes.append("both 'left' and 'right' asked for; using the first")
-            else: direction = d
-            known.add(j)
-        if w in ('backward', 'backwards') and 'walk' in acts: acts[acts.index('walk')] = 'walk_backward'; known.add(j)
-        if w in ('forward', 'forwards', 'ahead', 'straight'): known.add(j)
+        if w in _DIRECTION_WORDS and j not in limb_words:
+            attrs.append((j, 'direction', _DIRECTION_WORDS[w])); known.add(j)
+        if w in ('forward', 'forwards', 'ahead', 'straight', 'over'): attrs.append((j, 'forward', True)); known.add(j)
+        if w in ('backward', 'backwards'): attrs.append((j, 'backward', True)); known.add(j)
+        if w == 'back' and prev and (_verb_of(prev) in ('walk', 'run', 'jog', 'go', 'come', 'head', 'move', 'return', 'turn', 'march')):
+            attrs.append((j, 'back', True)); known.add(j)
+        if w in ('sideways', 'sidewards', 'sideway', 'laterally'): attrs.append((j, 'sideways', True)); known.add(j)
+        if w == 'in_place': attrs.append((j, 'in_place', True)); known.add(j)
+        if w in _TURN_WORDS and _verb_of(w) != 'turn': attrs.append((j, 'turn', _TURN_WORDS[w])); known.add(j)
+        if w in _REVERSE_WORDS or (w in ('other', 'opposite') and nxt in ('way', 'direction', 'side')): reverse = True; known.add(j)
+        if w in ('degrees', 'degree') and _number(prev) is not None: attrs.append((j, 'degrees', abs(float(_number(prev))))); known.update((j-1, j))
+        if w in ('steps', 'step', 'paces', 'strides', 'stride', 'pace') and j > 0:
+            n = _number(prev) if prev not in ('a', 'an', 'one') else 1
+            if prev in ('few', 'several', 'couple'): n = {'few': 3, 'several': 4, 'couple': 2}[prev]
+            if n is not None and n >= 1: attrs.append((j, 'steps', int(n))); known.update((j-1, j))
+        if _number(w) is not None and w not in ('a', 'an', 'one', 'both', 'pair', 'couple') and nxt and _verb_of(nxt) and \
+           nxt not in ('steps', 'step', 'paces', 'times') and nxt not in _ACTOR_NOUNS:
+            attrs.append((j + 1, 'count', int(min(_number(w), 99)))); known.add(j)            # 'two jumps', 'does 3 squats'
         if w in _SPEED_WORDS:
-            speed = _SPEED_WORDS[w]*(1.25 if (j > 0 and words[j-1] in ('very', 'really', 'super', 'extremely')) and _SPEED_WORDS[w] > 1
-                                     else 0.75 if (j > 0 and words[j-1] in ('very', 'really', 'super', 'extremely')) else 1.0)
+            speed = _SPEED_WORDS[w]*(1.25 if prev in ('very', 'really', 'super', 'extremely') and _SPEED_WORDS[w] > 1
+                                     else 0.75 if prev in ('very', 'really', 'super', 'extremely') else 1.0)
             known.add(j)
-        if w == 'fast' and j > 1 and words[j-1] == 'as' and nxt == 'as': speed = 2.0
+        if w == 'fast' and j > 1 and prev == 'as' and nxt == 'as': speed = 2.0
         if w in _MOOD_WORDS: mood = _MOOD_WORDS[w]; known.add(j)
-        if w in _NUMBERS or w in _ACTOR_NOUNS or w in _GROUP_WORDS or w in _STOP_WORDS or _number(w) is not None: known.add(j)
-    if speech and 'talk' not in acts and 'wave' not in acts: acts.append('talk')
+        if w in _STYLE_SPEED or w in _STYLE_WORDS:
+            if w in _STYLE_SPEED and not (w == 'old' and nxt in ('enough',)): style = min(style or 9, _STYLE_SPEED[w]) if _STYLE_SPEED[w] < 1 else max(style or 0, _STYLE_SPEED[w])
+            known.add(j)
+        if w in _NUMBERS or w in _ACTOR_NOUNS or w in _GROUP_WORDS or w in _STOP_WORDS or w in _UP_WORDS or _number(w) is not None: known.add(j)
+        if w.endswith("'s") and (w[:-2] in _ACTOR_NOUNS or w[:-2] in _STOP_WORDS): known.add(j)       # a possessive: the kid's
+    if speech and not any(a['action'] in ('talk', 'wave') for a in acts): acts.append(dict(action='talk', at=len(words), base='say'))
+    for a in acts: a.update(count=None, direction=None, side=None, limb=None, turn=None, in_place=None, steps=None)
+    for j, key, val in attrs + [(j, 'limb', (side, kind)) for j, side, kind, _ in limbs]:
+        if not acts: break
+        owner = max([a for a in acts if a['at'] <= j], key=lambda a: a['at'], default=acts[0])
+        if key == 'count' and j < len(words) and any(a['at'] == j for a in acts): owner = next(a for a in acts if a['at'] == j)
+        if key == 'direction' and owner['direction'] and owner['direction'] != val:
+            notes.append("both 'left' and 'right' asked for; using the first"); continue
+        if key == 'limb':
+            side, kind = val
+            if side is not None and owner['side'] is None: owner['side'] = side
+            owner['limb'] = owner['limb'] or kind
+        elif owner.get(key) is None or key in ('turn', 'degrees'): owner[key] = val
+    up = any(w in _UP_WORDS for w in words)
+    for a in acts: _settle(a, words, up, reverse, notes)
+    if any(a['action'] == 'carry' for a in acts): acts = [a for a in acts if a['action'] not in ('walk', 'idle')]   # 'walks carrying a box'
+    gait = next((a for a in acts if a['action'] in TURNING_ACTIONS), None)
+    if gait is not None and any(a['action'] == 'turn' for a in acts):      # 'walks turning to the left': one turning walk
+        t = next(a for a in acts if a['action'] == 'turn')
+        gait['turn'] = gait['turn'] or t['turn'] or 90; gait['direction'] = gait['direction'] or t['direction']
+        acts = [a for a in acts if a is not t]
     content = [j for j, w in enumerate(words) if w not in _STOP_WORDS and _number(w) is None]
-    understood = sum(1 for j in content if j in known)
-    return dict(actions=acts, count=count, seconds=seconds, direction=direction, speed=speed, mood=mood, speech=speech,
-                forever=forever, n_content=len(content), n_known=understood, words=words)
+    understood = sum(1 for j in content if j in known or words[j] in _KNOWN_WORDS)
+    unknown = [words[j] for j in content if j not in known and words[j] not in _KNOWN_WORDS]
+    return dict(actions=acts, seconds=seconds, speed=speed, mood=mood, style=style, speech=speech, forever=forever,
+                n_content=len(content), n_known=understood, words=words, unknown=unknown,
+                modifiers={k: v for _, k, v in attrs} | ({'turn': 180} if reverse else {}) |
+                          {'side': s for _, s, _, _ in limbs if s is not None})
+
+# %% ../nbs/14_language.ipynb #i19l12
+def _settle(a:dict, words:list, up:bool, reverse:bool, notes:list):
+    "What an action's modifiers make of it: the limb picks arm or leg, 'backwards' a backward walk, a circle a turn, ..."
+    act, limb = a['action'], a['limb']
+    if act in ('raise_hand', 'pick_up', 'carry', 'idle', 'throw', 'cheer') and limb == 'leg' and act != 'cheer': act = 'raise_leg'
+    elif act in ('pick_up', 'carry', 'idle', 'throw') and limb == 'arm' and (up or a['base'] in ('lift', 'raise')): act = 'raise_hand'
+    elif act == 'raise_hand' and limb is None and a['base'] == 'raise' and not up and 'hand' not in words: pass
+    elif act in ('walk', 'dance') and limb == 'arm' and a['base'] in ('move', 'swing', 'shake'):
+        notes.append(f"'{a['base']}s the arms' is shown as waving"); act = 'wave'
+    if act in ('walk', 'run', 'jog', 'sneak') and a.get('backward'): act = 'walk_backward'
+    elif act == 'walk' and (a.get('sideways') or (a['base'] in ('step', 'shuffle') and a['direction'] and not a.get('forward') and not a['steps'] or
+                            (a['base'] == 'step' and a['direction'] and a['steps'] == 1))): act = 'sidestep'
+    a['action'] = act
+    if act in TURNING_ACTIONS:
+        if a.get('back'): a['turn'] = 180
+        if a.get('degrees'): a['turn'] = a['degrees']
+    elif act == 'turn':
+        a['turn'] = a.get('degrees') or (180 if (reverse or a.get('back') or a['base'] in ('u_turn', 'half_turn')) else
+                                         90 if a['base'] == 'quarter_turn' else 360 if a['base'] == 'full_turn' else None)
+    else: a['turn'] = None
+    if act in ('jump', 'stomp', 'cartwheel') and (a.get('forward') or a['direction']) and not a['in_place']: a['in_place'] = False
+    if act not in IN_PLACE_ACTIONS | {'spin', 'turn', 'idle'}: a['in_place'] = None
+    if act in ('walk', 'run', 'jog', 'march', 'stomp') and a['in_place']: a['turn'] = None
+    if act == 'clap' or act not in SIDED_ACTIONS: a['side'] = None
+    if act in ('kick', 'hop', 'raise_leg') and a['side'] == BOTH_LIMBS:
+        notes.append(f"'{act}' uses one leg; the side is left to the planner"); a['side'] = None
+    if act not in _LOCOMOTION: a['steps'] = None
 
 # %% ../nbs/14_language.ipynb #l077
 def _count_actors(words:list, actions:list, notes:list) -> int:
@@ -504,7 +890,7 @@ def _count_actors(words:list, actions:list, notes:list) -> int:
     n = 1
     for j, w in enumerate(words):
         if w in _ACTOR_NOUNS and j > 0:
-            prev = words[j-1] if words[j-1] not in ('other', 'more', 'young', 'old', 'little', 'tall', 'short') else (words[j-2] if j > 1 else '')
+            prev = words[j-1] if words[j-1] not in ('other', 'more', 'young', 'old', 'little', 'tall', 'short', 'elderly') else (words[j-2] if j > 1 else '')
             num = _number(prev)
             if prev in ('couple', 'pair') or (j > 1 and words[j-2] in ('couple', 'pair') and prev == 'of'): num = 2
             if num is not None and w.endswith(('s', 'people', 'men', 'children')) or (num is not None and num > 1): n = max(n, int(num))
@@ -529,7 +915,8 @@ def _camera_mode(text:str) -> str:
 
 # %% ../nbs/14_language.ipynb #l081
 _STRETCHABLE = _LOCOMOTION | {'dance', 'clap', 'wave', 'talk', 'cheer', 'celebrate', 'laugh', 'cry', 'fight', 'look_around', 'think',
-                              'idle', 'stretch', 'carry', 'sit', 'lie_down', 'squat', 'climb', 'hug', 'handshake'}
+                              'idle', 'stretch', 'carry', 'sit', 'lie_down', 'squat', 'climb', 'hug', 'handshake', 'stomp', 'raise_hand',
+                              'raise_leg'}
 MAX_STRETCH = 2.0   # a one-shot action (a jump, a bow) lasts at most this many times its natural length
 
 # %% ../nbs/14_language.ipynb #l082
@@ -537,7 +924,7 @@ def _fit_duration(steps:list, # parsed `Segment`s with `seconds`
                   D:float, # the clip's length (s)
                   notes:list
                  ) -> list: # the steps, scaled (and cut, or with an idle filler) to last exactly D seconds
-    "Scale step lengths to fill D seconds: explicit seconds are kept when they fit; steps that do not fit are dropped."
+    "Scale step lengths to fill D seconds: explicit seconds are kept when they fit (an idle filler ends the clip); steps that do not fit are dropped."
     max_steps = max(int(D // MIN_STEP_SECONDS), 1)
     if len(steps) > max_steps:
         notes.append(f"{len(steps)} steps do not fit in {D:g} s; kept the first {max_steps}")
@@ -563,9 +950,31 @@ def _fit_duration(steps:list, # parsed `Segment`s with `seconds`
                 notes.append(f"the actions take about {D - fixed - rest:.1f} s; the remaining {rest:.1f} s is idle")
         else:
             for s in free: s.seconds = (D - fixed)*s.seconds/nat
-    elif fixed < D:
-        steps[-1].seconds += D - fixed
+    elif fixed < D - 1e-6:                   # 'waves for five seconds' in a 10 s clip: five seconds of waving, then standing
+        rest = D - fixed
+        if rest >= MIN_STEP_SECONDS:
+            steps.append(Segment('idle', seconds=rest, speed=1.0, clause='(filler)'))
+            notes.append(f"the steps asked for take {fixed:g} s; the remaining {rest:.1f} s is idle")
+        else: steps[-1].seconds += rest
     return steps
+
+# %% ../nbs/14_language.ipynb #i19l13
+def _merge_modifiers(last:dict, mods:dict, c:dict):
+    "A clause without an action modifies the step before it ('walks, to the left', 'waves, with the left hand', ', twice')."
+    if last['direction'] is None and 'direction' in mods: last['direction'] = mods['direction']
+    if last['side'] is None and 'side' in mods and last['action'] in SIDED_ACTIONS: last['side'] = mods['side']
+    if 'turn' in mods and last['action'] in TURNING_ACTIONS | {'turn'}: last['turn'] = mods['turn']
+    if 'in_place' in mods and last['action'] in IN_PLACE_ACTIONS: last['in_place'] = True
+    if last['count'] is None and 'count' in mods: last['count'] = mods['count']
+    last['mood'] = last['mood'] or c['mood']; last['seconds'] = last['seconds'] or c['seconds']
+    if c['speed'] is not None: last['speed'] = c['speed']
+
+# %% ../nbs/14_language.ipynb #i19l14
+def _elliptical(last:dict, mods:dict) -> bool:
+    "Does a clause without a verb repeat the step before with another side or direction ('..., then the right arm')?"
+    if 'side' in mods and last['side'] is not None and mods['side'] != last['side']: return True
+    if 'direction' in mods and last['direction'] is not None and mods['direction'] != last['direction']: return True
+    return last['action'] == 'walk_backward' and bool(mods.get('forward'))
 
 # %% ../nbs/14_language.ipynb #l085
 def parse(text:str, # the prompt, in English
@@ -578,63 +987,129 @@ def parse(text:str, # the prompt, in English
     notes = []
     text, truncated = truncate_prompt(text)
     if truncated: notes.append(f"prompt truncated to {MAX_PROMPT_WORDS} words (the text encoder's limit)")
-    raw = []
+    raw, unknown = [], []
     n_content = n_known = 0
     letters = [ch for ch in text if ch.isalpha()]
     if letters and sum(ord(ch) > 127 for ch in letters) > 0.3*len(letters): notes.append("the prompt looks non-English; only English words are understood")
-    moods = []
-    for rel, clause in _split_clauses(text):
+    moods, styles = [], []
+    for rel, clause in _split_clauses(_rewrite(text)):
         c = _parse_clause(clause, notes)
         n_content += c['n_content']; n_known += c['n_known']
+        unknown += [w for w in c['unknown'] if w not in unknown]
         if c['mood']: moods.append(c['mood'])
-        if not c['actions']:
-            if raw and (c['direction'] or c['mood'] or c['count'] or c['seconds'] or c['speed'] != 1.0):   # modifiers of the previous clause
-                last = raw[-1]
-                last['direction'] = last['direction'] or c['direction']; last['mood'] = last['mood'] or c['mood']
-                last['count'] = last['count'] or c['count']; last['seconds'] = last['seconds'] or c['seconds']
-                if c['speed'] != 1.0: last['speed'] = c['speed']
+        if c['style']: styles.append(c['style'])
+        acts = c['actions']
+        if raw and acts and all(a['action'] == 'turn' for a in acts) and raw[-1]['action'] in TURNING_ACTIONS and \
+           (rel == 'sim' or acts[0]['base'] != 'turn' or clause.split()[0].endswith('ing')):
+            last = raw[-1]                                        # 'walks while turning left': a turning walk
+            last['turn'] = acts[0]['turn'] or 90; last['direction'] = acts[0]['direction'] or last['direction']
             continue
-        for k, a in enumerate(c['actions']):
-            raw.append(dict(action=a, rel=rel if k == 0 else 'seq', count=c['count'] if k == len(c['actions']) - 1 else None,
-                            seconds=c['seconds'] if len(c['actions']) == 1 else None, direction=c['direction'], speed=c['speed'],
-                            mood=c['mood'], speech=c['speech'] if a == 'talk' else None, forever=c['forever'], clause=clause))
+        if not acts:
+            if raw and _elliptical(raw[-1], c['modifiers']):       # 'raises the left arm, then the right': the same again
+                raw.append(dict(raw[-1], rel=rel, count=None, speech=None, clause=clause, direction=None, side=None, turn=None, in_place=None))
+                if raw[-2]['action'] == 'walk_backward' and c['modifiers'].get('forward'): raw[-1]['action'] = 'walk'
+            if raw: _merge_modifiers(raw[-1], c['modifiers'], c)
+            continue
+        for a in acts:
+            if a['action'] in TURNING_ACTIONS and a['turn'] == 180 and raw and raw[-1]['action'] == 'turn' and 'back' in c['words']:
+                a['turn'] = None                                 # 'turns around and walks back': the walk goes the new way
+        for k, a in enumerate(acts):
+            raw.append(dict(action=a['action'], rel=rel if k == 0 else 'seq', count=a['count'], seconds=c['seconds'] if len(acts) == 1 else None,
+                            direction=a['direction'], speed=c['speed'], mood=c['mood'], speech=c['speech'] if a['action'] == 'talk' else None,
+                            forever=c['forever'], clause=clause, side=a['side'], turn=a['turn'], in_place=a['in_place'], steps=a['steps']))
     for k in range(1, len(raw)):              # 'after': "X after Y" plays Y first
         if raw[k]['rel'] == 'after': raw[k-1], raw[k] = raw[k], raw[k-1]; raw[k-1]['rel'] = raw[k]['rel'] = 'seq'
     confidence = (n_known/n_content) if n_content else 0.0
+    if unknown: notes.append("not understood: " + ', '.join(f"'{w}'" for w in unknown[:8]) + (' ...' if len(unknown) > 8 else ''))
     if not raw:
         notes.append("no action recognised in the prompt; showing a neutral look-around (low confidence)")
-        raw = [dict(action='look_around', rel='seq', count=None, seconds=None, direction=None, speed=1.0, mood=None, speech=None, forever=False, clause=text)]
+        raw = [dict(action='look_around', rel='seq', count=None, seconds=None, direction=None, speed=None, mood=None, speech=None,
+                    forever=False, clause=text, side=None, turn=None, in_place=None, steps=None)]
         confidence = min(confidence, 0.2)
     if len(set(moods)) == 1:
         for r in raw: r['mood'] = r['mood'] or moods[0]
+    style = min(styles) if styles and min(styles) < 1 else max(styles) if styles else None
     steps = []
     for r in raw:
         n = r['count'] or 1
         if r['forever']: n = MAX_REPEATS; notes.append(f"'{r['action']}' asked to repeat without end; repeated {MAX_REPEATS} times")
         if n > MAX_REPEATS: notes.append(f"'{r['action']}' asked {n} times; capped at {MAX_REPEATS}"); n = MAX_REPEATS
-        speed = float(np.clip(r['speed'], 0.25, 2.0))
+        mood = r['mood'] if r['mood'] in MOODS else None
+        pace = style or _STYLE_SPEED.get(mood, 1.0)
+        speed = float(np.clip(r['speed'] if r['speed'] is not None else pace, 0.25, 2.0))
         nat = _NATURAL_SECONDS.get(r['action'], 2.0)
         if r['action'] in _LOCOMOTION: nat /= max(speed, 0.25)**0.5
+        secs, explicit = (r['seconds']/n, True) if r['seconds'] else (nat, False)
+        if r['steps'] and not r['seconds']: secs, explicit = r['steps']*_STEP_SECONDS.get(r['action'], 0.55)/speed + 0.3, True
+        face = _MOOD_FACE.get(r['mood']) if r['mood'] else None
         for k in range(max(n, 1)):
-            steps.append(Segment(r['action'], seconds=r['seconds']/n if r['seconds'] else nat, direction={'left': LEFT, 'right': RIGHT}.get(r['direction']),
-                                 speed=speed, expression=r['mood'], count=n, speech=r['speech'], simultaneous=r['rel'] == 'sim' and k == 0,
-                                 explicit_seconds=bool(r['seconds']), clause=r['clause']))
+            steps.append(Segment(r['action'], seconds=secs, direction={'left': LEFT, 'right': RIGHT}.get(r['direction']),
+                                 speed=speed, expression=face, count=n, speech=r['speech'], simultaneous=r['rel'] == 'sim' and k == 0,
+                                 explicit_seconds=explicit, clause=r['clause'], side=r['side'], turn=r['turn'],
+                                 in_place=r['in_place'], mood=mood))
+    posture = None
+    for s in steps:                           # standing up from a chair or from the floor: whichever the figure is on
+        if s.action in ('sit',): posture = 'sit'
+        elif s.action in ('lie_down', 'fall', 'crawl'): posture = 'lie'
+        elif s.action in ('stand_up', 'get_up'):
+            if posture: s.action = 'stand_up' if posture == 'sit' else 'get_up'
+            posture = None
+    for g in plan_groups(steps):              # a run of the same action and direction is one count ('jumps, then jumps again': 2)
+        for s in g: s.count = len(g)
     n_actors = int(actors) if actors else _count_actors(_WORD_RE.findall(text), [s.action for s in steps], notes)
     steps = _fit_duration(steps, float(duration), notes)
     confidence = round(float(confidence), 3)
     if confidence < 0.5 and not any('low confidence' in n for n in notes):
         notes.append(f"low confidence: only {confidence:.0%} of the prompt's words were understood")
     return Plan([ActorPlan(steps)] + [ActorPlan([replace(s) for s in steps]) for _ in range(n_actors - 1)], duration=float(duration),
-                camera=_camera_mode(text), prompt=text, expression=moods[0] if len(set(moods)) == 1 else None, confidence=confidence,
-                notes=notes, truncated=truncated)
+                camera=_camera_mode(text), prompt=text, expression=_MOOD_FACE.get(moods[0]) if len(set(moods)) == 1 else None,
+                confidence=confidence, notes=notes, truncated=truncated)
+
+# %% ../nbs/14_language.ipynb #i19l17
+_TOLD_KEYS = dict(direction=None, side=SIDED_ACTIONS, turn=TURNING_ACTIONS | {'turn'}, in_place=IN_PLACE_ACTIONS)
+
+def _step_of(action:str, count:int, attrs:dict) -> str:
+    "A compact name of a told step: 'kick ×2 side=left direction=right'."
+    show = lambda k, v: side_name(v) if k == 'side' else direction_name(v) if k == 'direction' else f'{v:g}' if k == 'turn' else v
+    return ' '.join([action] + ([f'×{count}'] if count > 1 else []) + [f"{k}={show(k, v)}" for k, v in attrs.items() if v is not None])
 
 # %% ../nbs/14_language.ipynb #l098
-def round_trip(plan:Plan, # a resolved plan
+def round_trip(plan:Plan, # a resolved single-actor plan
                seed:int|None=None # the describer's seed (default the plan's)
-              ) -> dict: # text, the plan's actions (`want`), the parsed ones (`got`), and whether they match (`ok`)
-    "Describe `plan`, parse the description back, and compare the actions in order."
-    merge = lambda names: [a for k, a in enumerate(names) if k == 0 or a != names[k-1]]
-    text = describe(plan, n=1, seed=seed)[0]
+              ) -> dict: # text, the plan's steps as told (`want`), the parsed ones (`got`), and whether they match (`ok`)
+    "Describe `plan`, parse the description back, and compare step by step: actions in order, counts, and every told side, direction, turn and place."
+    texts, told = describe(plan, n=1, seed=seed, told=True)
+    text = texts[0]
     back = parse(text, duration=plan.num_frames()/plan.fps)
-    want, got = merge(plan.actions), merge([s.action for s in back.segments if s.clause != '(filler)'])
-    return dict(text=text, want=want, got=got, ok=want == got)
+    groups = plan_groups(plan.segments)
+    got_groups = plan_groups([s for s in back.segments if s.clause != '(filler)'])
+    told = told or []
+    want, got = [], []
+    for k, g in enumerate(groups):
+        t = told[k] if k < len(told) else {}
+        attrs = {key: t.get(key) for key, acts in _TOLD_KEYS.items() if acts is None or g[0].action in acts}
+        want.append(_step_of(g[0].action, len(g), attrs))
+    for g in got_groups:
+        attrs = {key: _uniform(g, key) for key, acts in _TOLD_KEYS.items() if acts is None or g[0].action in acts}
+        got.append(_step_of(g[0].action, len(g), attrs))
+    return dict(text=text, want=want, got=got, ok=want == got, notes=back.notes)
+
+# %% ../nbs/14_language.ipynb #i19l15
+def label_agreement(text:str, # a caption or prompt
+                    steps:list, # its labelled steps: dict(action, side=, direction=, count=, turn=, in_place=), names as strings
+                    duration:float=float(CLIP_SECONDS)
+                   ) -> dict: # ok, understood_nothing, and the parsed steps (`got`)
+    """Parse `text` and compare with labelled steps: the actions in order (runs of one action with the same attributes merged),
+    the side and direction of each (an unlabelled one must stay unset), and the count, turn and place where labelled."""
+    p = parse(text, duration)
+    segs = [s for s in p.segments if s.clause != '(filler)']
+    groups = []
+    for s in segs:
+        key = (s.action, s.direction, s.side, s.turn, s.in_place)
+        if groups and groups[-1][0] == key: groups[-1][1].append(s)
+        else: groups.append((key, [s]))
+    got = [dict(action=k[0], direction=direction_name(k[1]), side=side_name(k[2]), turn=k[3], in_place=k[4], count=len(g)) for k, g in groups]
+    ok = len(got) == len(steps) and all(
+        g['action'] == w['action'] and g['side'] == w.get('side') and g['direction'] == w.get('direction') and
+        all(g[k] == w[k] for k in ('count', 'turn', 'in_place') if k in w) for g, w in zip(got, steps))
+    return dict(ok=ok, understood_nothing=any(n.startswith('no action recognised') for n in p.notes), got=got, notes=p.notes)

@@ -13,29 +13,30 @@ from fastcore.basics import patch
 from .schema import StickgenError, FPS, NAMED_ACTIONS, ActionType, action_id
 
 # %% auto #0
-__all__ = ['RIGHT', 'LEFT', 'LEFT_LIMB', 'RIGHT_LIMB', 'POSTURES', 'STAND', 'SIT', 'SIT_GROUND', 'LIE', 'CRAWL', 'MOODS',
-           'INTERACTIONS', 'CAMERAS', 'direction_name', 'side_name', 'Segment', 'ActorPlan', 'Plan']
+__all__ = ['RIGHT', 'LEFT', 'LEFT_LIMB', 'RIGHT_LIMB', 'BOTH_LIMBS', 'POSTURES', 'STAND', 'SIT', 'SIT_GROUND', 'LIE', 'CRAWL',
+           'MOODS', 'INTERACTIONS', 'CAMERAS', 'direction_name', 'side_name', 'Segment', 'ActorPlan', 'Plan']
 
 # %% ../nbs/11_plan.ipynb #p007
 RIGHT, LEFT = 1, -1            # directions: facing / travel along +x or -x
 LEFT_LIMB, RIGHT_LIMB = 1, -1  # limb sides, in the rig's sign convention
+BOTH_LIMBS = 2                 # both arms (or both legs) at once: "raises both hands", "waves with both arms"
 
 # %% ../nbs/11_plan.ipynb #p009
 def direction_name(d:int|None) -> str|None:
-    "'right' / 'left' for a direction (+1 / -1), None for None."
-    return None if d is None else ('right' if d > 0 else 'left')
+    "'right' / 'left' for a direction (+1 / -1), None for None (or 0, a timeline's 'not said')."
+    return None if not d else ('right' if d > 0 else 'left')
 
 # %% ../nbs/11_plan.ipynb #p010
 def side_name(side:int|None) -> str|None:
-    "'left' / 'right' for a limb side (+1 / -1), None for None."
-    return None if side is None else ('left' if side > 0 else 'right')
+    "'left' / 'right' / 'both' for a limb side (+1 / -1 / 2), None for None (or 0, a timeline's 'not said')."
+    return None if not side else ('both' if side == BOTH_LIMBS else 'left' if side > 0 else 'right')
 
 # %% ../nbs/11_plan.ipynb #p013
 POSTURES = ('stand', 'sit', 'sit_ground', 'lie', 'crawl')
 STAND, SIT, SIT_GROUND, LIE, CRAWL = range(len(POSTURES))
 
 # %% ../nbs/11_plan.ipynb #p015
-MOODS = ('happy', 'sad', 'angry', 'excited', 'calm', 'nervous')
+MOODS = ('happy', 'sad', 'angry', 'excited', 'calm', 'nervous', 'tired')   # 'tired' (issue #19): exhausted, weary
 INTERACTIONS = ('handshake', 'hug', 'fight', 'talk', 'pass_ball')
 CAMERAS = ('static', 'pan', 'zoom_in', 'zoom_out', 'pan_zoom')
 
@@ -46,10 +47,10 @@ class Segment:
     action:str                        # a name of `NAMED_ACTIONS`
     start:int|None = None             # first frame
     end:int|None = None               # frame after the last
-    direction:int|None = None         # `RIGHT` / `LEFT`: where the figure faces and travels
+    direction:int|None = None         # `RIGHT` / `LEFT`: where the figure travels (faces, when it stays), at the end of a turn
     speed:float|None = None           # multiple of the action's natural speed
     amplitude:float|None = None       # size of the movement (about 0.7-1.3)
-    side:int|None = None              # `LEFT_LIMB` / `RIGHT_LIMB`: the arm or leg that acts
+    side:int|None = None              # `LEFT_LIMB` / `RIGHT_LIMB` / `BOTH_LIMBS`: the arm or leg that acts
     variation:tuple|None = None       # four numbers in [0, 1) that pick the action's style
     start_posture:int|None = None     # index into `POSTURES` at the first frame
     start_facing:int|None = None      # direction faced at the first frame
@@ -60,8 +61,11 @@ class Segment:
     expression:str|None = None        # a `FacialExpression` name (lower case) overriding the action's own face
     speech:str|None = None            # the words said, when the step is speech
     simultaneous:bool = False         # 'while': together with the previous step (played right after it)
-    count:int = 1                     # how many times the text asked for the action (one segment each)
+    count:int = 1                     # how many times the action repeats (one segment each): 'jumps twice' is 2 segments of count 2
     clause:str = ''                   # the words of the text it came from
+    turn:float|None = None            # degrees turned during the segment (90 a quarter turn, 180 around, 360 a circle)
+    in_place:bool|None = None         # True: on the spot (no travel); False: travels (a jump forward); None: the planner decides
+    mood:str|None = None              # one of `MOODS`: the manner of this segment (its speed, posture and face)
 
     @property
     def action_id(self) -> int: return action_id(self.action)
@@ -151,11 +155,12 @@ def speech_mask(self:Plan, fps:float|None=None, actor:int=0) -> np.ndarray:
 # %% ../nbs/11_plan.ipynb #p034
 @patch
 def timeline(self:Plan, fps:float|None=None, actor:int=0) -> dict:
-    "Per-frame features [T] of `actor`: action, phase, direction, speed, repetition, side."
+    "Per-frame features [T] of `actor`: action, phase, direction, speed, repetition, side, count, in_place, turn, mood."
     T = self.num_frames(fps)
     out = dict(action=np.full(T, int(ActionType.IDLE), np.int64), phase=np.zeros(T, np.float32),
                direction=np.zeros(T, np.int8), speed=np.ones(T, np.float32), repetition=np.zeros(T, np.int64),
-               side=np.zeros(T, np.int8))
+               side=np.zeros(T, np.int8), count=np.zeros(T, np.int64), in_place=np.zeros(T, np.int8),
+               turn=np.zeros(T, np.float32), mood=np.zeros(T, np.int8))
     prev, rep = None, 0
     for s, (a, b) in zip(self.actors[actor].segments, self.segment_frames(fps, actor)):
         rep = rep + 1 if s.action == prev else 0
@@ -167,32 +172,43 @@ def timeline(self:Plan, fps:float|None=None, actor:int=0) -> dict:
         if s.direction is not None: out['direction'][a:b] = s.direction
         if s.speed is not None: out['speed'][a:b] = s.speed
         if s.side is not None: out['side'][a:b] = s.side
+        out['count'][a:b] = s.count
+        if s.in_place: out['in_place'][a:b] = 1
+        if s.turn: out['turn'][a:b] = s.turn/360
+        if s.mood: out['mood'][a:b] = MOODS.index(s.mood) + 1
     return out
 
 # %% ../nbs/11_plan.ipynb #p038
 @patch
 def to_steps(self:Plan, actor:int=0) -> list:
-    "The segments of `actor` as dicts: action, seconds, direction ('left' / 'right' / None), speed, expression."
+    "The segments of `actor` as dicts: action, seconds, direction and side (names or None), speed, expression, and the rest."
     fps = self.fps
     return [dict(action=s.action, seconds=float(s.seconds if s.seconds is not None else (s.end - s.start)/fps),
                  direction=direction_name(s.direction), speed=float(s.speed if s.speed is not None else 1.0),
-                 expression=s.expression) for s in self.actors[actor].segments]
+                 expression=s.expression, side=side_name(s.side), count=int(s.count), turn=s.turn, in_place=s.in_place,
+                 mood=s.mood) for s in self.actors[actor].segments]
+
+# %% ../nbs/11_plan.ipynb #i19p1
+def _how(s:Segment) -> str:
+    "The count, turn, in-place and mood of a segment in a few words, for the plan tables ('×2, turn 180°, in place')."
+    bits = ([f'×{s.count}'] if s.count > 1 else []) + ([f'turn {s.turn:g}°'] if s.turn else []) + (['in place'] if s.in_place else [])
+    return ', '.join(bits)
 
 # %% ../nbs/11_plan.ipynb #p040
 @patch
 def _repr_markdown_(self:Plan) -> str:
     fmt = lambda v, f='{:g}': '' if v is None else f.format(v)
     if self.frames is None:                              # a parsed text: its steps, in seconds
-        rows = '\n'.join(f"| {i} | {s.action} | {s.seconds:.2f} | {direction_name(s.direction) or ''} | {fmt(s.speed)} | "
-                         f"{s.expression or ''} | {'while' if s.simultaneous else ''} | {s.speech or ''} |"
+        rows = '\n'.join(f"| {i} | {s.action} | {s.seconds:.2f} | {direction_name(s.direction) or ''} | {side_name(s.side) or ''} | "
+                         f"{_how(s)} | {fmt(s.speed)} | {s.mood or s.expression or ''} | {'while' if s.simultaneous else ''} | {s.speech or ''} |"
                          for i, s in enumerate(self.segments))
         notes = ''.join(f"\n- {n}" for n in self.notes)
         return (f"**{self.num_actors} actor(s), {self.duration:g} s, camera {self.camera}, confidence {self.confidence:.2f}**\n\n"
-                f"| # | action | seconds | direction | speed | expression | | speech |\n|---|---|---|---|---|---|---|---|\n{rows}{notes}")
+                f"| # | action | seconds | direction | side | how | speed | mood | | speech |\n|---|---|---|---|---|---|---|---|---|---|\n{rows}{notes}")
     scene = ', '.join(x for x in (self.kind, self.setting, self.mood and f'mood {self.mood}', self.interaction) if x)
     rows = '\n'.join(f"| {k} | {s.start}–{s.end} | {s.action} | {direction_name(s.direction) or ''} | {fmt(s.speed, '{:.2f}')} | "
-                     f"{fmt(s.amplitude, '{:.2f}')} | {side_name(s.side) or ''} | {POSTURES[s.start_posture] if s.start_posture is not None else ''} "
+                     f"{fmt(s.amplitude, '{:.2f}')} | {side_name(s.side) or ''} | {_how(s)} | {POSTURES[s.start_posture] if s.start_posture is not None else ''} "
                      f"→ {POSTURES[s.end_posture] if s.end_posture is not None else ''} |"
                      for k, a in enumerate(self.actors) for s in a.segments)
     return (f"**{self.num_actors} actor(s), {self.frames} frames at {self.fps} fps ({scene}), camera {self.camera}, seed {self.seed}**\n\n"
-            f"| actor | frames | action | direction | speed | amplitude | side | posture |\n|---|---|---|---|---|---|---|---|\n{rows}")
+            f"| actor | frames | action | direction | speed | amplitude | side | how | posture |\n|---|---|---|---|---|---|---|---|---|\n{rows}")

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from .schema import (StickgenError, FPS, GRAVITY, NAMED_ACTIONS, NUM_ACTIONS, ActionType, FacialExpression,
                              expression_for_action, compute_physics)
-from .plan import (Plan, ActorPlan, Segment, RIGHT, LEFT, LEFT_LIMB, RIGHT_LIMB, POSTURES, STAND, SIT, SIT_GROUND,
+from .plan import (Plan, ActorPlan, Segment, RIGHT, LEFT, LEFT_LIMB, RIGHT_LIMB, BOTH_LIMBS, POSTURES, STAND, SIT, SIT_GROUND,
                            LIE, CRAWL, CAMERAS, MOODS)
 
 # %% auto #0
@@ -78,13 +78,22 @@ def posture_base(posture, # posture ids [n] (indices into `POSTURES`)
 class SegmentParams:
     "Parameters of n segments of one action, as arrays: [n, 1] each, `variation` [n, 4], poses [n, 1, 8]."
     def __init__(self, duration, # seconds [n, 1]
-                 direction, # ±1 [n, 1]
-                 speed, amplitude, side, # [n, 1] each
+                 direction, # ±1 [n, 1]: where the figure travels (faces, for actions that stay)
+                 speed, amplitude, side, # [n, 1] each; side ±1 one limb, `BOTH_LIMBS` both
                  variation, # four style numbers [n, 4]
-                 start_pose, end_pose # posture presets at the start and the end [n, 1, 8]
+                 start_pose, end_pose, # posture presets at the start and the end [n, 1, 8]
+                 turn=None, # degrees turned during the segment [n, 1] (default 0: no turn)
+                 in_place=None # 1 on the spot, 0 travels, 0.5 the model's own choice [n, 1] (default 0.5)
                 ):
         self.duration, self.direction, self.speed, self.amplitude, self.side = duration, direction, speed, amplitude, side
         self.variation, self.start_pose, self.end_pose = variation, start_pose, end_pose
+        self.turn = np.zeros_like(duration, dtype=np.float64) if turn is None else turn
+        self.in_place = np.full_like(duration, 0.5, dtype=np.float64) if in_place is None else in_place
+
+    def rows(self, idx):
+        "The parameters of segments `idx` only."
+        return SegmentParams(*(getattr(self, k)[idx] for k in ('duration', 'direction', 'speed', 'amplitude', 'side', 'variation',
+                                                                'start_pose', 'end_pose', 'turn', 'in_place')))
 
 # %% ../nbs/12_rig.ipynb #r019
 def _ease(x):
@@ -122,9 +131,9 @@ def _distance(vx, fps):
     return np.cumsum(np.abs(vx), -1)/fps
 
 # %% ../nbs/12_rig.ipynb #r029
-def _gait(dist, step, travel, p_swing=0.6):
-    "Leg angles (left, right) [n, F] of a compass gait after `dist` metres, step length `step`, travel sign."
-    sa = np.clip(step/(2*L_LEG), 0.02, 0.8)
+def _gait(dist, step, travel, p_swing=0.6, proj=1.0):
+    "Leg angles (left, right) [n, F] of a compass gait after `dist` metres, step length `step`, travel sign, seen at `proj` (cos of the heading)."
+    sa = np.clip(step/(2*L_LEG), 0.02, 0.8)*proj
     ph = dist/step
     k, u = np.floor(ph), ph - np.floor(ph)
     x = 1 - 2*u
@@ -141,28 +150,62 @@ def _flight(u, step_time, frac):
     return 0.5*GRAVITY*(tf/2)**2*w
 
 # %% ../nbs/12_rig.ipynb #r033
-def _locomote(t, p, fps, speed, step, arm_swing, lean, p_swing=0.6, flight=0.0, backward=False):
-    "A gait at `speed` m/s (times the segment's speed) with step length `step`, arm swing, torso lean and optional flight."
+def _locomote(t, p, fps, speed, step, arm_swing, lean, p_swing=0.6, flight=0.0, backward=False, knee=0.45):
+    """A gait at `speed` m/s (times the segment's speed) toward `p.direction`, with step length `step`, arm swing, torso lean
+    and optional flight; turning through `p.turn` degrees on the way, or on the spot (legs lifting by `knee` rad) when `p.in_place`."""
     out = _at_start_pose(t, p)
-    travel = -p.direction if backward else p.direction
-    v = speed*p.speed*_ease(t/0.3)*(t <= p.duration + 1.0)
-    vx = travel*v
+    face = -p.direction if backward else p.direction
+    ramp = _ease(t/0.3)
+    v = speed*p.speed*ramp*(t <= p.duration + 1.0)
+    c = np.cos(np.radians(p.turn)*(np.clip(t/np.maximum(p.duration, 1e-3), 0, 1) - 1)) if p.turn.any() else 1.0   # heading seen on screen
     stp = step*np.sqrt(p.amplitude)
-    L, R, u = _gait(_distance(vx, fps), stp, travel, p_swing)
-    out[..., VX], out[..., LEGL], out[..., LEGR] = vx, L, R
-    if flight: out[..., LIFT] = _flight(u, stp/np.maximum(speed*p.speed, 0.1), flight)*_ease(t/0.3)
-    out[..., LEAN] = p.direction*lean*_ease(t/0.3)
+    dist = _distance(v, fps)
+    L, R, u = _gait(dist, stp, p.direction, p_swing, c)
+    out[..., VX], out[..., LEGL], out[..., LEGR] = p.direction*v*c, L, R
+    if flight: out[..., LIFT] = _flight(u, stp/np.maximum(speed*p.speed, 0.1), flight)*ramp
+    out[..., LEAN] = face*lean*ramp*c
     out[..., ARML] = p.start_pose[..., ARML] - arm_swing*L
     out[..., ARMR] = p.start_pose[..., ARMR] - arm_swing*R
+    still = np.nonzero(p.in_place[:, 0] > 0.75)[0]
+    if len(still):                                               # the rows on the spot step in place instead
+        q = p.rows(still)
+        out[still] = _step_in_place(t[still], q, fps, dist[still], stp[still], speed, arm_swing, knee, flight, face[still])
     return out
 
+# %% ../nbs/12_rig.ipynb #i19r1
+def _step_in_place(t, p, fps, dist, step, speed, arm_swing, knee, flight, face, legs=None):
+    "Stepping on the spot: the legs lift in turn by `knee` rad (`legs` [n, 1]: one side only, or both in turn), no travel."
+    out = _at_start_pose(t, p)
+    ph = dist/step
+    k, u = np.floor(ph), ph - np.floor(ph)
+    ramp = _ease(t/0.3)*(1 - _ease((t - p.duration + 0.1)/0.3))
+    s = np.sin(np.pi*u)*ramp
+    alt_l, alt_r = k % 2 == 0, k % 2 == 1
+    if legs is None: lift_l, lift_r = alt_l, alt_r
+    else:
+        both = legs == BOTH_LIMBS
+        lift_l, lift_r = np.where(both, alt_l, legs == LEFT_LIMB), np.where(both, alt_r, legs == RIGHT_LIMB)
+    for ch, m in ((LEGL, lift_l), (LEGR, lift_r)):           # the lifting leg swings forward from under the body
+        out[..., ch] = np.where(m, out[..., ch]*(1 - s) + face*knee*s, out[..., ch])
+    up = knee*s
+    if flight: out[..., LIFT] = _flight(u, step/np.maximum(speed*p.speed, 0.1), flight)*ramp
+    out[..., ARML] += arm_swing*0.3*face*up*(lift_r*1.0 - lift_l)
+    out[..., ARMR] += arm_swing*0.3*face*up*(lift_l*1.0 - lift_r)
+    out[..., VX] = 0.0
+    return out
+
+# %% ../nbs/12_rig.ipynb #i19r11
+def _limbs(p):
+    "(left, right) masks [n, 1] of the acting limbs: `side` left (+1), right (-1) or both (`BOTH_LIMBS`)."
+    return p.side > 0, (p.side < 0) | (p.side == BOTH_LIMBS)
+
 # %% ../nbs/12_rig.ipynb #r035
-def _set_arm(out, p, angle, w=1.0):
-    "Move the active arm (`p.side`) to `angle` [n, F] with weight `w`."
-    left = (p.side > 0)
-    for ch, m in ((ARML, left), (ARMR, ~left)):
+def _set_arm(out, p, angle, w=1.0, mirror=False):
+    "Move the acting arm(s) (`p.side`) to `angle` [n, F] with weight `w`; `mirror`: `angle` is the left arm's, the right gets -angle."
+    left, right = _limbs(p)
+    for ch, m, a in ((ARML, left, angle), (ARMR, right, -angle if mirror else angle)):
         cur = out[..., ch]
-        out[..., ch] = np.where(m, cur + (angle - cur)*w, cur)
+        out[..., ch] = np.where(m, cur + (a - cur)*w, cur)
     return out
 
 # %% ../nbs/12_rig.ipynb #r038
@@ -201,12 +244,12 @@ def _walk(t, p, fps):
 # %% ../nbs/12_rig.ipynb #r053
 @action('run')
 def _run(t, p, fps):
-    return _locomote(t, p, fps, 3.6, 1.15, 1.1, 0.22, 0.45, flight=0.45)
+    return _locomote(t, p, fps, 3.6, 1.15, 1.1, 0.22, 0.45, flight=0.45, knee=0.8)
 
 # %% ../nbs/12_rig.ipynb #r056
 @action('jog')
 def _jog(t, p, fps):
-    return _locomote(t, p, fps, 2.3, 0.9, 0.9, 0.12, 0.5, flight=0.3)
+    return _locomote(t, p, fps, 2.3, 0.9, 0.9, 0.12, 0.5, flight=0.3, knee=0.6)
 
 # %% ../nbs/12_rig.ipynb #r059
 @action('walk_backward')
@@ -216,7 +259,7 @@ def _walk_backward(t, p, fps):
 # %% ../nbs/12_rig.ipynb #r062
 @action('march')
 def _march(t, p, fps):
-    return _locomote(t, p, fps, 1.2, 0.62, 1.5, 0.0, 0.3)
+    return _locomote(t, p, fps, 1.2, 0.62, 1.5, 0.0, 0.3, knee=0.8)
 
 # %% ../nbs/12_rig.ipynb #r065
 @action('sidestep')
@@ -259,6 +302,18 @@ def _stumble(t, p, fps):
     out[..., VX] *= (1 - 0.5*s)
     return out
 
+# %% ../nbs/12_rig.ipynb #i19r2
+@action('stomp')
+def _stomp(t, p, fps):
+    p.in_place = np.where(p.in_place < 0.25, 0.0, 1.0)          # on the spot unless it was asked to travel
+    out = _locomote(t, p, fps, 0.9, 0.5, 0.8, 0.05, 0.3, knee=0.85)
+    one = np.nonzero((p.in_place[:, 0] > 0.75) & (p.side[:, 0] != BOTH_LIMBS))[0]
+    if len(one):                                                 # stomping with one foot only
+        q = p.rows(one)
+        dist = _distance(0.9*q.speed*_ease(t[one]/0.3), fps)
+        out[one] = _step_in_place(t[one], q, fps, dist, 0.5*np.sqrt(q.amplitude), 0.9, 0.8, 0.85, 0.0, q.direction, q.side)
+    return out
+
 # %% ../nbs/12_rig.ipynb #r080
 @action('crawl')
 def _crawl(t, p, fps):
@@ -283,7 +338,8 @@ def _jump(t, p, fps):
     spread = 0.157 + 0.45*crouch
     out[..., LEGL], out[..., LEGR] = spread, -spread
     out[..., LIFT] = lift
-    fwd = (p.variation[:, 1:2] > 0.5)*p.direction*(1.0 + p.variation[:, 2:3])         # half the jumps go forward
+    goes = np.where(p.in_place > 0.75, False, np.where(p.in_place < 0.25, True, p.variation[:, 1:2] > 0.5))   # undecided: half go forward
+    fwd = goes*p.direction*(1.0 + p.variation[:, 2:3])
     air = (t > t0) & (t < t0 + tf)
     out[..., VX] = np.where(air, fwd/np.maximum(tf, 0.2), 0.0)
     up = _ease((t - t0 + 0.15)/0.2)*(1 - _ease((t - t0 - tf)/0.3))
@@ -298,22 +354,28 @@ def _hop(t, p, fps):
     period = 0.55/p.speed
     v = p.direction*0.7*p.speed*e
     out[..., VX] = v
-    lift_leg = np.where(p.side > 0, LEGL, LEGR)
     out[..., LIFT] = _hops(t, period, 0.12*p.amplitude)*e
     hold = p.direction*0.55*e; stance = -p.direction*0.05*e
-    out[..., LEGL] = np.where(p.side > 0, hold, stance); out[..., LEGR] = np.where(p.side > 0, stance, hold)
+    out[..., LEGL] = np.where(p.side > 0, stance, hold); out[..., LEGR] = np.where(p.side > 0, hold, stance)   # hops on the `side` leg
     out[..., ARML] = 1.2*e + 0.36*(1 - e); out[..., ARMR] = -1.2*e - 0.36*(1 - e)
     return out
 
 # %% ../nbs/12_rig.ipynb #r090
 @action('turn')
 def _turn(t, p, fps):
-    out = _at_start_pose(t, p); u = _ease(t/np.maximum(p.duration, 0.5))
+    out = _at_start_pose(t, p)
+    T = np.maximum(p.duration - 0.2, 0.5)
+    u = _ease(t/T)
+    deg = np.where(p.turn > 0, p.turn, 180.0)
+    w = np.abs(np.cos(np.radians(deg)*u))                  # the frontal pose's width on screen: 0 in profile (the limbs overlap)
     sh = np.sin(np.pi*u)
-    out[..., ARML] = p.start_pose[..., ARML]*np.cos(np.pi*u) + p.direction*0.3*sh
-    out[..., ARMR] = p.start_pose[..., ARMR]*np.cos(np.pi*u) + p.direction*0.3*sh
-    step = 0.12*np.maximum(_sine(t, 1.6), 0)*sh
-    out[..., LEGL] += p.direction*step; out[..., LEGR] += p.direction*0.12*np.maximum(-_sine(t, 1.6), 0)*sh
+    n = np.maximum(np.round(deg/90), 1)                    # a step per quarter turn
+    lift = 0.15*np.maximum(np.sin(np.pi*n*u), 0)*(t < T)
+    out[..., ARML] = p.start_pose[..., ARML]*w + p.direction*0.3*sh
+    out[..., ARMR] = p.start_pose[..., ARMR]*w + p.direction*0.3*sh
+    first = np.floor(n*u) % 2 == 0
+    out[..., LEGL] = p.start_pose[..., LEGL]*w + p.direction*lift*first
+    out[..., LEGR] = p.start_pose[..., LEGR]*w + p.direction*lift*~first
     out[..., HEADC] = p.direction*0.3*sh
     return out
 
@@ -321,7 +383,7 @@ def _turn(t, p, fps):
 @action('spin')
 def _spin(t, p, fps):
     out = _at_start_pose(t, p); e = _envelope(t, p.duration, 0.3)
-    turns = 1 + np.floor(2*p.variation[:, :1])
+    turns = np.where(p.turn > 0, p.turn/360, 1.0)            # one turn a segment ('spins twice' is two segments)
     ph = 2*np.pi*turns*np.clip(t/np.maximum(p.duration, 0.5), 0, 1)
     out[..., ARML] = (1.4*np.cos(ph))*e + p.start_pose[..., ARML]*(1 - e)
     out[..., ARMR] = (-1.4*np.cos(ph))*e + p.start_pose[..., ARMR]*(1 - e)
@@ -342,6 +404,22 @@ def _climb(t, p, fps):
     out[..., LEGL] = (p.direction*0.35*np.maximum(np.sin(ph), 0))*e + p.start_pose[..., LEGL]*(1 - e)
     out[..., LEGR] = (p.direction*0.35*np.maximum(-np.sin(ph), 0))*e + p.start_pose[..., LEGR]*(1 - e)
     out[..., LEAN] += p.direction*0.08*e
+    return out
+
+# %% ../nbs/12_rig.ipynb #i19r3
+@action('cartwheel')
+def _cartwheel(t, p, fps):
+    out = _at_start_pose(t, p)
+    t0 = 0.3; T = np.clip(p.duration - 0.9, 0.6, 1.4/p.speed)
+    x = np.clip((t - t0)/T, 0, 1)
+    th = np.where(x < 1, 2*np.pi*_ease(x), 0.0)*p.direction   # the body wheels over toward `direction` (one turn)
+    e = _ease((t - t0 + 0.3)/0.3)*(1 - _ease((t - t0 - T)/0.3))
+    out[..., LEAN] = th
+    out[..., ARML] = th + (np.pi - 0.35)*e + p.start_pose[..., ARML]*(1 - e)
+    out[..., ARMR] = th - (np.pi - 0.35)*e + p.start_pose[..., ARMR]*(1 - e)
+    out[..., LEGL] = th + 0.7*e + p.start_pose[..., LEGL]*(1 - e)
+    out[..., LEGR] = th - 0.7*e + p.start_pose[..., LEGR]*(1 - e)
+    out[..., VX] = p.direction*1.6*p.amplitude*6*x*(1 - x)/T*(t > t0)*(t < t0 + T)
     return out
 
 # %% ../nbs/12_rig.ipynb #r100
@@ -390,9 +468,8 @@ def _fall(t, p, fps):
 @action('squat')
 def _squat(t, p, fps):
     out = _at_start_pose(t, p)
-    period = (1.6 + 0.8*p.variation[:, :1])/p.speed
-    d = 0.5 - 0.5*np.cos(2*np.pi*np.clip(t, 0, None)/period)
-    d = d*_envelope(t, p.duration, 0.2)
+    T = np.minimum(p.duration, (1.6 + 0.8*p.variation[:, :1])/p.speed)
+    d = np.sin(np.pi*np.clip(t/T, 0, 1))**2                 # one squat a segment ('does three squats' is three)
     out[..., LEGL] += 0.75*d; out[..., LEGR] -= 0.75*d
     out[..., LEAN] += p.direction*0.35*d
     out[..., ARML] += (p.direction*1.45 - out[..., ARML])*d; out[..., ARMR] += (p.direction*1.4 - out[..., ARMR])*d
@@ -414,7 +491,7 @@ def _wave(t, p, fps):
     out = _at_start_pose(t, p); e = _envelope(t, p.duration, 0.4)
     f = (1.5 + p.variation[:, :1])*p.speed
     up = 2.35 + 0.2*p.variation[:, 1:2] + 0.35*p.amplitude*_sine(t, f)
-    return _set_arm(out, p, p.side*up, e)
+    return _set_arm(out, p, up, e, mirror=True)
 
 # %% ../nbs/12_rig.ipynb #r125
 @action('point')
@@ -574,13 +651,33 @@ def _look_around(t, p, fps):
     out = _set_arm(out, p, np.where(shade, p.direction*2.55, out[..., ARML]*(p.side > 0) + out[..., ARMR]*(p.side < 0)), e)
     return out
 
+# %% ../nbs/12_rig.ipynb #i19r4
+@action('raise_hand')
+def _raise_hand(t, p, fps):
+    out = _at_start_pose(t, p); e = _envelope(t, p.duration, 0.5)
+    up = 2.7 + 0.35*p.variation[:, :1] + 0.04*_sine(t, 0.4, 6*p.variation[:, 1:2])   # overhead (π is straight up)
+    return _set_arm(out, p, up, e, mirror=True)
+
+# %% ../nbs/12_rig.ipynb #i19r5
+@action('raise_leg')
+def _raise_leg(t, p, fps):
+    out = _at_start_pose(t, p); e = _envelope(t, p.duration, 0.45)
+    hi = (0.8 + 0.6*p.variation[:, :1])*np.sqrt(p.amplitude)
+    left = p.side > 0
+    lift, stance = p.direction*hi*e, 1 - e                    # the standing leg straightens under the body
+    out[..., LEGL] = np.where(left, 0.157*(1 - e) + lift, 0.157*stance*0.2)
+    out[..., LEGR] = np.where(left, -0.157*stance*0.2, -0.157*(1 - e) + lift)
+    out[..., ARML] += 0.6*e; out[..., ARMR] -= 0.6*e           # arms out for balance
+    out[..., LEAN] -= p.direction*0.08*e
+    return out
+
 # %% ../nbs/12_rig.ipynb #r174
 @action('kick')
 def _kick(t, p, fps):
     out = _at_start_pose(t, p)
-    n = 1 + np.floor(2.5*p.variation[:, :1]); period = np.maximum(p.duration/n, 0.9)
-    tau = np.mod(t, period)/period
-    k = np.where(t < n*period, np.sin(np.pi*np.clip((tau - 0.2)/0.6, 0, 1))**2, 0.0)*(t > 0)
+    period = np.maximum(p.duration, 0.9)                    # one kick a segment ('kicks twice' is two)
+    tau = np.clip(t/period, 0, 1)
+    k = np.sin(np.pi*np.clip((tau - 0.2)/0.6, 0, 1))**2*(t > 0)
     hi = 0.9 + 0.5*p.amplitude*p.variation[:, 1:2]
     kick = p.direction*(-0.3*np.sin(np.pi*np.clip(tau/0.3, 0, 1)) + hi*k)
     leg_l = p.side > 0
@@ -593,9 +690,9 @@ def _kick(t, p, fps):
 # %% ../nbs/12_rig.ipynb #r177
 @action('punch')
 def _punch(t, p, fps):
-    out = _at_start_pose(t, p); e = _envelope(t, p.duration, 0.3)
-    rate = (1.2 + p.variation[:, :1])*p.speed
-    jab = np.sin(np.pi*np.clip(np.mod(t*rate, 1.0)/0.4, 0, 1))**2*(t > 0)*(t < p.duration - 0.3)
+    out = _at_start_pose(t, p); e = _envelope(t, p.duration, 0.25)
+    T = np.minimum(p.duration, 1.2/p.speed)
+    jab = np.sin(np.pi*np.clip((t - 0.25*T)/(0.45*T), 0, 1))**2   # one punch a segment ('punches three times' is three)
     out[..., ARML] += (p.direction*1.0 - out[..., ARML])*e; out[..., ARMR] += (p.direction*1.0 - out[..., ARMR])*e
     out = _set_arm(out, p, p.direction*(1.0 + 0.6*jab), e)
     out[..., LEAN] += p.direction*(0.08 + 0.12*jab)*e
@@ -606,12 +703,13 @@ def _punch(t, p, fps):
 @action('dodge')
 def _dodge(t, p, fps):
     out = _at_start_pose(t, p)
+    face = -p.direction                                       # it faces the threat and gets out of the way toward `direction`
     T = np.minimum(p.duration, 1.2)
     d = np.sin(np.pi*np.clip(t/T, 0, 1))
-    out[..., LEAN] -= p.direction*0.45*d
-    out[..., VX] = -p.direction*1.0*np.cos(np.pi*np.clip(t/T, 0, 1))*(t >= 0)*(t <= T)
-    out[..., ARML] += (p.direction*1.7 - out[..., ARML])*d; out[..., ARMR] += (p.direction*1.5 - out[..., ARMR])*d
-    out[..., LEGL] += p.direction*0.25*d; out[..., LEGR] -= p.direction*0.1*d
+    out[..., LEAN] -= face*0.45*d
+    out[..., VX] = p.direction*0.8*np.sin(np.pi*np.clip(t/T, 0, 1))*(t >= 0)*(t <= T)
+    out[..., ARML] += (face*1.7 - out[..., ARML])*d; out[..., ARMR] += (face*1.5 - out[..., ARMR])*d
+    out[..., LEGL] += face*0.25*d; out[..., LEGR] -= face*0.1*d
     return out
 
 # %% ../nbs/12_rig.ipynb #r183
@@ -709,9 +807,51 @@ def _fight(t, p, fps):
     out[..., VX] = 0.35*p.direction*_sine(t, 0.5*rate, 6*p.variation[:, 2:3])*e
     return out
 
+# %% ../nbs/12_rig.ipynb #i19r6
+def _knock(t, t0, rise, fall):
+    "A pulse that rises in `rise` s after `t0` and decays over `fall` s (0 before `t0`, peak 1)."
+    tau = np.maximum(t - t0, 0)
+    return np.where(t > t0, np.minimum(tau/rise, 1)*np.exp(-np.maximum(tau - rise, 0)/fall), 0.0)
+
+# %% ../nbs/12_rig.ipynb #i19r7
+@action('get_pushed')
+def _get_pushed(t, p, fps):
+    out = _at_start_pose(t, p)
+    t0, k = 0.15, 2.2
+    dist = (0.6 + 0.5*p.variation[:, :1])*p.amplitude            # how far the push moves the body
+    vx = p.direction*dist*k*np.exp(-k*np.maximum(t - t0, 0))*(t > t0)*(1 - _ease((t - p.duration + 0.3)/0.3))
+    L, R, _ = _gait(_distance(vx, fps), 0.42, p.direction)       # steps to catch the balance
+    w = _ease((t - t0)/0.15)*(1 - _ease((t - p.duration + 0.5)/0.4))
+    out[..., VX] = vx
+    out[..., LEGL] += (L - out[..., LEGL])*w; out[..., LEGR] += (R - out[..., LEGR])*w
+    j = _knock(t, t0, 0.12, 0.45)
+    out[..., LEAN] += p.direction*0.35*j                         # the chest goes first, the arms fly the other way
+    out[..., HEADC] -= p.direction*0.3*j
+    out[..., ARML] += (-p.direction*1.3 - out[..., ARML])*j; out[..., ARMR] += (-p.direction*1.1 - out[..., ARMR])*j
+    return out
+
+# %% ../nbs/12_rig.ipynb #i19r8
+@action('get_hit')
+def _get_hit(t, p, fps):
+    out = _at_start_pose(t, p)
+    t0 = 0.2
+    j = _knock(t, t0, 0.07, 0.35)                                # the blow: a sharp snap, then recovery
+    guard = _ease((t - t0 - 0.1)/0.25)*(1 - _ease((t - p.duration + 0.4)/0.3))
+    vx = p.direction*0.35*6*np.exp(-6*np.maximum(t - t0, 0))*(t > t0)
+    L, R, _ = _gait(_distance(vx, fps), 0.35, p.direction)
+    w = _ease((t - t0)/0.1)*(1 - _ease((t - p.duration + 0.4)/0.3))
+    out[..., VX] = vx
+    out[..., LEGL] += (L - out[..., LEGL])*w; out[..., LEGR] += (R - out[..., LEGR])*w
+    out[..., LEAN] += p.direction*0.4*j
+    out[..., HEADC] += p.direction*0.55*j
+    out[..., ARML] += (-p.direction*2.0 - out[..., ARML])*np.maximum(guard*0.8, j)
+    out[..., ARMR] += (-p.direction*1.8 - out[..., ARMR])*np.maximum(guard*0.8, j)
+    return out
+
 # %% ../nbs/12_rig.ipynb #r209
 SEGMENT_COLUMNS = ('action', 'start', 'end', 'direction', 'speed', 'amplitude', 'side', 'variation0', 'variation1',
-                   'variation2', 'variation3', 'start_posture', 'start_facing', 'end_posture', 'end_facing')
+                   'variation2', 'variation3', 'start_posture', 'start_facing', 'end_posture', 'end_facing',
+                   'turn', 'in_place', 'mood')   # in_place: 1 yes, 0 no, 0.5 undecided; mood: index into MOODS + 1, 0 none
 _ACTION_INDEX = {a: i for i, a in enumerate(NAMED_ACTIONS)}
 
 # %% ../nbs/12_rig.ipynb #r211
@@ -727,9 +867,12 @@ def _refuse_unresolved(plans):
                 if missing: raise StickgenError(f"animate: segment {q} ('{s.action}') of actor {k} has no {', '.join(missing)}; "
                                                 "resolve the plan with stickgen.story first")
 
+# %% ../nbs/12_rig.ipynb #i19r9
+_MOOD_CODE = {None: 0} | {m: i + 1 for i, m in enumerate(MOODS)}
+
 # %% ../nbs/12_rig.ipynb #r212
 def segment_table(plans:list # resolved `Plan`s
-                 ) -> tuple: # (table [S, 15] float64, actor row [S], clip frames [S], layer [S])
+                 ) -> tuple: # (table [S, 18] float64, actor row [S], clip frames [S], layer [S])
     "Every segment of every actor of `plans` as one array, columns `SEGMENT_COLUMNS`."
     rows, row_of, frames, layer, r = [], [], [], [], 0
     try:
@@ -738,7 +881,8 @@ def segment_table(plans:list # resolved `Plan`s
             for a in p.actors:
                 for q, s in enumerate(a.segments):
                     rows.append((_ACTION_INDEX[s.action], s.start, s.end, s.direction, s.speed, s.amplitude, s.side, *s.variation,
-                                 s.start_posture, s.start_facing, s.end_posture, s.end_facing))
+                                 s.start_posture, s.start_facing, s.end_posture, s.end_facing, s.turn or 0.0,
+                                 0.5 if s.in_place is None else float(s.in_place), _MOOD_CODE[s.mood or p.mood]))
                     layer.append(q % 2)
                 row_of += [r]*len(a.segments); frames += [p.frames]*len(a.segments); r += 1
         table = np.array(rows, np.float64)
@@ -747,6 +891,12 @@ def segment_table(plans:list # resolved `Plan`s
 
 # %% ../nbs/12_rig.ipynb #r214
 BLEND = 6   # half-width of the cross-fade between two actions, in frames (0.24 s at 25 fps)
+
+# %% ../nbs/12_rig.ipynb #i19r10
+_AWAY = np.array([a in ('walk_backward', 'dodge', 'get_pushed', 'get_hit') for a in NAMED_ACTIONS])   # they face away from `direction`
+_MOOD_SLUMP = np.zeros((len(MOODS) + 1, NUM_CHANNELS))
+_MOOD_SLUMP[MOODS.index('tired') + 1, [LEAN, HEADC]] = (0.12, 0.3)     # tired: torso forward, head hanging
+_MOOD_SLUMP[MOODS.index('sad') + 1, [LEAN, HEADC]] = (0.05, 0.3)       # sad: head down
 
 # %% ../nbs/12_rig.ipynb #r215
 def blend_rig(plans:list # resolved `Plan`s
@@ -768,8 +918,12 @@ def blend_rig(plans:list # resolved `Plan`s
         t = (f - s[J][:, None])/fps
         c = lambda col: S[J, col][:, None]
         p = SegmentParams(duration=(n/fps)[:, None], direction=c(3), speed=c(4), amplitude=c(5), side=c(6), variation=S[J, 7:11],
-                          start_pose=b0[J][:, None, :], end_pose=b1[J][:, None, :])
+                          start_pose=b0[J][:, None, :], end_pose=b1[J][:, None, :], turn=c(15), in_place=c(16))
         vals = ACTION_MOTIONS[NAMED_ACTIONS[a]](t, p, fps)
+        slump = np.nonzero(_MOOD_SLUMP[S[J, 17].astype(int)].any(1) & (S[J, 11] == STAND) & (S[J, 13] == STAND))[0]
+        if len(slump):                                               # a tired or sad figure slumps while it stands
+            face = (-1.0 if _AWAY[a] else 1.0)*np.sign(S[J[slump], 3])[:, None, None]
+            vals[slump] += face*_MOOD_SLUMP[S[J[slump], 17].astype(int)][:, None, :]
         first = (s[J] == 0)[:, None]; last = (e[J] >= Trow[J])[:, None]
         wl = np.where(first, 1.0, np.clip((f - (s[J] - k)[:, None] + 0.5)/(2*k), 0, 1))
         wr = np.where(last, 1.0, np.clip(((e[J] + k)[:, None] - f - 0.5)/(2*k), 0, 1))
@@ -835,7 +989,8 @@ def camera_tracks(px, # pelvis x [R, T] of all actors, rows grouped by plan
 # %% ../nbs/12_rig.ipynb #r219
 _EXPRESSION_OF_ACTION = np.array([int(expression_for_action(i)) for i in range(NUM_ACTIONS)], np.int64)
 _MOOD_EXPRESSION = dict(happy=FacialExpression.HAPPY, sad=FacialExpression.SAD, angry=FacialExpression.ANGRY,
-                        excited=FacialExpression.EXCITED, calm=FacialExpression.NEUTRAL, nervous=FacialExpression.SURPRISED)
+                        excited=FacialExpression.EXCITED, calm=FacialExpression.NEUTRAL, nervous=FacialExpression.SURPRISED,
+                        tired=FacialExpression.TIRED)
 
 # %% ../nbs/12_rig.ipynb #r220
 def animate(plans:Plan|list # a resolved `Plan`, or a list of them
@@ -866,9 +1021,15 @@ def animate(plans:Plan|list # a resolved `Plan`, or a list of them
             w = int(win[j]); phys[r, Tr[r] - min(3, w):Tr[r]] = ph[j, w - min(3, w):w]
     cams = camera_tracks(px, plans)
     expr = _EXPRESSION_OF_ACTION[labels]
-    mood = np.repeat(np.array([int(_MOOD_EXPRESSION[p.mood]) if p.mood else 0 for p in plans]),
-                     [len(p.actors) for p in plans])
-    expr = np.where(expr == int(FacialExpression.NEUTRAL), mood[:, None], expr)
+    mood = np.zeros_like(expr)
+    r = 0
+    for p in plans:                                                 # a segment's mood (or the scene's) shows where the action has no face
+        for a in p.actors:
+            for s in a.segments:
+                m = s.mood or p.mood
+                if m: mood[r, s.start:s.end] = int(_MOOD_EXPRESSION[m])
+            r += 1
+    expr = np.where(expr == int(FacialExpression.NEUTRAL), mood, expr)
     r = 0
     for p in plans:                                                 # a segment's own face wins
         for a in p.actors:
@@ -914,6 +1075,6 @@ def clip_motion(*steps, # `(action, seconds)` pairs or `Segment`s (`seconds` set
         segs.append(Segment(s.action, t, t + n, d, s.speed if s.speed is not None else speed,
                             s.amplitude if s.amplitude is not None else amplitude, s.side if s.side is not None else side,
                             tuple(s.variation or variation), p0, d, s.end_posture if s.end_posture is not None else p0, d,
-                            expression=s.expression))
+                            expression=s.expression, turn=s.turn, in_place=s.in_place, mood=s.mood))
         t += n
     return animate(Plan([ActorPlan(segs, start_x=x0)], frames=t, fps=fps))['motion'].numpy()

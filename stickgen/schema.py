@@ -259,7 +259,8 @@ NUM_ACTIONS = 64
 NAMED_ACTIONS = ('idle walk run jog jump hop skip walk_backward sidestep sneak march turn spin sit stand_up squat '
                  'lie_down get_up fall crawl climb wave point clap bow talk nod shrug salute cheer celebrate dance '
                  'stretch kick punch dodge throw catch push pull pick_up carry reach handshake hug fight look_around '
-                 'think cry laugh stumble').split()
+                 'think cry laugh stumble '
+                 'raise_hand raise_leg stomp cartwheel get_pushed get_hit').split()   # issue #19: appended, ids 51-56
 ActionType = IntEnum('ActionType', [(n.upper(), i) for i, n in enumerate(NAMED_ACTIONS)] +
                      [(f'RESERVED_{i}', i) for i in range(len(NAMED_ACTIONS), NUM_ACTIONS)])
 ActionType.__doc__ = "The 64 action slots: named actions first, then reserved ones."
@@ -277,8 +278,9 @@ def action_name(i:int) -> str:
 
 # %% ../nbs/00_schema.ipynb #c039
 class FacialExpression(IntEnum):
-    "The six facial expressions."
-    NEUTRAL = 0; HAPPY = 1; SAD = 2; SURPRISED = 3; ANGRY = 4; EXCITED = 5
+    "The seven facial expressions."
+    NEUTRAL = 0; HAPPY = 1; SAD = 2; SURPRISED = 3; ANGRY = 4; EXCITED = 5; TIRED = 6
+
 
 # %% ../nbs/00_schema.ipynb #c039p1
 class MouthShape(IntEnum):
@@ -310,6 +312,7 @@ EXPRESSION_FEATURES = {
     FacialExpression.SURPRISED: FaceFeatures(EyeShape.WIDE, 1.0, 10.0, 1.0, MouthShape.SMALL_O, 0.6, 0.0),
     FacialExpression.ANGRY:     FaceFeatures(EyeShape.NARROW, 0.7, -25.0, 0.0, MouthShape.FROWN, 0.1, -0.5),
     FacialExpression.EXCITED:   FaceFeatures(EyeShape.WIDE, 1.0, 5.0, 0.7, MouthShape.WIDE, 0.7, 1.0),
+    FacialExpression.TIRED:     FaceFeatures(EyeShape.NARROW, 0.45, 12.0, 0.0, MouthShape.OPEN, 0.2, -0.25),
 }
 SPEECH_CYCLE = (MouthShape.CLOSED, MouthShape.OPEN, MouthShape.SMALL_O, MouthShape.WIDE, MouthShape.OPEN, MouthShape.FLAT)
 SPEECH_OPENNESS = {MouthShape.CLOSED: 0.0, MouthShape.FLAT: 0.15, MouthShape.OPEN: 0.5, MouthShape.SMALL_O: 0.4,
@@ -321,7 +324,8 @@ ACTION_EXPRESSIONS = {a: _E.NEUTRAL for a in NAMED_ACTIONS} | {
     'fall': _E.SURPRISED, 'stumble': _E.SURPRISED, 'dodge': _E.SURPRISED, 'wave': _E.HAPPY, 'clap': _E.HAPPY,
     'cheer': _E.EXCITED, 'celebrate': _E.EXCITED, 'dance': _E.HAPPY, 'kick': _E.ANGRY, 'punch': _E.ANGRY,
     'fight': _E.ANGRY, 'push': _E.ANGRY, 'handshake': _E.HAPPY, 'hug': _E.HAPPY, 'cry': _E.SAD,
-    'laugh': _E.HAPPY, 'catch': _E.SURPRISED, 'salute': _E.NEUTRAL, 'sneak': _E.NEUTRAL, 'march': _E.NEUTRAL}
+    'laugh': _E.HAPPY, 'catch': _E.SURPRISED, 'salute': _E.NEUTRAL, 'sneak': _E.NEUTRAL, 'march': _E.NEUTRAL,
+    'cartwheel': _E.EXCITED, 'get_pushed': _E.SURPRISED, 'get_hit': _E.SURPRISED}
 ACTION_EXPRESSIONS = {ActionType[k.upper()]: v for k, v in ACTION_EXPRESSIONS.items()}
 
 def expression_for_action(action) -> FacialExpression:

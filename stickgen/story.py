@@ -7,17 +7,18 @@ Docs: https://stickgen.github.io/stickgen/story.html.md"""
 
 # %% ../nbs/13_story.ipynb #s004
 from __future__ import annotations
-import random
+import math, random
 from typing import NamedTuple
 import numpy as np
 from fastcore.basics import patch
 from .schema import StickgenError, FPS, CLIP_FRAMES, NAMED_ACTIONS, FacialExpression, action_id
-from .plan import (Plan, ActorPlan, Segment, RIGHT, LEFT, LEFT_LIMB, RIGHT_LIMB, STAND, SIT, SIT_GROUND, LIE, CRAWL,
+from .plan import (Plan, ActorPlan, Segment, RIGHT, LEFT, LEFT_LIMB, RIGHT_LIMB, BOTH_LIMBS, STAND, SIT, SIT_GROUND, LIE, CRAWL,
                            MOODS, INTERACTIONS, CAMERAS)
 
 # %% auto #0
-__all__ = ['ACTION_SPECS', 'NATURAL_SPEEDS', 'SEATED_OK', 'LYING_OK', 'END_POSTURES', 'MOOD_SPEED', 'SETTINGS', 'ActionSpec',
-           'ActorBuilder', 'plan_scene', 'resolve_plan', 'scene_seed', 'split_for_seed']
+__all__ = ['ACTION_SPECS', 'NATURAL_SPEEDS', 'SEATED_OK', 'LYING_OK', 'END_POSTURES', 'MOOD_SPEED', 'COUNTED', 'ARM_ACTIONS',
+           'LEG_ACTIONS', 'BOTH_SHARE', 'IN_PLACE_SHARE', 'TURNING', 'AWAY', 'SETTINGS', 'ActionSpec', 'ActorBuilder',
+           'plan_scene', 'resolve_plan', 'scene_seed', 'split_for_seed']
 
 # %% ../nbs/13_story.ipynb #s007
 class ActionSpec(NamedTuple):
@@ -33,18 +34,20 @@ ACTION_SPECS = {a: ActionSpec(*v) for a, v in dict(
     jump=(1.2, 2.0, 1.4, 'body'), hop=(1.5, 3.0, 0.8, 'body'), skip=(1.5, 3.0, 0.8, 'loco'),
     walk_backward=(1.5, 3.0, 0.7, 'loco'), sidestep=(1.5, 3.0, 0.7, 'loco'), sneak=(2.0, 4.0, 0.8, 'loco'),
     march=(2.0, 4.0, 0.8, 'loco'), turn=(1.0, 1.6, 0.8, 'body'), spin=(1.2, 2.5, 0.8, 'body'),
-    sit=(2.0, 4.0, 1.0, 'pose'), stand_up=(1.5, 2.5, 1.0, 'pose'), squat=(2.0, 4.0, 0.8, 'body'),
+    sit=(2.0, 4.0, 1.0, 'pose'), stand_up=(1.5, 2.5, 1.0, 'pose'), squat=(1.6, 2.4, 0.8, 'body'),
     lie_down=(2.5, 4.0, 0.6, 'pose'), get_up=(2.5, 3.5, 0.6, 'pose'), fall=(1.5, 3.0, 0.7, 'pose'),
     crawl=(3.0, 5.0, 0.7, 'body'), climb=(3.0, 5.0, 0.6, 'body'), wave=(1.5, 3.0, 1.5, 'up'),
     point=(1.2, 2.5, 1.0, 'up'), clap=(1.5, 3.0, 1.0, 'up'), bow=(1.5, 2.5, 0.8, 'body'), talk=(2.0, 4.0, 0.9, 'up'),
     nod=(1.0, 2.0, 0.7, 'up'), shrug=(1.2, 2.0, 0.7, 'up'), salute=(1.2, 2.0, 0.6, 'up'), cheer=(1.5, 3.0, 1.0, 'up'),
     celebrate=(1.5, 3.0, 0.8, 'body'), dance=(2.5, 5.0, 1.3, 'body'), stretch=(2.0, 4.0, 0.8, 'up'),
-    kick=(1.2, 2.5, 1.0, 'body'), punch=(1.2, 2.5, 1.0, 'body'), dodge=(1.0, 1.5, 0.6, 'body'),
+    kick=(1.0, 1.6, 1.0, 'body'), punch=(0.8, 1.4, 1.0, 'body'), dodge=(1.0, 1.5, 0.6, 'body'),
     throw=(1.2, 1.8, 0.8, 'body'), catch=(1.2, 1.8, 0.6, 'body'), push=(1.5, 3.0, 0.6, 'body'),
     pull=(1.5, 3.0, 0.6, 'body'), pick_up=(2.0, 3.0, 0.8, 'body'), carry=(2.0, 4.0, 0.7, 'loco'),
     reach=(1.5, 2.5, 0.7, 'up'), handshake=(1.5, 3.0, 0.0, 'up'), hug=(2.0, 3.5, 0.0, 'body'),
     fight=(3.0, 5.0, 0.0, 'body'), look_around=(1.5, 3.0, 0.8, 'up'), think=(2.0, 3.5, 0.8, 'up'),
-    cry=(2.0, 4.0, 0.6, 'up'), laugh=(1.5, 3.0, 0.8, 'up'), stumble=(1.5, 2.5, 0.6, 'loco')).items()}
+    cry=(2.0, 4.0, 0.6, 'up'), laugh=(1.5, 3.0, 0.8, 'up'), stumble=(1.5, 2.5, 0.6, 'loco'),
+    raise_hand=(1.5, 3.0, 1.0, 'up'), raise_leg=(1.2, 2.5, 0.5, 'body'), stomp=(1.5, 3.0, 0.6, 'body'),
+    cartwheel=(1.8, 2.4, 0.4, 'body'), get_pushed=(1.2, 2.0, 0.35, 'body'), get_hit=(1.0, 1.8, 0.35, 'body')).items()}
 
 # %% ../nbs/13_story.ipynb #s011
 NATURAL_SPEEDS = dict(walk=1.25, run=3.6, jog=2.3, skip=1.8, walk_backward=0.8, sidestep=0.7, sneak=0.5, march=1.2,
@@ -52,10 +55,19 @@ NATURAL_SPEEDS = dict(walk=1.25, run=3.6, jog=2.3, skip=1.8, walk_backward=0.8, 
 
 # %% ../nbs/13_story.ipynb #s013
 SEATED_OK = {'idle', 'wave', 'point', 'clap', 'talk', 'nod', 'shrug', 'think', 'cry', 'laugh', 'look_around',
-             'cheer', 'salute', 'reach', 'stand_up'}
+             'cheer', 'salute', 'reach', 'stand_up', 'raise_hand'}
 LYING_OK = {'idle', 'get_up', 'stand_up'}
 END_POSTURES = dict(sit=SIT, stand_up=STAND, lie_down=LIE, get_up=STAND, fall=LIE)
-MOOD_SPEED = dict(happy=1.05, sad=0.8, angry=1.1, excited=1.2, calm=0.9, nervous=1.05)
+MOOD_SPEED = dict(happy=1.05, sad=0.8, angry=1.1, excited=1.2, calm=0.9, nervous=1.05, tired=0.7)
+
+# %% ../nbs/13_story.ipynb #i19s1
+COUNTED = {'jump', 'kick', 'punch', 'squat', 'bow', 'throw', 'catch', 'turn', 'spin', 'cartwheel', 'get_hit', 'get_pushed'}
+ARM_ACTIONS = {'wave', 'point', 'salute', 'reach', 'think', 'throw', 'punch', 'handshake', 'raise_hand', 'look_around'}
+LEG_ACTIONS = {'kick', 'hop', 'raise_leg', 'stomp'}
+BOTH_SHARE = dict(wave=0.2, raise_hand=0.4, reach=0.1, stomp=0.75)          # how often the engine uses both limbs
+IN_PLACE_SHARE = dict(walk=0.08, jog=0.15, run=0.05, march=0.2, stomp=0.75, jump=0.5)
+TURNING = dict(walk=0.12, run=0.08, jog=0.1)                                 # how often a gait turns on its way
+AWAY = {'walk_backward', 'dodge', 'get_pushed', 'get_hit'}                   # they face away from where they go
 
 # %% ../nbs/13_story.ipynb #s014
 SETTINGS = ('in a park', 'on a stage', 'at the office', 'in the street', 'on the beach', 'in a gym', 'at home',
@@ -70,12 +82,12 @@ class ActorBuilder:
     "Builds one actor's segments in time order, keeping its posture, facing and position."
     def __init__(self, rng:random.Random, # the scene's random generator
                  x0:float=0.0, # estimated starting x (m)
-                 mood:str|None=None, # the scene's mood (scales the speeds)
+                 mood:str|None=None, # the scene's mood (scales the speeds, shows on every segment)
                  fps:int=FPS,
                  duration_scale:float=1.0 # multiplies the drawn action lengths
                 ):
         self.rng, self.segments, self.t, self.posture, self.facing, self.x, self.mood, self.fps = rng, [], 0, STAND, RIGHT, x0, mood, fps
-        self.duration_scale = duration_scale
+        self.duration_scale, self.turned = duration_scale, False     # turned: a turn came after the last travelling action
         self.hand = RIGHT_LIMB if rng.random() < 0.75 else LEFT_LIMB
 
 # %% ../nbs/13_story.ipynb #s019
@@ -83,34 +95,52 @@ class ActorBuilder:
 def add(self:ActorBuilder, action:str, # a name of `NAMED_ACTIONS`
         frames:int, # length of the segment
         direction:int|None=None, speed:float|None=None, amplitude:float|None=None, side:int|None=None, # drawn when None
-        expression:str|None=None # a face for the segment (a `FacialExpression` name)
+        expression:str|None=None, # a face for the segment (a `FacialExpression` name)
+        turn:float|None=None, in_place:bool|None=None, # drawn when None, for the actions that use them
+        mood:str|None=None, # default the actor's mood
+        count:int=1 # the length of the run of repeats this segment belongs to
        ) -> ActorBuilder:
     "Append `action` (and the transition it needs first); returns self."
     rng = self.rng
+    if action == 'stand_up' and self.posture == LIE: action = 'get_up'        # up from the floor, whatever the words
+    elif action == 'get_up' and self.posture == SIT: action = 'stand_up'      # up from a chair
     kind = ACTION_SPECS[action].kind
     if self.posture == SIT and action not in SEATED_OK: self.add('stand_up', int(1.8*self.fps))
     if self.posture == LIE and action not in LYING_OK: self.add('get_up', int(3.0*self.fps))
     if action == 'stand_up' and self.posture == STAND: self.add('sit', int(2.0*self.fps))
     if action == 'get_up' and self.posture == STAND: self.add('lie_down', int(3.0*self.fps))
     if direction is None:
-        if kind == 'loco':
+        if kind == 'loco' and (self.turned or turn):                             # goes the way it turned; a u-turn comes back
+            direction = -self.facing if turn and round(turn) % 360 == 180 else self.facing
+        elif kind == 'loco':
             direction = (LEFT if self.x > 0 else RIGHT) if abs(self.x) > 2.5 else (RIGHT if rng.random() < 0.5 else LEFT)
-        elif self.posture != STAND: direction = self.facing
+        elif action == 'turn' or action in AWAY: direction = -self.facing          # turns around; knocked or dodging backwards
+        elif self.posture != STAND or self.segments: direction = self.facing      # keeps facing where it went
         else: direction = RIGHT if rng.random() < 0.5 else LEFT
-    mood = MOOD_SPEED.get(self.mood, 1.0)
-    speed = speed if speed is not None else min(max(rng.lognormvariate(0, 0.18)*mood, 0.6), 1.6)
+    mood = mood if mood is not None else self.mood
+    speed = speed if speed is not None else min(max(rng.lognormvariate(0, 0.18)*MOOD_SPEED.get(mood, 1.0), 0.6), 1.6)
     amplitude = amplitude if amplitude is not None else 0.7 + 0.6*rng.random()
-    side = side if side is not None else (self.hand if rng.random() < 0.85 else -self.hand)
+    if side is None:
+        side = self.hand if rng.random() < 0.85 else -self.hand
+        if action in BOTH_SHARE and rng.random() < BOTH_SHARE[action]: side = BOTH_LIMBS
+    if in_place is None and action in IN_PLACE_SHARE: in_place = rng.random() < IN_PLACE_SHARE[action]
+    if in_place is None and kind == 'loco': in_place = False
+    if turn is None and action == 'turn': turn = 180.0 if direction == -self.facing else 90.0
+    if turn is None and action in TURNING and not in_place and rng.random() < TURNING[action]: turn = rng.choice([90.0, 180.0, 360.0])
     p0, d0 = self.posture, self.facing
     p1 = END_POSTURES.get(action, p0)
-    d1 = direction if action in END_POSTURES else d0
+    d1 = -direction if action in AWAY else direction
     if action in ('stand_up', 'get_up'): d1 = d0 = self.facing if p0 != STAND else direction
     if action in ('stand_up', 'get_up'): direction = d0
     s = self.t
     self.segments.append(Segment(action, s, s + int(frames), direction, speed, amplitude, side,
-                                 (rng.random(), rng.random(), rng.random(), rng.random()), p0, d0, p1, d1, expression=expression))
+                                 (rng.random(), rng.random(), rng.random(), rng.random()), p0, d0, p1, d1, expression=expression,
+                                 count=int(count), turn=turn, in_place=in_place, mood=mood))
     self.t += int(frames)
-    if kind == 'loco': self.x += (-direction if action == 'walk_backward' else direction)*NATURAL_SPEEDS.get(action, 1.0)*speed*frames/self.fps
+    if kind == 'loco' and not in_place:
+        th = math.radians(turn or 0.0)
+        self.x += direction*NATURAL_SPEEDS.get(action, 1.0)*speed*frames/self.fps*(math.sin(th)/th if th else 1.0)
+    if kind == 'loco' or action == 'turn': self.turned = action == 'turn'
     self.posture, self.facing = p1, d1
     return self
 
@@ -135,26 +165,37 @@ def fill(self:ActorBuilder, T:int, # frames to reach
          first:str|None=None, # the first action (else drawn)
          min_frames:int|None=None # shortest segment (default one second)
         ) -> ActorBuilder:
-    "Random actions until the timeline reaches T frames; the last is cut to fit."
+    "Random actions until the timeline reaches T frames; the last is cut to fit. A one-shot action may repeat (two or three times)."
     min_frames = min_frames or self.fps
-    a = first
+    a, reps = first, 0
     while self.t < T:
-        a = a or self.random_action()
+        if reps == 0:
+            a = a or self.random_action()
+            r = self.rng.random() if a in COUNTED else 0.0
+            reps = 1 if r < 0.55 else 2 if r < 0.85 else 3                   # once 55 %, twice 30 %, three times 15 %
         n = self.frames_for(a)
         if T - (self.t + n) < min_frames: n = T - self.t
         if n < min_frames and self.segments:                   # too short: extend the previous segment
             self.segments[-1].end += T - self.t; self.t = T; break
-        self.add(a, n); a = None
+        self.add(a, n); reps -= 1
+        if reps == 0: a = None
     return self
 
 # %% ../nbs/13_story.ipynb #s028
 @patch
 def finish(self:ActorBuilder, T:int) -> ActorBuilder:
-    "Fill up to T frames, drop what starts at or after T, and end the last segment exactly at T."
+    "Fill up to T frames, drop what starts at or after T, end the last segment exactly at T, and count the repeats."
     if self.t < T: self.fill(T)
     self.segments = [s for s in self.segments if s.start < T]
     if self.segments: self.segments[-1].end = T
     self.t = T
+    k = 0
+    while k < len(self.segments):                            # a run of one action and direction is one 'jumps three times'
+        j = k
+        while j + 1 < len(self.segments) and (self.segments[j + 1].action, self.segments[j + 1].direction) == \
+              (self.segments[k].action, self.segments[k].direction): j += 1
+        for s in self.segments[k:j + 1]: s.count = j - k + 1
+        k = j + 1
     return self
 
 # %% ../nbs/13_story.ipynb #s031
@@ -173,7 +214,7 @@ def _plan_interaction(rng, plan:Plan, actors:int) -> list:
     n_app = int(fps*(1.5 + 2.0*rng.random())) if approach else 0
     if approach:
         sp = 0.8 + 0.3*rng.random()
-        a0.add('walk', n_app, direction=RIGHT, speed=sp); a1.add('walk', n_app, direction=LEFT, speed=sp)
+        a0.add('walk', n_app, direction=RIGHT, speed=sp, turn=0.0); a1.add('walk', n_app, direction=LEFT, speed=sp, turn=0.0)
     else:
         n0 = int(fps*(0.5 + rng.random()))
         a0.add('idle', n0, direction=RIGHT); a1.add('idle', n0, direction=LEFT); n_app = n0
@@ -199,13 +240,14 @@ def _plan_interaction(rng, plan:Plan, actors:int) -> list:
     else:
         spec = ACTION_SPECS[interaction]
         n_core = int(fps*(spec.min_seconds + (spec.max_seconds - spec.min_seconds)*rng.random()))
-        a0.add(interaction, n_core, direction=RIGHT); a1.add(interaction, n_core, direction=LEFT)
+        side = RIGHT_LIMB if interaction == 'handshake' else None           # hands are shaken with the right
+        a0.add(interaction, n_core, direction=RIGHT, side=side); a1.add(interaction, n_core, direction=LEFT, side=side)
     plan.meet = (n_app + n_core//2, gap)
     after = rng.choice(['wave', 'laugh', 'bow', 'celebrate', 'walk_away', 'idle', 'cheer', 'random'])
     if a0.t < T - fps:
         if after == 'walk_away':
             n = T - a0.t
-            a0.add('walk', n, direction=LEFT); a1.add('walk', n, direction=RIGHT)
+            a0.add('walk', n, direction=LEFT, turn=0.0); a1.add('walk', n, direction=RIGHT, turn=0.0)
         elif after == 'random':
             a0.fill(T); a1.fill(T)
         else:
@@ -277,8 +319,10 @@ def plan_scene(seed:int, # the scene seed: everything random comes from it
     return plan
 
 # %% ../nbs/13_story.ipynb #s048
+_SIDES = {'left': LEFT_LIMB, 'right': RIGHT_LIMB, 'both': BOTH_LIMBS, LEFT_LIMB: LEFT_LIMB, RIGHT_LIMB: RIGHT_LIMB, BOTH_LIMBS: BOTH_LIMBS}
+
 def _given_steps(steps:list, fps:int, who:str) -> list:
-    "Validated (action, frames, direction, speed, expression) of step dicts."
+    "Validated (action, frames, attributes for `ActorBuilder.add`) of step dicts."
     if not steps: raise StickgenError(f"{who}: the plan is empty; give at least one step like dict(action='walk', seconds=2)")
     out = []
     for i, st in enumerate(steps):
@@ -287,6 +331,13 @@ def _given_steps(steps:list, fps:int, who:str) -> list:
         name = NAMED_ACTIONS[action_id(st['action'])]
         d = st.get('direction')
         if d not in (None, 'left', 'right', -1, 1): raise StickgenError(f"{who}: step {i}: direction must be 'left', 'right' or None, got {d!r}")
+        side = st.get('side')
+        if side is not None and side not in _SIDES: raise StickgenError(f"{who}: step {i}: side must be 'left', 'right', 'both' or None, got {side!r}")
+        mood = st.get('mood')
+        if mood is not None and mood not in MOODS: raise StickgenError(f"{who}: step {i}: unknown mood {mood!r}; known: {', '.join(MOODS)}")
+        turn = st.get('turn')
+        if turn is not None and not (isinstance(turn, (int, float)) and 0 <= turn <= 1080):
+            raise StickgenError(f"{who}: step {i}: turn must be degrees between 0 and 1080, got {turn!r}")
         spec = ACTION_SPECS[name]
         secs = float(st.get('seconds') or (spec.min_seconds + spec.max_seconds)/2)
         if secs <= 0: raise StickgenError(f"{who}: step {i}: seconds must be > 0, got {secs}")
@@ -295,11 +346,15 @@ def _given_steps(steps:list, fps:int, who:str) -> list:
             try: ex = (FacialExpression[ex.strip().upper()] if isinstance(ex, str) else FacialExpression(int(ex))).name.lower()
             except (KeyError, ValueError):
                 raise StickgenError(f"{who}: unknown expression {ex!r}; known: {', '.join(x.name.lower() for x in FacialExpression)}") from None
-        out.append((name, max(int(round(secs*fps)), 2), {'left': LEFT, 'right': RIGHT}.get(d, d), float(st.get('speed') or 1.0), ex))
+        ip = st.get('in_place')
+        out.append((name, max(int(round(secs*fps)), 2),
+                    dict(direction={'left': LEFT, 'right': RIGHT}.get(d, d), speed=float(st.get('speed') or 1.0), expression=ex,
+                         side=_SIDES.get(side), turn=None if turn is None else float(turn), in_place=None if ip is None else bool(ip),
+                         mood=mood, count=int(st.get('count') or 1))))
     return out
 
 # %% ../nbs/13_story.ipynb #s050
-_PASSED_ON = ('seconds', 'explicit_seconds', 'speech', 'simultaneous', 'count', 'clause')
+_PASSED_ON = ('seconds', 'explicit_seconds', 'speech', 'simultaneous', 'clause')
 
 def resolve_plan(plan:Plan|list, # a parsed `Plan`, or a list of step dicts
                  actors:int|None=None, # how many actors (default: the plan's, or 1 for step dicts)
@@ -319,14 +374,14 @@ def resolve_plan(plan:Plan|list, # a parsed `Plan`, or a list of step dicts
         per_actor = [plan]*actors
     if camera not in CAMERAS: raise StickgenError(f"{who}: unknown camera '{camera}'; known: {', '.join(CAMERAS)}")
     steps = [_given_steps(st, fps, who) for st in per_actor]
-    interaction = next((n for n, *_ in steps[0] if n in ('handshake', 'hug', 'fight')), None) if actors >= 2 else None
+    interaction = next((n for n, _, _ in steps[0] if n in ('handshake', 'hug', 'fight')), None) if actors >= 2 else None
     builders = []
     for a in range(actors):
         b = ActorBuilder(random.Random(int(seed)*31 + a), 0.0, None, fps)
-        for q, (name, n, d, sp, ex) in enumerate(steps[a]):
-            if interaction and name in ('handshake', 'hug', 'fight', 'talk', 'throw', 'catch'): d = RIGHT if a == 0 else LEFT
-            elif interaction and name in ('walk', 'run', 'jog') and d is None: d = RIGHT if a == 0 else LEFT
-            b.add(name, n, direction=d, speed=sp, expression=ex)
+        for q, (name, n, kw) in enumerate(steps[a]):
+            if interaction and name in ('handshake', 'hug', 'fight', 'talk', 'throw', 'catch'): kw = kw | dict(direction=RIGHT if a == 0 else LEFT)
+            elif interaction and name in ('walk', 'run', 'jog') and kw['direction'] is None: kw = kw | dict(direction=RIGHT if a == 0 else LEFT)
+            b.add(name, n, **kw)
             if given is not None:
                 for f in _PASSED_ON: setattr(b.segments[-1], f, getattr(given[a][q], f))
         builders.append(b)

@@ -80,3 +80,51 @@ def test_seeds_and_splits():
     assert scene_seed(3, 7) == 3*2**32 + 7
     c = Counter(split_for_seed(scene_seed(0, i)) for i in range(20000))
     assert 0.03 < c['val']/20000 < 0.07 and 0.03 < c['test']/20000 < 0.07
+
+# --- issue #19 -------------------------------------------------------------------------------------------------------
+
+def test_resolve_plan_passes_every_attribute():
+    p = resolve_plan([dict(action='wave', seconds=2, side='both'), dict(action='walk', seconds=3, turn=180, mood='tired'),
+                      dict(action='jog', seconds=2, in_place=True), dict(action='kick', seconds=1, side='left', count=2),
+                      dict(action='kick', seconds=1, side='left', count=2)], seed=2)
+    wave, walk, jog, k1, k2 = p.segments
+    assert (wave.side, walk.turn, walk.mood, jog.in_place, k1.side, k1.count, k2.count) == (BOTH_LIMBS, 180.0, 'tired', True, LEFT_LIMB, 2, 2)
+    for bad, msg in (([dict(action='wave', side='up')], "side must be 'left', 'right', 'both' or None"),
+                     ([dict(action='walk', mood='grumpy')], "unknown mood 'grumpy'"), ([dict(action='turn', turn=-90)], 'turn must be degrees')):
+        with pytest.raises(StickgenError, match=msg): resolve_plan(bad)
+
+def test_facing_follows_travel_and_turns():
+    p = resolve_plan([dict(action='walk', seconds=2, direction='left'), dict(action='point', seconds=1.5), dict(action='turn', seconds=1.2),
+                      dict(action='point', seconds=1.5), dict(action='walk', seconds=2)], seed=0)
+    walk, point1, turn, point2, walk2 = p.segments
+    assert point1.direction == LEFT and turn.direction == RIGHT and turn.turn == 180 and point2.direction == RIGHT and walk2.direction == RIGHT
+    back = resolve_plan([dict(action='walk', seconds=2, direction='right'), dict(action='walk', seconds=3, turn=180)], seed=0)
+    assert back.segments[1].direction == LEFT                    # a u-turn walk comes back
+    m = animate(back)['motion'].numpy()
+    assert m[-1, 6] < m[:, 6].max() - 0.5 and m[:, 6].argmax() > 50      # goes on, turns, and comes back
+
+def test_counted_actions_repeat_and_runs_are_counted():
+    runs = Counter()
+    for seed in range(300):
+        for a in plan_scene(seed, actors=1).actors:
+            segs = a.segments
+            for k, s in enumerate(segs):
+                same = [x for x in segs if x.action == s.action]
+                if k == 0 or segs[k-1].action != s.action or segs[k-1].direction != s.direction:
+                    n = 1
+                    while k + n < len(segs) and segs[k+n].action == s.action and segs[k+n].direction == s.direction: n += 1
+                    assert all(x.count == n for x in segs[k:k+n]), (seed, s.action)
+                    if s.action in COUNTED: runs[n] += 1
+    assert runs[2] > 20 and runs[3] > 5                          # 'jumps twice', 'kicks three times' are drawn
+
+def test_up_from_where_it_is():
+    b = ActorBuilder(random.Random(0)).add('lie_down', 50).add('stand_up', 40).add('sit', 40).add('get_up', 40)
+    assert [s.action for s in b.segments] == ['lie_down', 'get_up', 'sit', 'stand_up']
+
+def test_engine_draws_the_new_attributes():
+    segs = [s for seed in range(400) for a in plan_scene(seed).actors for s in a.segments]
+    sides = Counter(s.side for s in segs if s.action in ('wave', 'raise_hand'))
+    assert sides[BOTH_LIMBS] > 10 and sides[LEFT_LIMB] > 10 and sides[RIGHT_LIMB] > 10
+    assert any(s.in_place for s in segs if s.action in ('walk', 'jog', 'march', 'stomp'))
+    assert {s.turn for s in segs if s.action in ('walk', 'run', 'jog') and s.turn} == {90.0, 180.0, 360.0}
+    assert {s.mood for s in segs} >= set(MOODS)

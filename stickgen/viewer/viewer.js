@@ -7,10 +7,10 @@
   const COLORS = ['#191919', '#d64541', '#2962ff', '#1e9650', '#963cb4', '#eb8c14'];
   // expression of each action id (schema.expression_for_action, 64 slots; tests/test_viewer.py keeps it in sync)
   const ACTION_EXPRESSION = [0, 0, 5, 0, 5, 1, 1, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 3, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 5, 5, 1,
-                             0, 4, 4, 3, 0, 3, 4, 0, 0, 0, 0, 1, 1, 4, 0, 0, 2, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-  // per expression (neutral, happy, sad, surprised, angry, excited): [mouth_curve, mouth_openness, eyebrow_angle, eyebrow_raise, eye_openness]
+                             0, 4, 4, 3, 0, 3, 4, 0, 0, 0, 0, 1, 1, 4, 0, 0, 2, 1, 3, 0, 0, 0, 5, 3, 3, 0, 0, 0, 0, 0, 0, 0];
+  // per expression (neutral, happy, sad, surprised, angry, excited, tired): [mouth_curve, mouth_openness, eyebrow_angle, eyebrow_raise, eye_openness]
   const EXPRESSION_FACE = [[0, 0, 0, 0, 1], [0.8, 0.1, 0, 0.2, 0.8], [-0.7, 0, 20, 0.1, 0.6], [0, 0.6, 10, 1, 1],
-                           [-0.5, 0.1, -25, 0, 0.7], [1, 0.7, 5, 0.7, 1]];
+                           [-0.5, 0.1, -25, 0, 0.7], [1, 0.7, 5, 0.7, 1], [-0.25, 0.2, 12, 0, 0.45]];
   const SPEECH_OPEN = [0.0, 0.5, 0.4, 0.8, 0.5, 0.15];   // openness of schema.SPEECH_CYCLE
   const TALK = 25;
   const canvas = document.getElementById('stage');
