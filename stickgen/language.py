@@ -642,10 +642,11 @@ _REWRITES = [   # (pattern, replacement): phrases read as one word before the cl
     (r"\b(?:backs|backed|backing) (?:up|away|off)\b", "walks backwards"), (r"\bon (?:a|the) treadmill\b", "in_place"),
     (r"\b(?:walks?|walking|walked|goes|going|went|go|runs?|running|ran|climbs?|climbing|climbed|steps?|stepping) (?:up|down) "
      r"(?:the |a |some |a flight of )?(?:stairs|staircase|steps)\b", "climbs"), (r"\bin a (?:hurry|rush)\b", "hurriedly"),
-    (r"\b(?:rises|rose|rising|rise|gets|got|getting|get) (?:back )?(?:to|on) (?:\S+ ){0,2}feet\b", "stands up"),
+    (r"\b(?:rises|rose|rising|rise|gets|got|getting|get) (?:back )?(?:to|on) (?:\S+ ){0,3}feet\b", "stands up"),
     (r"\b(?:picks?|picked|picking) (?:himself|herself|themselves|itself) up\b", "gets up"),
+    (r"\bscratch(?:es|ed|ing)? (?:\S+ ){0,3}head\b", "thinks"),
     (r"\bjump(?:s|ed|ing)? for joy\b", "celebrates"), (r"\bvictory dance\b", "celebration"), (r"\bbusts? a move\b", "dances"),
-    (r"\b(?:loses|lost|losing|lose) (?:\S+ ){0,2}balance\b", "stumbles"),
+    (r"\b(?:loses|lost|losing|lose) (?:\S+ ){0,3}balance\b", "stumbles"),
     (r"\b(?:bends?|bent|bending|crouch(?:es|ed|ing)?|kneel(?:s|ed|ing)?|knelt|squat(?:s|ted|ting)?|leans?|leaning|leaned|"
      r"reach(?:es|ed|ing)?|stoops?|stooping|stooped) (?:down |over )?(?:and |to )(pick(?:s|ed|ing)?|grab(?:s|bed|bing)?|"
      r"lift(?:s|ed|ing)?|collect(?:s|ed|ing)?)\b", r"\1"),
