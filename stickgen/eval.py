@@ -950,7 +950,7 @@ def prompt_model_row(ctx:RealBenchContext, name:str, generate, params=None, kind
         return [flat[p*ctx.mm_repeats:(p+1)*ctx.mm_repeats] for p in range(len(ctx.mm_idx))]
     return real_score_row(ctx, name, run, run_mm, params=params, kind=kind, note=note)
 
-def checkpoint_generator(checkpoint, encoder=None, device:str='cpu', batch_size:int=64, **gen_kw):
+def checkpoint_generator(checkpoint, encoder=None, device:str='cpu', batch_size:int=64, bucket:int=FPS, **gen_kw):
     "(generate(prompts, lengths, seed), parameter count) for a checkpoint of today's model (`model.generate` on text embeddings)."
     model, _ = load_model(Path(checkpoint), device=device)
     model.eval()
@@ -958,13 +958,14 @@ def checkpoint_generator(checkpoint, encoder=None, device:str='cpu', batch_size:
     def generate(prompts, lengths, seed=0):
         emb = torch.from_numpy(enc.encode(list(prompts)))
         out = [None]*len(prompts)
-        for T in sorted(set(lengths)):
-            sel = [k for k, L in enumerate(lengths) if L == T]
+        gen_len = [int(-(-int(L)//bucket)*bucket) for L in lengths]      # lengths rounded up to `bucket` frames: few batches
+        for T in sorted(set(gen_len)):
+            sel = [k for k, L in enumerate(gen_len) if L == T]
             for b in range(0, len(sel), batch_size):
                 ks = sel[b:b+batch_size]
-                with torch.no_grad(): g = model.generate(emb[ks], num_frames=int(T), seed=seed + b, **gen_kw)
+                with torch.no_grad(): g = model.generate(emb[ks], num_frames=T, seed=seed + b, **gen_kw)
                 mot = np.asarray(_np(g['motion'] if isinstance(g, dict) else g), np.float32)
-                for k, m in zip(ks, mot): out[k] = m
+                for k, m in zip(ks, mot): out[k] = m[:int(lengths[k])]
         return out
     return generate, _params(model)
 
