@@ -234,13 +234,13 @@ def _view(s:str):
     return v
 
 def convert_cli(argv) -> int:
-    "stickgen convert DATASET --input DIR --output FILE [--limit N] [options]"
+    "stickgen convert DATASET --input DIR|ZIP --output FILE [--limit N] [options]; bandai-namco-2 builds the real-data corpus"
     from stickgen.converters import CONVERTERS, ConversionReport, iter_convert  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     from stickgen.storage import write_samples, check_store_path  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     p = CliParser(prog='stickgen convert', description='Convert a motion-capture dataset to stick-figure samples.')
-    p.add_argument('dataset', help=f"one of: {', '.join(CONVERTERS)}")
-    p.add_argument('--input', required=True, help='dataset folder (or one BVH file for bvh)')
-    p.add_argument('--output', required=True, help='output .pt file (or a store directory)')
+    p.add_argument('dataset', help=f"one of: {', '.join(CONVERTERS)}; or bandai-namco-2: the real-data corpus (captions, take split, curated windows)")
+    p.add_argument('--input', required=True, help='the dataset as distributed: a folder or a .zip archive (or one BVH file for bvh)')
+    p.add_argument('--output', required=True, help='output .pt file or store directory (bandai-namco-2: a folder of train/val/test stores)')
     p.add_argument('--limit', type=number(int, 1), default=None, help='stop after N samples')
     p.add_argument('--max-frames', type=number(int, 2), default=None, help='cut longer clips into windows of at most this many frames (e.g. 250)')
     p.add_argument('--split', default=None, help='HumanML3D/KIT-ML: only ids in SPLIT.txt (train, val, test, ...)')
@@ -248,7 +248,13 @@ def convert_cli(argv) -> int:
     p.add_argument('--amass-root', default=None, help='BABEL: folder holding the AMASS files')
     p.add_argument('--labels', default=None, help='BVH: JSON or CSV map file stem -> label')
     p.add_argument('--view', default='auto', type=_view, help="auto, front, side or an angle in degrees")
-    p.add_argument('-q', '--quiet', action='store_true')
+    p.add_argument('--strict', action='store_true', help='stop at the first file that cannot be converted (default: skip it, report why)')
+    p.add_argument('--licence', default=None, help="licence recorded in every sample's meta (default: the dataset's own, or a LICENSE file in or beside the input)")
+    p.add_argument('--attribution', default=None, help="attribution recorded in every sample's meta")
+    p.add_argument('--paraphrases', type=number(int, 1), default=3, help='bandai-namco-2: captions per window')
+    p.add_argument('--no-embed', action='store_true', help='bandai-namco-2: do not embed the captions')
+    p.add_argument('--model', default=None, help='bandai-namco-2: text encoder (default all-MiniLM-L6-v2)')
+    p.add_argument('-q', '--quiet', action='store_true', help='no progress bar, errors only')
     a = p.parse_args(argv)
     view = a.view
     key = a.dataset.lower().replace('_', '-')
@@ -262,12 +268,24 @@ def convert_cli(argv) -> int:
     check_writable(out, is_dir=out.suffix != '.pt', what='--output')
     logging.basicConfig(level=logging.ERROR if a.quiet else logging.WARNING, format='%(name)s: %(message)s')
     t0 = time.time()
+    if key in ('bandai-namco-2', 'bandai-namco-ds2'):
+        from stickgen.realdata import build_real_corpus  # lazy: as above
+        if a.paraphrases < 1: raise StickgenError(f"--paraphrases must be >= 1, got {a.paraphrases}")
+        st = build_real_corpus(a.input, a.output, a.paraphrases, a.max_frames or 250, embed=not a.no_embed, model_name=a.model,
+                               progress=not a.quiet, strict=a.strict, log=None)
+        c, cur = st['conversion'], st['curation']
+        print(f"{c['files']} takes read, {c['samples']} converted, {len(c['failures'])} failed (reasons in stats.json); "
+              f"{cur['takes_kept']} takes / {cur['windows_kept']} windows kept, dropped {cur['dropped']}")
+        print(f"wrote {st['samples']} samples (train / val / test stores) to {a.output} in {time.time()-t0:.1f}s")
+        return 0
     report = ConversionReport(key)
-    samples = list(iter_convert(key, a.input, report, a.limit, a.max_frames, **opts))
-    if not samples: raise StickgenError(f"no samples converted from {a.input}. {report.summary()}")
-    write_samples(samples, a.output)
+    it = iter_convert(key, a.input, report, a.limit, a.max_frames, progress=not a.quiet, strict=a.strict, licence=a.licence,
+                      attribution=a.attribution, **opts)
+    first = next(it, None)                                   # streamed: a store is written shard by shard
+    if first is None: raise StickgenError(f"no samples converted from {a.input}. {report.summary()}")
+    write_samples((s for part in ([first], it) for s in part), a.output)
     print(report.summary())
-    print(f"wrote {len(samples)} samples to {a.output} in {time.time()-t0:.1f}s")
+    print(f"wrote {report.samples} samples to {a.output} in {time.time()-t0:.1f}s")
     return 0
 
 # %% ../nbs/90_cli.ipynb #c028

@@ -6,7 +6,7 @@ Docs: https://stickgen.github.io/stickgen/converters.html.md"""
 
 # %% ../nbs/23_converters.ipynb #c003
 from __future__ import annotations
-import json, logging, math, re, sys, time
+import copy, hashlib, io, json, logging, math, re, sys, time, zipfile, zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +17,16 @@ from .schema import *
 # %% auto #0
 __all__ = ['log', 'TARGET_FPS', 'KEYPOINTS', 'SMPL22', 'KIT21', 'NTU25', 'SKELETON_MAPS', 'SKELETON_JOINTS', 'HEAD_TO_TORSO',
            'NECK_TO_HEAD', 'SHOULDER_DROP', 'ACTION_PATTERNS', 'BVH_ALIASES', 'LABEL_ACTIONS', 'LABEL_TEXT',
-           'NTU_ACTIONS', 'STYLE100_CONTENT', 'CONVERTERS', 'map_keypoints', 'up_rotation', 'detect_up', 'detect_scale',
-           'resample', 'facing_direction', 'choose_view', 'keypoints_to_motion', 'text_to_actions', 'text_to_action',
-           'actions_from_text', 'clip_camera', 'motion_sample', 'ConversionReport', 'guard', 'BVH', 'read_bvh',
-           'bvh_positions', 'match_bvh_joints', 'bvh_keypoints', 'label_action', 'label_text', 'bvh_texts',
-           'iter_humanml3d', 'iter_kit', 'SMPLJoints', 'amass_joints', 'iter_amass', 'read_ntu_skeleton',
-           'ntu_action_class', 'iter_ntu', 'babel_frame_actions', 'babel_description', 'iter_babel', 'iter_100style',
-           'iter_bvh', 'load_labels', 'iter_interhuman', 'read_textgrid_words', 'speech_frames', 'iter_beat',
-           'split_sample', 'iter_convert', 'convert']
+           'DATASET_PROVENANCE', 'TAKE_PROVENANCE', 'NTU_ACTIONS', 'STYLE100_CONTENT', 'CONVERTERS', 'map_keypoints',
+           'up_rotation', 'detect_up', 'detect_scale', 'resample', 'facing_direction', 'choose_view',
+           'keypoints_to_motion', 'text_to_actions', 'text_to_action', 'actions_from_text', 'clip_camera',
+           'motion_sample', 'ConversionReport', 'guard', 'DatasetFiles', 'as_files', 'BVH', 'parse_bvh', 'read_bvh',
+           'bvh_positions', 'match_bvh_joints', 'bvh_keypoints', 'label_action', 'label_text', 'take_label',
+           'member_texts', 'bvh_texts', 'provenance', 'licence_file', 'dataset_provenance', 'iter_humanml3d',
+           'iter_kit', 'SMPLJoints', 'amass_joints', 'iter_amass', 'read_ntu_skeleton', 'ntu_action_class', 'iter_ntu',
+           'babel_frame_actions', 'babel_description', 'iter_babel', 'iter_100style', 'iter_bvh', 'load_labels',
+           'iter_interhuman', 'read_textgrid_words', 'speech_frames', 'iter_beat', 'split_sample', 'iter_convert',
+           'convert']
 
 # %% ../nbs/23_converters.ipynb #c005
 log = logging.getLogger('stickgen.converters')
@@ -263,18 +265,28 @@ def motion_sample(motion, actions, description:str, source:str, meta:dict|None=N
 
 @dataclass
 class ConversionReport:
-    "What a conversion did: samples written, files read, files skipped by reason (with examples)."
+    "What a conversion did: samples written, files read, files skipped by reason (with examples and every failure)."
     dataset:str = ''
     samples:int = 0
     files:int = 0
     skipped:Counter = field(default_factory=Counter)
     examples:dict = field(default_factory=dict)
+    failures:list = field(default_factory=list)   # [(file, reason)] of every skipped file
+    total:int|None = None                         # files the reader found (for the progress bar)
+    strict:bool = False                           # a bad file stops the run
+    bar:object = None                             # a tqdm bar that `guard` advances
+
+    def begin(self, total:int):
+        "The reader found `total` files: size the progress bar."
+        self.total = int(total)
+        if self.bar is not None: self.bar.total = (self.bar.total or 0) + self.total; self.bar.refresh()
 
     def skip(self, path, reason:str):
         "Count and log one skipped file."
         key = reason.split(':')[0][:80]
         self.skipped[key] += 1
-        self.examples.setdefault(key, f"{Path(path).name}: {reason}"[:300])
+        self.examples.setdefault(key, f"{Path(str(path)).name}: {reason}"[:300])
+        if len(self.failures) < 100_000: self.failures.append((str(path), reason[:300]))
         log.warning("skipped %s: %s", path, reason)
 
     @property
@@ -286,19 +298,129 @@ class ConversionReport:
         return s
 
     def to_dict(self) -> dict:
-        return dict(dataset=self.dataset, samples=self.samples, files=self.files, skipped=dict(self.skipped), examples=self.examples)
+        return dict(dataset=self.dataset, samples=self.samples, files=self.files, skipped=dict(self.skipped), examples=self.examples,
+                    failures=[list(f) for f in self.failures])
 
 def guard(report:ConversionReport, path, fn, *args, **kw) -> list:
-    "Run `fn` (one file's conversion -> list of samples); a failure of that file becomes a counted skip."
+    "Run `fn` (one file's conversion -> list of samples); a failure of that file becomes a counted skip (an error when `report.strict`)."
     report.files += 1
+    if report.bar is not None: report.bar.update(1)
     try: out = list(fn(*args, **kw))
     except StickgenError as e:
         if not isinstance(e, SchemaError): raise
-        report.skip(path, f"invalid converted sample: {e}"); return []
+        reason = f"invalid converted sample: {e}"; out = None
     except Exception as e:
-        report.skip(path, f"{type(e).__name__}: {e}"); return []
-    if not out: report.skip(path, "no samples: nothing usable in the file")
-    return out
+        reason = f"{type(e).__name__}: {e}"; out = None
+    else:
+        reason = None if out else "no samples: nothing usable in the file"
+    if reason is None: return out
+    if report.strict: raise StickgenError(f"{path}: {reason}")
+    report.skip(path, reason)
+    return []
+
+# %% ../nbs/23_converters.ipynb #i15b
+def _glob_regex(pattern:str):
+    "A compiled regex for a pathlib-style glob over '/'-separated names ('**/' spans folders, '*' and '?' do not, [..] classes)."
+    out, i = '', 0
+    while i < len(pattern):
+        if pattern.startswith('**/', i): out += '(?:.*/)?'; i += 3
+        elif pattern[i] == '*': out += '[^/]*'; i += 1
+        elif pattern[i] == '?': out += '[^/]'; i += 1
+        elif pattern[i] == '[' and ']' in pattern[i+1:]:             # a character class: [CS], [!0-9]
+            j = pattern.index(']', i + 1); body = pattern[i+1:j]
+            out += '[' + ('^' + body[1:] if body.startswith('!') else body).replace('\\', '\\\\') + ']'; i = j + 1
+        else: out += re.escape(pattern[i]); i += 1
+    return re.compile(out + r'\Z', re.S)
+
+class DatasetFiles:
+    "Read-only view of a dataset as distributed: a folder, a `.zip` archive (read member by member) or one file."
+    def __init__(self, path): # a folder, a .zip file, or a single data file
+        self.path = Path(path)
+        if not self.path.exists(): raise StickgenError(f"input {path} does not exist")
+        self.zip, self._names, self._set, self.prefix = None, None, None, ''
+        if self.path.is_dir(): self.kind, self.root = 'dir', self.path
+        elif zipfile.is_zipfile(self.path):
+            self.kind, self.root = 'zip', self.path.parent
+            try: self.zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as e: raise StickgenError(f"{self.path}: not a readable zip archive ({e})") from None
+            names = [i.filename for i in self.zip.infolist() if not i.is_dir()]
+            tops = {n.split('/', 1)[0] for n in names}
+            if len(tops) == 1 and all('/' in n for n in names): self.prefix = tops.pop() + '/'   # one top folder: the root
+            self._names = sorted(n[len(self.prefix):] for n in names)
+        elif self.path.suffix.lower() == '.zip': raise StickgenError(f"{self.path}: not a readable zip archive (no central directory: truncated or not a zip)")
+        else: self.kind, self.root, self._names = 'file', self.path.parent, [self.path.name]
+    def __repr__(self): return f"DatasetFiles({str(self.path)!r}, {self.kind}, {len(self.names)} files)"
+
+    @property
+    def names(self) -> list:
+        "Every member (file) name, relative to the dataset root, '/'-separated, sorted."
+        if self._names is None: self._names = sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob('*') if p.is_file())
+        return self._names
+
+    def subset(self, keep, suffix:str|None=None) -> DatasetFiles:
+        "A view holding only the members `keep(name)` accepts (with `suffix`, only members ending in it are filtered)."
+        sub = copy.copy(self)
+        sub._names, sub._set = [n for n in self.names if (suffix is not None and not n.endswith(suffix)) or keep(n)], None
+        return sub
+
+    def glob(self, pattern:str) -> list:
+        "Member names matching a pathlib-style `pattern` ('new_joints/*.npy', '**/*.bvh')."
+        rx = _glob_regex(pattern)
+        return [n for n in self.names if rx.match(n)]
+
+    def rglob(self, pattern:str) -> list:
+        "Members at any depth whose name matches `pattern` ('*.bvh'), like `Path.rglob`."
+        return self.glob('**/' + pattern)
+
+    def _file(self, name) -> Path: return self.path if self.kind == 'file' else self.path/name
+
+    def exists(self, name:str) -> bool:
+        "Whether member `name` exists."
+        if self.kind == 'zip': return name in self._name_set()
+        if self.kind == 'file': return name == self.path.name
+        return (self.path/name).is_file()
+
+    def _name_set(self) -> set:
+        if self._set is None: self._set = set(self.names)
+        return self._set
+
+    def is_dir(self, name:str) -> bool:
+        "Whether `name` is a folder of the dataset (holds at least one member)."
+        if self.kind == 'dir': return (self.path/name).is_dir()
+        return any(n.startswith(name.rstrip('/') + '/') for n in self.names)
+
+    def describe(self, name:str) -> str:
+        "Where member `name` is, for messages: 'data.zip:data/x.bvh' or the file path."
+        return f"{self.path}:{self.prefix}{name}" if self.kind == 'zip' else str(self._file(name))
+
+    def member_id(self, name:str) -> str:
+        "A portable name of member `name` for metadata: 'data.zip:data/x.bvh', 'folder/x.bvh'."
+        return f"{self.path.name}:{self.prefix}{name}" if self.kind == 'zip' else f"{self.path.name}/{name}" if self.kind == 'dir' else self.path.name
+
+    def read_bytes(self, name:str) -> bytes:
+        "The bytes of member `name` (a `ValueError` naming it when it cannot be read)."
+        try:
+            if self.kind == 'zip': return self.zip.read(self.prefix + name)
+            return self._file(name).read_bytes()
+        except KeyError: raise FileNotFoundError(f"{self.describe(name)}: no such member") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e: raise ValueError(f"corrupt member {self.describe(name)}: {e}") from None
+
+    def read_text(self, name:str) -> str:
+        "Member `name` decoded as UTF-8 (undecodable bytes replaced)."
+        return self.read_bytes(name).decode('utf-8', errors='replace')
+
+    def open(self, name:str):
+        "A seekable binary file object of member `name` (for `np.load`)."
+        return io.BytesIO(self.read_bytes(name)) if self.kind == 'zip' else open(self._file(name), 'rb')
+
+    def beside(self, pattern:str) -> list:
+        "Files next to the dataset (its folder, or the folder holding the archive) matching `pattern`, e.g. 'cfg/*.txt'."
+        base = self.path if self.kind == 'dir' else self.path.parent
+        return sorted(base.glob(pattern))
+
+def as_files(root) -> DatasetFiles:
+    "`root` as a `DatasetFiles` (a path is opened; a `DatasetFiles` is returned as is)."
+    return root if isinstance(root, DatasetFiles) else DatasetFiles(root)
 
 # %% ../nbs/23_converters.ipynb #c026
 @dataclass
@@ -315,9 +437,8 @@ class BVH:
     @property
     def fps(self) -> float: return 1.0/self.frame_time
 
-def read_bvh(path) -> BVH:
-    "Parse a BVH file; raises ValueError naming the problem for a malformed or truncated file."
-    text = Path(path).read_text(errors='replace')
+def parse_bvh(text:str) -> BVH:
+    "Parse the text of a BVH file; raises ValueError naming the problem for a malformed or truncated one."
     if 'HIERARCHY' not in text or 'MOTION' not in text: raise ValueError("not a BVH file (no HIERARCHY/MOTION section)")
     head, _, body = text.partition('MOTION')
     tok = head.split()
@@ -353,6 +474,10 @@ def read_bvh(path) -> BVH:
     vals = np.array(' '.join(rows[:nf]).split(), dtype=np.float64)
     if vals.size != nf*nch: raise ValueError(f"truncated or malformed motion: {vals.size} values, expected {nf} x {nch}")
     return BVH(names, parents, np.stack(offsets), channels, ft, vals.reshape(nf, nch), ends)
+
+def read_bvh(path) -> BVH:
+    "Parse a BVH file; raises ValueError naming the problem for a malformed or truncated file."
+    return parse_bvh(Path(path).read_text(errors='replace'))
 
 def bvh_positions(bvh:BVH) -> np.ndarray:
     "World positions [F, J, 3] of every joint by forward kinematics."
@@ -458,42 +583,131 @@ def label_text(label:str, style:str|None=None) -> str:
     return text
 
 def _parse_take_name(stem:str):
-    "(label, style) from a take file name: 'dataset-1_kick_normal_001' -> ('kick', 'normal'); else (stem words, None)."
+    "(label, style, take number) from a take file name: 'dataset-1_kick_normal_001' -> ('kick', 'normal', 1); else (stem words, None, None)."
     parts = stem.split('_')
-    if len(parts) >= 3 and re.match(r'dataset-?\d', parts[0]): return parts[1], parts[2]
+    if len(parts) >= 3 and re.match(r'dataset-?\d', parts[0]):
+        take = int(parts[3]) if len(parts) >= 4 and parts[3].isdigit() else None
+        return parts[1], parts[2], take
     words = [p for p in re.split(r'[_\s]+', stem) if p and not p.isdigit()]
-    return ' '.join(words) or stem, None
+    return ' '.join(words) or stem, None, None
 
-def bvh_texts(path, labels:dict|None=None) -> list:
-    "[(description, action id)] for one BVH take, from side files, a labels map, or its name."
-    path = Path(path)
-    txt, js = path.with_suffix('.txt'), path.with_suffix('.json')
-    if txt.exists():
-        lines = [l.split('#')[0].strip() for l in txt.read_text(errors='replace').splitlines()]
+def _label_list(files:DatasetFiles, name:str, kind:str, prefix:str) -> list|None:
+    "The `*{kind}_label*.txt` list whose items all start with `prefix` + '_': in the take's folder, the dataset, or beside it."
+    cache = files.__dict__.setdefault('_label_lists', {})
+    folder = name.rsplit('/', 1)[0] + '/' if '/' in name else ''
+    key = (kind, prefix, folder)
+    if key in cache: return cache[key]
+    cands = [files.read_text(n) for n in files.glob(f'{folder}*{kind}_label*.txt') + files.rglob(f'*{kind}_label*.txt')]
+    cands += [p.read_text(errors='replace') for p in files.beside(f'*{kind}_label*.txt') + files.beside(f'cfg/*{kind}_label*.txt')]
+    found = None
+    for text in cands:
+        items = [l.strip() for l in text.splitlines() if l.strip()]
+        if items and all(x.startswith(prefix + '_') for x in items): found = [x.split('_', 1)[1] for x in items]; break
+    cache[key] = found
+    return found
+
+def take_label(files, name:str, labels:dict|None=None) -> dict:
+    "The label record of BVH take `name` in `files`: label, style, take, texts (side-file descriptions), indices."
+    files = as_files(files)
+    stem = Path(name).stem
+    label, style, take = _parse_take_name(stem)
+    rec = dict(label=label, style=style, take=take, texts=None, content_index=None, style_index=None, label_from='file name')
+    named = dict(label=label, style=style) if style is not None else {}     # what a 'dataset-N_content_style_id' name says
+    base = name[:-len(Path(name).suffix)] if Path(name).suffix else name
+    if files.exists(base + '.txt'):
+        lines = [l.split('#')[0].strip() for l in files.read_text(base + '.txt').splitlines()]
         lines = [l for l in lines if l]
-        if lines: return [(l, text_to_action(l)) for l in lines]
-    label, style = _parse_take_name(path.stem)
-    if js.exists():
-        try: meta = json.loads(js.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"bad side file {js.name}: {e}") from None
+        if lines: rec.update(texts=lines, label_from='side .txt'); return rec
+    if files.exists(base + '.json'):
+        try: meta = json.loads(files.read_text(base + '.json'))
+        except json.JSONDecodeError as e: raise ValueError(f"bad side file {Path(base).name}.json: {e}") from None
         if isinstance(meta, dict):
             for k in ('description', 'text', 'caption'):
-                if isinstance(meta.get(k), str) and meta[k].strip(): return [(meta[k].strip(), text_to_action(meta[k]))]
-            if isinstance(meta.get('label'), str): label = meta['label']
-            elif isinstance(meta.get('content'), int):
-                prefix = path.stem.split('_')[0]
-                for lf in sorted(path.parent.glob('*content_label*.txt')):
-                    items = [l.strip() for l in lf.read_text().splitlines() if l.strip()]
-                    if items and all(x.startswith(prefix + '_') for x in items) and meta['content'] < len(items):
-                        label = items[meta['content']].split('_', 1)[1]; break
-    if labels and path.stem in labels: label = labels[path.stem]
-    return [(label_text(label, style), label_action(label))]
+                if isinstance(meta.get(k), str) and meta[k].strip(): rec.update(texts=[meta[k].strip()], label_from='side .json'); return rec
+            if isinstance(meta.get('label'), str): rec.update(label=meta['label'], label_from='side .json')
+            prefix = stem.split('_')[0]
+            for k, field_, kind in (('content', 'label', 'content'), ('style', 'style', 'style')):
+                idx = meta.get(k)
+                if not isinstance(idx, int) or isinstance(idx, bool): continue
+                rec[f'{k}_index'] = idx
+                items = _label_list(files, name, kind, prefix)
+                if items is None: continue
+                if not 0 <= idx < len(items): raise ValueError(f"side file {Path(base).name}.json: {k} index {idx} outside the {len(items)} labels of the {kind} list")
+                got = items[idx]
+                if named.get(field_) is not None and named[field_] != got and not (k == 'content' and isinstance(meta.get('label'), str)):
+                    raise ValueError(f"label mismatch: the file name says {k} '{named[field_]}', the side JSON's index {idx} says '{got}'")
+                rec[field_] = got
+                if k == 'content': rec['label_from'] = 'side .json + label list'
+    if labels and stem in labels: rec.update(label=labels[stem], label_from='labels map')
+    return rec
+
+def member_texts(files, name:str, labels:dict|None=None) -> list:
+    "[(description, action id)] for BVH take `name` of `files` (a folder, an archive): see `take_label`."
+    rec = take_label(files, name, labels)
+    if rec['texts']: return [(l, text_to_action(l)) for l in rec['texts']]
+    return [(label_text(rec['label'], rec['style']), label_action(rec['label']))]
+
+def bvh_texts(path, labels:dict|None=None) -> list:
+    "[(description, action id)] for one BVH file, from side files, a labels map, or its name."
+    path = Path(path)
+    return member_texts(DatasetFiles(path.parent), path.name, labels)
+
+# %% ../nbs/23_converters.ipynb #i15f
+_BN_URL = 'https://github.com/BandaiNamcoResearchInc/Bandai-Namco-Research-Motiondataset'
+_CC_BY_NC = 'https://creativecommons.org/licenses/by-nc/4.0/'
+DATASET_PROVENANCE = {
+    'humanml3d': dict(dataset='HumanML3D', licence='MIT (texts and code); the motion derives from AMASS, whose own terms apply', url='https://github.com/EricGuo5513/HumanML3D'),
+    'kit-ml': dict(dataset='KIT Motion-Language Dataset', url='https://motion-annotation.humanoids.kit.edu/dataset/'),
+    'amass': dict(dataset='AMASS', url='https://amass.is.tue.mpg.de'),
+    'ntu-rgbd': dict(dataset='NTU RGB+D', url='https://rose1.ntu.edu.sg/dataset/actionRecognition/'),
+    'babel': dict(dataset='BABEL', url='https://babel.is.tue.mpg.de'),
+    '100style': dict(dataset='100STYLE', url='https://www.ianxmason.com/100style/'),
+    'interhuman': dict(dataset='InterHuman', url='https://tr3e.github.io/intergen-page/'),
+    'beat': dict(dataset='BEAT', url='https://pantomatrix.github.io/BEAT/'),
+    'bvh': dict(dataset='BVH takes'),
+}
+TAKE_PROVENANCE = [
+    (r'dataset-1_', dict(source='bandai_namco_ds1', dataset='Bandai Namco Research Motion Dataset 1', licence='CC BY-NC 4.0', licence_url=_CC_BY_NC,
+                         attribution='(c) 2022 Bandai Namco Research Inc. Bandai-Namco-Research-Motiondataset-1 (CC BY-NC 4.0)', url=_BN_URL)),
+    (r'dataset-2_', dict(source='bandai_namco_ds2', dataset='Bandai Namco Research Motion Dataset 2', licence='CC BY-NC 4.0', licence_url=_CC_BY_NC,
+                         attribution='(c) 2022 Bandai Namco Research Inc. Bandai-Namco-Research-Motiondataset-2 (CC BY-NC 4.0); '
+                                     '"Motion Capture Dataset for Practical Use of AI-based Motion Editing and Stylization", arXiv 2306.08861', url=_BN_URL)),
+]
+
+def provenance(files, name:str) -> dict:
+    "Provenance fields of member `name` recognised by its file name (`TAKE_PROVENANCE`), else {}."
+    for rx, d in TAKE_PROVENANCE:
+        if re.match(rx, Path(name).name): return dict(d)
+    return {}
+
+def licence_file(files) -> tuple:
+    "(where, first line) of a LICENSE file inside the dataset or beside its archive, else (None, None)."
+    files = as_files(files)
+    for n in files.glob('LICEN[CS]E*') + files.glob('*/LICEN[CS]E*'):
+        line = next((l.strip() for l in files.read_text(n).splitlines() if l.strip()), '')
+        if line: return files.member_id(n), line[:200]
+    for p in files.beside('LICEN[CS]E*'):
+        line = next((l.strip() for l in p.read_text(errors='replace').splitlines() if l.strip()), '')
+        if line: return f"{p.name} (beside {files.path.name})", line[:200]
+    return None, None
+
+def dataset_provenance(key:str, files) -> dict:
+    "Provenance fields for every sample of dataset `key` read from `files`: its name, url and licence (stated, or from a LICENSE file)."
+    files = as_files(files)
+    cache = files.__dict__.setdefault('_provenance', {})
+    if key not in cache:
+        d = dict(DATASET_PROVENANCE.get({'kit': 'kit-ml', 'ntu': 'ntu-rgbd'}.get(key, key), {}))
+        where, line = licence_file(files)
+        if where: d.setdefault('licence', line); d['licence_file'] = where
+        d.setdefault('licence', "not recorded: see the dataset's terms")
+        cache[key] = d
+    return dict(cache[key])
 
 # %% ../nbs/23_converters.ipynb #c035
-def _read_caption_lines(path) -> list:
-    "[(caption, start_s, end_s)] from a HumanML3D/KIT-ML texts file; malformed lines are skipped."
+def _read_caption_lines(text:str) -> list:
+    "[(caption, start_s, end_s)] from the text of a HumanML3D/KIT-ML texts file; malformed lines are skipped."
     out = []
-    for line in Path(path).read_text(errors='replace').splitlines():
+    for line in text.splitlines():
         if not line.strip(): continue
         parts = line.strip().split('#')
         cap = parts[0].strip()
@@ -502,13 +716,13 @@ def _read_caption_lines(path) -> list:
         if cap: out.append((cap, 0.0 if math.isnan(s) else s, 0.0 if math.isnan(e) else e))
     return out
 
-def _convert_joint_text_clip(npy, txt, skel, fps, source, up='y', view='auto'):
-    j = np.load(npy, allow_pickle=False)
+def _convert_joint_text_clip(files, npy, txt, skel, fps, source, up='y', view='auto'):
+    with files.open(npy) as f: j = np.load(f, allow_pickle=False)
     nj = len(SKELETON_JOINTS[skel])
     if j.ndim != 3 or j.shape[1] < nj or j.shape[2] != 3: raise ValueError(f"joints shape {j.shape}, expected [T, {nj}, 3]")
-    if not txt.exists(): raise ValueError(f"no caption file {txt.name}")
-    caps = _read_caption_lines(txt)
-    if not caps: raise ValueError(f"no caption lines in {txt.name}")
+    if not files.exists(txt): raise ValueError(f"no caption file {Path(txt).name}")
+    caps = _read_caption_lines(files.read_text(txt))
+    if not caps: raise ValueError(f"no caption lines in {Path(txt).name}")
     kp = map_keypoints(j[:, :nj], SKELETON_JOINTS[skel], skel)
     for k, (cap, s, e) in enumerate(caps):
         seg = kp
@@ -518,26 +732,26 @@ def _convert_joint_text_clip(npy, txt, skel, fps, source, up='y', view='auto'):
             if len(seg) < 2: log.warning("%s caption %d: span %.2f-%.2f s is empty, skipped", txt, k, s, e); continue
         motion, info = keypoints_to_motion(seg, fps, up=up, view=view)
         yield motion_sample(motion, actions_from_text(cap, len(motion)), cap, source,
-                            meta=dict(file=npy.stem, caption=k, start=s, end=e, **info))
+                            meta=dict(file=Path(npy).stem, caption=k, start=s, end=e, **info))
 
-def _split_ids(root:Path, split):
+def _split_ids(files, split):
     if not split: return None
-    f = root/f'{split}.txt'
-    if not f.exists(): raise StickgenError(f"{f}: split file not found (split '{split}')")
-    return {l.strip() for l in f.read_text().splitlines() if l.strip()}
+    f = f'{split}.txt'
+    if not files.exists(f): raise StickgenError(f"{files.describe(f)}: split file not found (split '{split}')")
+    return {l.strip() for l in files.read_text(f).splitlines() if l.strip()}
 
 def iter_humanml3d(root, report:ConversionReport, split=None, skeleton='smpl22', fps=20.0, source='humanml3d', view='auto'):
-    "Samples from a HumanML3D-layout folder (new_joints/, texts/, split files)."
-    root = Path(root)
-    jd = root/'new_joints'
-    if not jd.is_dir(): raise StickgenError(f"{root}: no 'new_joints' folder (expected the {source} layout new_joints/*.npy + texts/*.txt)")
-    ids = _split_ids(root, split)
-    for npy in sorted(jd.glob('*.npy')):
-        if ids is not None and npy.stem not in ids: continue
-        yield from guard(report, npy, _convert_joint_text_clip, npy, root/'texts'/f'{npy.stem}.txt', skeleton, fps, source, view=view)
+    "Samples from a HumanML3D-layout folder or zip (new_joints/, texts/, split files)."
+    files = as_files(root)
+    if not files.is_dir('new_joints'): raise StickgenError(f"{root}: no 'new_joints' folder (expected the {source} layout new_joints/*.npy + texts/*.txt)")
+    ids = _split_ids(files, split)
+    todo = [n for n in files.glob('new_joints/*.npy') if ids is None or Path(n).stem in ids]
+    report.begin(len(todo))
+    for npy in todo:
+        yield from guard(report, files.describe(npy), _convert_joint_text_clip, files, npy, f'texts/{Path(npy).stem}.txt', skeleton, fps, source, view=view)
 
 def iter_kit(root, report, split=None, view='auto'):
-    "Samples from a KIT-ML folder (HumanML3D layout, [T, 21, 3] at 12.5 fps)."
+    "Samples from a KIT-ML folder or zip (HumanML3D layout, [T, 21, 3] at 12.5 fps)."
     yield from iter_humanml3d(root, report, split=split, skeleton='kit21', fps=12.5, source='kit_ml', view=view)
 
 # %% ../nbs/23_converters.ipynb #c037
@@ -591,7 +805,7 @@ def _smplx_joints(model_path, poses, trans, betas, gender):
 
 _BODY_MODELS = {}
 def amass_joints(path, body_model=None):
-    "(joints [T, 22, 3] metres, fps, up axis) from an AMASS .npz (parameters + body model: z up; stored positions: up detected)."
+    "(joints [T, 22, 3] metres, fps, up axis) from an AMASS .npz (a path or a binary file object; parameters + body model: z up; stored positions: up detected)."
     with np.load(path, allow_pickle=True) as z:
         d = {k: z[k] for k in z.files}
     fps = float(d.get('mocap_framerate', d.get('mocap_frame_rate', d.get('fps', 0))) or 0)
@@ -603,7 +817,7 @@ def amass_joints(path, body_model=None):
             return j[:, :22], fps, str(d['up']) if 'up' in d else 'auto'
     if 'poses' not in d: raise ValueError(f"neither joint positions nor 'poses' in the file (keys {sorted(d)})")
     if body_model is None:
-        raise StickgenError(f"{path} holds SMPL-H pose parameters ('poses', 'trans', 'betas'); turning them into joint "
+        raise StickgenError(f"{getattr(path, 'name', path)} holds SMPL-H pose parameters ('poses', 'trans', 'betas'); turning them into joint "
                             "positions needs a body model. Download SMPL-H (https://mano.is.tue.mpg.de, licence) and pass "
                             "--body-model PATH (an SMPL-H .npz, or a model folder with the smplx package installed)")
     if fps <= 0: raise ValueError("no 'mocap_framerate'")
@@ -618,23 +832,23 @@ def amass_joints(path, body_model=None):
     if str(bm) not in _BODY_MODELS: _BODY_MODELS[str(bm)] = SMPLJoints(bm)
     return _BODY_MODELS[str(bm)](poses, trans, betas)[:, :22], fps, 'z'
 
-def _amass_description(path:Path) -> str:
-    words = re.sub(r'(_poses|_stageii|_C3D)$', '', path.stem)
+def _amass_description(name) -> str:
+    words = re.sub(r'(_poses|_stageii|_C3D)$', '', Path(name).stem)
     words = ' '.join(w for w in re.split(r'[_\s-]+', words) if w and not re.fullmatch(r'\d+|[A-Z]?\d+[a-z]?', w))
     return f"a person {words.lower()}" if words else "a person moves"
 
 def iter_amass(root, report, body_model=None, view='auto'):
-    "Samples from a folder of AMASS .npz files (any depth)."
-    files = sorted(Path(root).rglob('*.npz'))
-    if not files: raise StickgenError(f"{root}: no .npz files (expected AMASS sequences)")
-    def one(p):
-        j, fps, up = amass_joints(p, body_model)
+    "Samples from a folder or zip of AMASS .npz files (any depth)."
+    files = as_files(root)
+    todo = [n for n in files.rglob('*.npz') if Path(n).name != 'shape.npz']
+    if not todo: raise StickgenError(f"{root}: no .npz files (expected AMASS sequences)")
+    report.begin(len(todo))
+    def one(n):
+        with files.open(n) as f: j, fps, up = amass_joints(f, body_model)
         motion, info = keypoints_to_motion(map_keypoints(j, SMPL22, 'smpl22'), fps, up=up, view=view)
-        text = _amass_description(p)
-        yield motion_sample(motion, actions_from_text(text, len(motion)), text, 'amass', meta=dict(file=str(p.relative_to(root)), **info))
-    for p in files:
-        if p.name in ('shape.npz',): continue
-        yield from guard(report, p, one, p)
+        text = _amass_description(n)
+        yield motion_sample(motion, actions_from_text(text, len(motion)), text, 'amass', meta=dict(file=n, **info))
+    for n in todo: yield from guard(report, files.describe(n), one, n)
 
 # %% ../nbs/23_converters.ipynb #c039
 NTU_ACTIONS = ('drinks water|eats a meal|brushes their teeth|brushes their hair|drops something|picks something up|'
@@ -660,9 +874,9 @@ NTU_ACTIONS = ('drinks water|eats a meal|brushes their teeth|brushes their hair|
     'carries something with another person|takes a photo of another person|follows another person|whispers in another person\'s ear|'
     'exchanges things with another person|supports another person|plays rock-paper-scissors with another person').split('|')
 
-def read_ntu_skeleton(path):
-    "Joints [T, B, 25, 3] (camera space, metres) of a .skeleton file, B = bodies tracked in most frames (1 or 2)."
-    tok = Path(path).read_text(errors='replace').split('\n')
+def read_ntu_skeleton(path, text:str|None=None):
+    "Joints [T, B, 25, 3] (camera space, metres) of a .skeleton file (or its `text`), B = bodies tracked in most frames (1 or 2)."
+    tok = (Path(path).read_text(errors='replace') if text is None else text).split('\n')
     lines = [l.strip() for l in tok]
     i = 0
     def nxt():
@@ -698,21 +912,23 @@ def ntu_action_class(path) -> int:
     return int(m.group(1))
 
 def iter_ntu(root, report, view='auto'):
-    "Samples from a folder of NTU RGB+D .skeleton files."
-    files = sorted(Path(root).rglob('*.skeleton'))
-    if not files: raise StickgenError(f"{root}: no .skeleton files (expected NTU RGB+D)")
-    def one(p):
-        a = ntu_action_class(p)
+    "Samples from a folder or zip of NTU RGB+D .skeleton files."
+    files = as_files(root)
+    todo = files.rglob('*.skeleton')
+    if not todo: raise StickgenError(f"{root}: no .skeleton files (expected NTU RGB+D)")
+    report.begin(len(todo))
+    def one(n):
+        a = ntu_action_class(n)
         if not 1 <= a <= len(NTU_ACTIONS): raise ValueError(f"action class A{a:03d} outside 1..{len(NTU_ACTIONS)}")
-        j = read_ntu_skeleton(p)
+        j = read_ntu_skeleton(n, files.read_text(n))
         kp = map_keypoints(j, NTU25, 'ntu25')
         if kp.shape[1] == 1: kp = kp[:, 0]
         motion, info = keypoints_to_motion(kp, 30.0, up='y', scale=1.0, view=view)
         phrase = NTU_ACTIONS[a-1]
         text = ('two people: one ' if kp.ndim == 4 else 'a person ') + phrase
         yield motion_sample(motion, np.full(len(motion), text_to_action(phrase), np.int64), text, 'ntu_rgbd',
-                            meta=dict(file=p.stem, action_class=a, **info))
-    for p in files: yield from guard(report, p, one, p)
+                            meta=dict(file=Path(n).stem, action_class=a, **info))
+    for n in todo: yield from guard(report, files.describe(n), one, n)
 
 # %% ../nbs/23_converters.ipynb #c041
 def _babel_label_action(lab:dict) -> int|None:
@@ -745,58 +961,73 @@ def babel_description(ann:dict) -> str:
     return ('a person ' + ', then '.join(uniq)) if uniq else 'a person moves'
 
 def iter_babel(root, report, amass_root=None, body_model=None, view='auto'):
-    "Samples from BABEL annotation JSON files plus the AMASS sequences they label."
-    root = Path(root); amass_root = Path(amass_root) if amass_root else root
-    files = sorted(p for p in root.glob('*.json') if re.match(r'(extra_)?(train|val|test)', p.stem))
-    if not files: raise StickgenError(f"{root}: no BABEL annotation files (train.json, val.json, ...)")
-    for jf in files:
-        try: data = json.loads(jf.read_text())
-        except (json.JSONDecodeError, OSError) as e: report.files += 1; report.skip(jf, f"bad annotation file: {e}"); continue
+    "Samples from BABEL annotation JSON files (a folder or zip) plus the AMASS sequences they label (a folder or zip)."
+    files = as_files(root); amass = as_files(amass_root) if amass_root else files
+    jfs = [n for n in files.glob('*.json') if re.match(r'(extra_)?(train|val|test)', Path(n).stem)]
+    if not jfs: raise StickgenError(f"{root}: no BABEL annotation files (train.json, val.json, ...)")
+    for jf in jfs:
+        try: data = json.loads(files.read_text(jf))
+        except (json.JSONDecodeError, OSError, ValueError) as e: report.files += 1; report.skip(files.describe(jf), f"bad annotation file: {e}"); continue
+        report.begin(len(data))
         for sid, ann in data.items():
             def one(ann=ann):
                 rel = str(ann.get('feat_p', ''))
-                cands = [amass_root/rel, amass_root/Path(*Path(rel).parts[1:]) if len(Path(rel).parts) > 1 else amass_root/rel]
-                p = next((c for c in cands if c.exists()), None)
-                if p is None: raise FileNotFoundError(f"AMASS file '{rel}' not found under {amass_root}")
-                j, fps, up = amass_joints(p, body_model)
+                parts = rel.split('/')
+                cands = [rel, '/'.join(parts[1:])] if len(parts) > 1 else [rel]
+                n = next((c for c in cands if amass.exists(c)), None)
+                if n is None: raise FileNotFoundError(f"AMASS file '{rel}' not found under {amass.path}")
+                with amass.open(n) as f: j, fps, up = amass_joints(f, body_model)
                 motion, info = keypoints_to_motion(map_keypoints(j, SMPL22, 'smpl22'), fps, up=up, view=view)
                 yield motion_sample(motion, babel_frame_actions(ann, len(motion)), babel_description(ann), 'babel',
                                     meta=dict(babel_sid=str(ann.get('babel_sid', sid)), file=rel, **info))
-            yield from guard(report, f"{jf.name}:{sid}", one)
+            yield from guard(report, f"{Path(jf).name}:{sid}", one)
 
 # %% ../nbs/23_converters.ipynb #c043
 STYLE100_CONTENT = dict(BR=('runs backwards', 'run'), BW=('walks backwards', 'walk_backward'), FR=('runs forwards', 'run'),
     FW=('walks forwards', 'walk'), SR=('runs sideways', 'sidestep'), SW=('walks sideways', 'sidestep'), ID=('stands idle', 'idle'),
     TR1=('walks and runs, changing pace', 'walk'), TR2=('walks and runs, changing pace', 'walk'), TR3=('walks and runs, changing pace', 'walk'))
 
-def _bvh_samples(p, texts, source, view='auto', meta=None, speech_fn=None):
-    b = read_bvh(p)
+def _bvh_samples(files, name, texts, source, view='auto', meta=None, speech_fn=None):
+    raw = files.read_bytes(name)
+    b = parse_bvh(raw.decode('utf-8', errors='replace'))
     motion, info = keypoints_to_motion(bvh_keypoints(b), b.fps, up='y', view=view)
     extra = {}
     if speech_fn is not None: extra = speech_fn(len(motion))
+    prov = dict(source_file=files.member_id(name), source_sha256=hashlib.sha256(raw).hexdigest()[:16])
     for text, act in texts:
         acts = np.full(len(motion), act, np.int64)
         if 'speech' in extra: acts[extra['speech'].numpy()] = action_id('talk')
-        yield motion_sample(motion, acts, text, source, meta=dict(file=p.name, **(meta or {}), **info), **extra)
+        yield motion_sample(motion, acts, text, source, meta=dict(file=Path(name).name, **(meta or {}), **info, **prov), **extra)
 
 def iter_100style(root, report, view='auto'):
-    "Samples from a 100STYLE folder tree of BVH files."
-    files = sorted(Path(root).rglob('*.bvh'))
-    if not files: raise StickgenError(f"{root}: no .bvh files (expected 100STYLE/<Style>/<Style>_<Content>.bvh)")
-    for p in files:
+    "Samples from a 100STYLE folder tree (or zip) of BVH files."
+    files = as_files(root)
+    todo = files.rglob('*.bvh')
+    if not todo: raise StickgenError(f"{root}: no .bvh files (expected 100STYLE/<Style>/<Style>_<Content>.bvh)")
+    report.begin(len(todo))
+    for n in todo:
+        p = Path(n)
         style, _, code = p.stem.rpartition('_')
         verb, act = STYLE100_CONTENT.get(code.upper(), ('moves', 'walk'))
         style_words = ' '.join(re.findall(r'[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+', style or p.parent.name)).lower()
         text = f"a person {verb} in a {style_words} style" if style_words else f"a person {verb}"
-        yield from guard(report, p, _bvh_samples, p, [(text, action_id(act))], '100style', view, dict(style=style, content=code))
+        yield from guard(report, files.describe(n), _bvh_samples, files, n, [(text, action_id(act))], '100style', view, dict(style=style, content=code))
 
-def iter_bvh(root, report, labels=None, source='bvh', view='auto'):
-    "Samples from any folder of humanoid BVH takes; labels from side files, a labels map, or file names."
-    root = Path(root)
-    files = [root] if root.is_file() else sorted(root.rglob('*.bvh'))
-    if not files: raise StickgenError(f"{root}: no .bvh files")
+def iter_bvh(root, report, labels=None, source=None, view='auto'):
+    "Samples from any folder, zip or file of humanoid BVH takes; labels from side files, label lists, a labels map, or file names."
+    files = as_files(root)
+    todo = files.rglob('*.bvh') if files.kind != 'file' else files.names
+    if not todo: raise StickgenError(f"{root}: no .bvh files")
     if isinstance(labels, (str, Path)): labels = load_labels(labels)
-    for p in files: yield from guard(report, p, lambda p=p: _bvh_samples(p, bvh_texts(p, labels), source, view))
+    report.begin(len(todo))
+    def one(n):
+        rec, prov = take_label(files, n, labels), provenance(files, n)
+        texts = ([(l, text_to_action(l)) for l in rec['texts']] if rec['texts'] else
+                 [(label_text(rec['label'], rec['style']), label_action(rec['label']))])
+        meta = {k: rec[k] for k in ('style', 'take', 'content_index', 'style_index', 'label_from') if rec[k] is not None}
+        meta = dict(content=rec['label'], **meta, **{k: v for k, v in prov.items() if k != 'source'})
+        yield from _bvh_samples(files, n, texts, source or prov.get('source') or 'bvh', view, meta)
+    for n in todo: yield from guard(report, files.describe(n), one, n)
 
 def load_labels(path) -> dict:
     "A labels map {file stem: label} from a JSON object or a CSV/TSV of `stem,label` lines."
@@ -814,29 +1045,30 @@ def load_labels(path) -> dict:
 
 # %% ../nbs/23_converters.ipynb #c045
 def iter_interhuman(root, report, fps=30.0, view='auto'):
-    "Two-actor samples from an InterHuman folder (motions/person1, motions/person2, annots)."
-    root = Path(root)
-    p1 = root/'motions'/'person1'
-    if not p1.is_dir(): raise StickgenError(f"{root}: no motions/person1 folder (expected the InterHuman layout)")
+    "Two-actor samples from an InterHuman folder or zip (motions/person1, motions/person2, annots)."
+    files = as_files(root)
+    if not files.is_dir('motions/person1'): raise StickgenError(f"{root}: no motions/person1 folder (expected the InterHuman layout)")
     def one(f):
-        g = root/'motions'/'person2'/f.name
-        if not g.exists(): raise FileNotFoundError(f"no partner file motions/person2/{f.name}")
-        a, b = np.load(f), np.load(g)
+        g = 'motions/person2/' + Path(f).name
+        if not files.exists(g): raise FileNotFoundError(f"no partner file {g}")
+        with files.open(f) as fa, files.open(g) as fb: a, b = np.load(fa), np.load(fb)
         if a.ndim != 2 or a.shape[1] < 66 or b.shape[1] < 66: raise ValueError(f"feature shape {a.shape}/{b.shape}, expected [T, >=66]")
         T = min(len(a), len(b))
         j = np.stack([a[:T, :66].reshape(T, 22, 3), b[:T, :66].reshape(T, 22, 3)], 1)
-        txt = root/'annots'/f'{f.stem}.txt'
-        lines = [l.strip() for l in txt.read_text(errors='replace').splitlines() if l.strip()] if txt.exists() else []
-        if not lines: raise ValueError(f"no description in annots/{f.stem}.txt")
+        txt = f'annots/{Path(f).stem}.txt'
+        lines = [l.strip() for l in files.read_text(txt).splitlines() if l.strip()] if files.exists(txt) else []
+        if not lines: raise ValueError(f"no description in {txt}")
         motion, info = keypoints_to_motion(map_keypoints(j, SMPL22, 'smpl22'), fps, up='z', view=view)
         for k, line in enumerate(lines):
-            yield motion_sample(motion, actions_from_text(line, len(motion)), line, 'interhuman', meta=dict(file=f.stem, caption=k, **info))
-    for f in sorted(p1.glob('*.npy')): yield from guard(report, f, one, f)
+            yield motion_sample(motion, actions_from_text(line, len(motion)), line, 'interhuman', meta=dict(file=Path(f).stem, caption=k, **info))
+    todo = files.glob('motions/person1/*.npy')
+    report.begin(len(todo))
+    for f in todo: yield from guard(report, files.describe(f), one, f)
 
 # %% ../nbs/23_converters.ipynb #c047
-def read_textgrid_words(path) -> list:
-    "[(start_s, end_s, word)] of the non-empty intervals of the first interval tier of a Praat TextGrid (long format)."
-    text = Path(path).read_text(errors='replace')
+def read_textgrid_words(path, text:str|None=None) -> list:
+    "[(start_s, end_s, word)] of the non-empty intervals of the first interval tier of a Praat TextGrid (long format), from a file or its `text`."
+    text = Path(path).read_text(errors='replace') if text is None else text
     tiers = re.split(r'item\s*\[\d+\]\s*:', text)[1:] or [text]
     words = []
     for tier in tiers:
@@ -855,19 +1087,21 @@ def speech_frames(words, num_frames:int, fps:float=TARGET_FPS) -> np.ndarray:
     return out
 
 def iter_beat(root, report, view='auto'):
-    "Samples from a BEAT folder: <take>.bvh with <take>.TextGrid beside it."
-    files = sorted(Path(root).rglob('*.bvh'))
-    if not files: raise StickgenError(f"{root}: no .bvh files (expected BEAT takes with .TextGrid files)")
-    def one(p):
-        tg = p.with_suffix('.TextGrid')
-        if not tg.exists(): raise FileNotFoundError(f"no word alignment {tg.name}")
-        words = read_textgrid_words(tg)
-        if not words: raise ValueError(f"no words in {tg.name}")
+    "Samples from a BEAT folder or zip: <take>.bvh with <take>.TextGrid beside it."
+    files = as_files(root)
+    todo = files.rglob('*.bvh')
+    if not todo: raise StickgenError(f"{root}: no .bvh files (expected BEAT takes with .TextGrid files)")
+    report.begin(len(todo))
+    def one(n):
+        tg = n[:-len('.bvh')] + '.TextGrid'
+        if not files.exists(tg): raise FileNotFoundError(f"no word alignment {Path(tg).name}")
+        words = read_textgrid_words(tg, files.read_text(tg))
+        if not words: raise ValueError(f"no words in {Path(tg).name}")
         quote = ' '.join(w for _, _, w in words[:12]) + (' ...' if len(words) > 12 else '')
         text = f'a person talks and gestures while saying "{quote}"'
-        sp = lambda n: dict(speech=torch.from_numpy(speech_frames(words, n)))
-        yield from _bvh_samples(p, [(text, action_id('idle'))], 'beat', view, dict(words=len(words)), speech_fn=sp)
-    for p in files: yield from guard(report, p, one, p)
+        sp = lambda k: dict(speech=torch.from_numpy(speech_frames(words, k)))
+        yield from _bvh_samples(files, n, [(text, action_id('idle'))], 'beat', view, dict(words=len(words)), speech_fn=sp)
+    for n in todo: yield from guard(report, files.describe(n), one, n)
 
 # %% ../nbs/23_converters.ipynb #c049
 CONVERTERS = {'humanml3d': iter_humanml3d, 'kit': iter_kit, 'kit-ml': iter_kit, 'amass': iter_amass, 'ntu': iter_ntu,
@@ -882,26 +1116,37 @@ def split_sample(s:dict, max_frames:int, min_frames:int=FPS) -> list:
     for k, a in enumerate(range(0, T, max_frames)):
         b = min(a + max_frames, T)
         if b - a < min_frames: break
-        extra = {f: s[f][a:b] for f in ('speech',) if s.get(f) is not None}
+        extra = {f: s[f][a:b] for f in ('speech', 'expression') if s.get(f) is not None}
         meta = dict(s.get('meta', {}), window=k, window_start=a)
         out.append(motion_sample(s['motion'][a:b], s['actions'][a:b], s['description'], s['source'], meta=meta, **extra))
     return out
 
-def iter_convert(dataset:str, input_dir, report:ConversionReport|None=None, limit:int|None=None, max_frames:int|None=None, **opts):
-    "Yield converted samples of `dataset` from `input_dir` (at most `limit`; clips longer than `max_frames` cut into windows)."
+def iter_convert(dataset:str, input_dir, report:ConversionReport|None=None, limit:int|None=None, max_frames:int|None=None,
+                 progress:bool=False, strict:bool=False, licence:str|None=None, attribution:str|None=None, **opts):
+    "Yield converted samples of `dataset` from `input_dir` (a folder or zip; at most `limit`; clips longer than `max_frames` cut into windows)."
     key = dataset.strip().lower().replace('_', '-')
     if key not in CONVERTERS: raise StickgenError(f"unknown dataset '{dataset}'; known: {', '.join(CONVERTERS)}")
-    if not Path(input_dir).exists(): raise StickgenError(f"input {input_dir} does not exist")
+    files = as_files(input_dir)                     # a folder, a zip or a file (an error when it does not exist)
     report = report if report is not None else ConversionReport(key)
     report.dataset = report.dataset or key
-    for s0 in CONVERTERS[key](input_dir, report, **{k: v for k, v in opts.items() if v is not None}):
-        for s in (split_sample(s0, max_frames) if max_frames else [s0]):
-            if limit is not None and report.samples >= limit: return
-            report.samples += 1
-            yield s
+    report.strict = report.strict or strict
+    given = {k: v for k, v in dict(licence=licence, attribution=attribution).items() if v}
+    if progress and report.bar is None:
+        from tqdm.auto import tqdm  # lazy: tqdm.auto probes for notebook widgets (~50 ms); only progress bars need it
+        report.bar = tqdm(total=0, desc=f'convert {key}', unit='file', mininterval=1.0, file=sys.stderr)
+    try:
+        for s0 in CONVERTERS[key](files, report, **{k: v for k, v in opts.items() if v is not None}):
+            meta = s0.setdefault('meta', {})
+            for k, v in {**dataset_provenance(key, files), **given}.items(): meta.setdefault(k, v)
+            for s in (split_sample(s0, max_frames) if max_frames else [s0]):
+                if limit is not None and report.samples >= limit: return
+                report.samples += 1
+                yield s
+    finally:
+        if report.bar is not None: report.bar.close(); report.bar = None
 
 def convert(dataset:str, input_dir, limit:int|None=None, **opts):
-    "Convert a dataset folder -> (list of samples, ConversionReport)."
+    "Convert a dataset folder or zip -> (list of samples, ConversionReport)."
     report = ConversionReport(dataset)
     samples = list(iter_convert(dataset, input_dir, report, limit, **opts))
     return samples, report

@@ -16,8 +16,9 @@ from .schema import *
 from .storage import open_samples, write_samples
 
 # %% auto #0
-__all__ = ['log', 'QUALITY_THRESHOLDS', 'camera_stability', 'motion_quality', 'dominant_action', 'scan_sample', 'with_quality',
-           'cap_groups', 'collection_stats', 'merge', 'CurationConfig', 'select_with_caps', 'curate']
+__all__ = ['log', 'QUALITY_THRESHOLDS', 'REAL_CURATION', 'camera_stability', 'motion_quality', 'dominant_action', 'scan_sample',
+           'with_quality', 'cap_groups', 'collection_stats', 'merge', 'CurationConfig', 'select_with_caps', 'curate',
+           'take_windows', 'joint_range', 'real_window_verdict', 'RealCuration']
 
 # %% ../nbs/24_curation.ipynb #c005
 log = logging.getLogger('stickgen.curation')
@@ -355,3 +356,78 @@ def curate(input, output_dir, cfg:CurationConfig|None=None, rescore:bool=False, 
         stats[split]['synthetic_fraction'] = (sum(_is_synthetic(recs[k]['source'], cfg.synthetic_sources) for k in keys)/len(keys)) if keys else 0.0
     atomic_write(out/'curation_stats.json', json.dumps(stats, indent=1))
     return stats
+
+# %% ../nbs/24_curation.ipynb #i15b
+def take_windows(num_frames:int, # frames of the take (at 25 fps)
+                 max_frames:int=CLIP_FRAMES, # longest window (250 = 10 s)
+                 min_frames:int=FPS # shortest clip kept (25 = 1 s)
+                ) -> list: # [(start, end)] frame ranges, [] for a take shorter than `min_frames`
+    "The fewest equal windows of at most `max_frames` that cover a take."
+    if num_frames < min_frames: return []
+    n = -(-num_frames//max_frames)
+    b = np.linspace(0, num_frames, n + 1).round().astype(int)
+    return [(int(s), int(e)) for s, e in zip(b[:-1], b[1:])]
+
+# %% ../nbs/24_curation.ipynb #i15d
+REAL_CURATION = dict(min_frames=FPS, max_frames=CLIP_FRAMES, still_range=0.10, max_severity=0.5, min_plausibility=0.6)
+
+def joint_range(motion) -> float:
+    "The largest range (m) any joint travels over a clip [T, (A,) 20]: how much it moves at all."
+    m = np.asarray(motion.detach().cpu().numpy() if isinstance(motion, torch.Tensor) else motion, np.float64).reshape(len(motion), -1, 2)
+    return float(np.linalg.norm(m.max(0) - m.min(0), axis=-1).max()) if len(m) else 0.0
+
+def real_window_verdict(q:dict, # `motion_quality` of the window
+                        motion, # the window [T, (A,) 20]
+                        cfg:dict|None=None # thresholds, default `REAL_CURATION`
+                       ) -> str|None: # None to keep the window, else why it is dropped
+    "Keep or drop one window of a real take: artifacts and implausible figures drop it; slow motion does not."
+    c = {**REAL_CURATION, **(cfg or {})}
+    if len(motion) < c['min_frames']: return 'too short'
+    if len(motion) > c['max_frames']: return 'too long'
+    sev = q['severities']
+    for k in ('jitter', 'explosion', 'repetition'):
+        if sev[k] > c['max_severity']: return f'artifact: {k}'
+    if sev['static'] > c['max_severity'] and joint_range(motion) < c['still_range']: return 'artifact: still'
+    if q['plausibility'] < c['min_plausibility']: return 'implausible'
+    return None
+
+# %% ../nbs/24_curation.ipynb #i15g
+@dataclass
+class RealCuration:
+    "Tallies of a real-data curation: takes and windows kept and dropped, by reason, group and split."
+    cfg:dict = field(default_factory=lambda: dict(REAL_CURATION))
+    takes:dict = field(default_factory=dict)      # take id -> dict(group, split, windows, kept)
+    reasons:Counter = field(default_factory=Counter)
+    examples:dict = field(default_factory=dict)
+    scores:list = field(default_factory=list)     # (quality, artifact) per window
+
+    def window(self, take:str, group:str, split:str, motion, camera=None) -> tuple:
+        "Score and judge one window of `take` -> (quality dict, drop reason or None); counts it."
+        t = self.takes.setdefault(take, dict(group=group, split=split, windows=0, kept=0, reasons=[]))
+        q = motion_quality(motion, camera=camera)
+        why = real_window_verdict(q, motion, self.cfg)
+        t['windows'] += 1
+        self.scores.append((q['quality_score'], q['artifact_score']))
+        if why is None: t['kept'] += 1
+        else: self.drop(take, why, group, split)
+        return q, why
+
+    def drop(self, take:str, reason:str, group:str='', split:str=''):
+        "Count a dropped window of `take`, or a take that gave no window at all, with its reason."
+        t = self.takes.setdefault(take, dict(group=group, split=split, windows=0, kept=0, reasons=[]))
+        t['reasons'].append(reason)
+        self.reasons[reason] += 1
+        self.examples.setdefault(reason, take)
+
+    def stats(self) -> dict:
+        "Survival of takes and windows (overall, per split, per group) and the drop reasons."
+        def tally(ts):
+            ts = list(ts)
+            return dict(takes=len(ts), takes_kept=sum(t['kept'] > 0 for t in ts), windows=sum(t['windows'] for t in ts),
+                        windows_kept=sum(t['kept'] for t in ts))
+        by = lambda key: {k: tally(t for t in self.takes.values() if t[key] == k) for k in sorted({t[key] for t in self.takes.values()})}
+        q = np.array(self.scores) if self.scores else np.zeros((0, 2))
+        return dict(config=self.cfg, **tally(self.takes.values()), per_split=by('split'), per_group=by('group'),
+                    dropped=dict(self.reasons.most_common()), examples=self.examples,
+                    dropped_takes={k: t['reasons'] for k, t in self.takes.items() if t['kept'] == 0},
+                    quality_score=_describe(q[:, 0]), artifact_score=_describe(q[:, 1]))

@@ -26,6 +26,7 @@ _ALIASES = {'all-minilm-l6-v2': DEFAULT_TEXT_MODEL, 'minilm': DEFAULT_TEXT_MODEL
             'sentence-transformers/all-minilm-l6-v2': DEFAULT_TEXT_MODEL,
             'bge-large-en-v1.5': 'BAAI/bge-large-en-v1.5', 'bge-large': 'BAAI/bge-large-en-v1.5', 'baai/bge-large-en-v1.5': 'BAAI/bge-large-en-v1.5'}
 
+# %% ../nbs/21_embeddings.ipynb #e15b
 def _offline():
     os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
 
@@ -63,7 +64,11 @@ def resolve_text_model(name:str|None=None) -> Path:
 # %% ../nbs/21_embeddings.ipynb #c010
 class TextEncoder:
     "Sentence embeddings [N, D] float32, L2-normalized, batched, with a cache keyed by text."
-    def __init__(self, model_name:str|None=None, batch_size:int=64, device:str='cpu', cache:bool=True):
+    def __init__(self, model_name:str|None=None, # a known name, an alias, or a local model directory (default all-MiniLM-L6-v2)
+                 batch_size:int=64, # texts per forward pass
+                 device:str='cpu', # where the model runs
+                 cache:bool=True # keep every embedding, keyed by its text
+                ):
         self.model_name = model_name or DEFAULT_TEXT_MODEL
         self.path = resolve_text_model(self.model_name)
         self.batch_size, self.device, self.use_cache = int(batch_size), device, cache
@@ -112,7 +117,11 @@ class TextEncoder:
         return np.stack([look[t] for t in texts])
 
 # %% ../nbs/21_embeddings.ipynb #c016
-def embed_samples(samples, encoder:TextEncoder|None=None, progress:bool=False, field:str='description'):
+def embed_samples(samples, # a list of sample dicts, or a `SampleStore`
+                  encoder:TextEncoder|None=None, # default: a new `TextEncoder()`
+                  progress:bool=False, # a progress bar over the batches
+                  field:str='description' # the text field to embed (list samples)
+                 ):
     "Add `embedding` [D] to every sample (list: in place, returned; store: a column) with `encoder`."
     encoder = encoder or TextEncoder()
     if isinstance(samples, SampleStore):
@@ -123,7 +132,10 @@ def embed_samples(samples, encoder:TextEncoder|None=None, progress:bool=False, f
     for s, e in zip(samples, E): s['embedding'] = torch.from_numpy(e.copy())
     return samples
 
-def copy_store(src:Path, dst:Path) -> Path:
+# %% ../nbs/21_embeddings.ipynb #e15e
+def copy_store(src:Path, # a store directory
+               dst:Path # where the copy goes (replaced if it exists)
+              ) -> Path:
     "Copy a store directory, hard-linking its (never modified) array files where possible."
     if dst.exists(): shutil.rmtree(dst)
     def link(a, b):
@@ -135,8 +147,11 @@ def copy_store(src:Path, dst:Path) -> Path:
     return dst
 
 # %% ../nbs/21_embeddings.ipynb #c018
-def make_corpus(num_samples:int, output, seed:int=0, augment:bool=False, workers:int=1, model_name:str|None=None,
-                batch_size:int=64, progress:bool=False) -> Path:
+def make_corpus(num_samples:int, # base scenes of the story engine
+                output, # a .pt file, or a directory for a store
+                seed:int=0, augment:bool=False, workers:int=1, # as in `stickgen.datasets.generate_dataset`
+                model_name:str|None=None, batch_size:int=64, # the `TextEncoder`
+                progress:bool=False) -> Path: # the written file or store
     "Generate `num_samples` synthetic scenes (x5 with `augment`), embed their descriptions, write `.pt` or a store."
     out = Path(output)
     enc = TextEncoder(model_name, batch_size=batch_size)          # fails early if the model is not available

@@ -34,7 +34,9 @@ __all__ = ['TEST_SEED_OFFSET', 'EVALUATOR_VERSION', 'FEAT_DIM', 'MIN_BENCH_TEST'
            'get_evaluator', 'BenchContext', 'quality_columns', 'score_row', 'real_row', 'baseline_rows',
            'model_sampler', 'model_row', 'evaluate_checkpoint', 'checkpoint_name', 'check_checkpoint',
            'check_reference', 'reference_rows', 'bench_table', 'plot_bench', 'run_bench', 'git_commit', 'quick_bench',
-           'collect_runs', 'write_runs_index', 'repo_root']
+           'collect_runs', 'write_runs_index', 'repo_root', 'label_batches', 'label_r_precision', 'RealBenchContext',
+           'real_score_row', 'real_data_row', 'real_baseline_rows', 'procedural_generator', 'prompt_model_row',
+           'checkpoint_generator', 'real_split', 'real_evaluator', 'run_real_bench']
 
 # %% ../nbs/50_eval.ipynb #c006
 def _as_2d(x, name:str) -> np.ndarray:
@@ -856,3 +858,186 @@ def repo_root(start=None) -> Path:
     for q in (p, *p.parents):
         if (q/'pyproject.toml').exists() and (q/'stickgen').is_dir(): return q
     return Path.cwd()
+
+# %% ../nbs/50_eval.ipynb #i15b
+def label_batches(labels, # one label per item (any hashable)
+                  batch_size:int=32, seed:int=0
+                 ) -> list: # lists of `batch_size` indices whose labels are pairwise distinct
+    "Shuffled batches of items with distinct labels; items that cannot fill one more such batch are left out."
+    rng = np.random.default_rng(seed)
+    pools = {}
+    for i in rng.permutation(len(labels)): pools.setdefault(labels[i], []).append(int(i))
+    out = []
+    while True:
+        ready = [k for k, v in pools.items() if v]
+        if len(ready) < batch_size: return out
+        pick = rng.choice(len(ready), batch_size, replace=False)
+        out.append([pools[ready[j]].pop() for j in pick])
+
+def label_r_precision(text_emb, motion_emb, labels, top_k:int=3, batch_size:int=32, seed:int=0) -> np.ndarray:
+    "R-precision top-1..`top_k` over batches of distinct labels (`label_batches`): rank each text's own motion in its batch."
+    t, m = _as_2d(text_emb, 'text_emb'), _as_2d(motion_emb, 'motion_emb')
+    if t.shape != m.shape: raise StickgenError(f"label_r_precision: text {t.shape} and motion {m.shape} embeddings must pair up row by row")
+    batches = label_batches(labels, batch_size, seed)
+    if not batches: raise StickgenError(f"label_r_precision: needs at least {batch_size} distinct labels, found {len(set(labels))}")
+    hits = np.zeros(top_k)
+    for b in batches:
+        order = np.argsort(euclidean_distance_matrix(t[b], m[b]), axis=1, kind='stable')
+        hits += np.logical_or.accumulate(order[:, :top_k] == np.arange(batch_size)[:, None], axis=1).sum(0)
+    return hits/(len(batches)*batch_size)
+
+# %% ../nbs/50_eval.ipynb #i15f
+@dataclass
+class RealBenchContext(BenchContext):
+    "A `BenchContext` whose test clips carry labels (content × style): R-precision over distinct-label batches."
+    labels:list|None = None          # one label per test sample (default: each sample's meta['label'])
+    def __post_init__(self):
+        super().__post_init__()
+        if self.labels is None: self.labels = [_label_of(s) for s in self.test]
+        if len(self.labels) != len(self.test): raise StickgenError(f"RealBenchContext: {len(self.labels)} labels for {len(self.test)} test samples")
+        if len(set(self.labels)) < 32: raise StickgenError(f"the real-data benchmark needs at least 32 distinct labels in the test set, found {len(set(self.labels))}")
+
+    def protocol(self) -> dict:
+        return dict(super().protocol(), r_precision_batches='distinct labels (content x style), 32 per batch, one caption per clip',
+                    test_labels=len(set(self.labels)))
+
+def _label_of(s) -> str:
+    m = s.get('meta') or {}
+    if isinstance(m, dict) and m.get('label'): return str(m['label'])
+    return s['description']
+
+def _label_rp(ctx:RealBenchContext, idx, emb, r) -> np.ndarray:
+    return label_r_precision(ctx.text_emb[idx], emb, [ctx.labels[i] for i in idx], 3, 32, seed=ctx.seed + r)
+
+def real_score_row(ctx:RealBenchContext, name:str, generate, generate_mm=None, params=None, kind:str='baseline', note:str='') -> dict:
+    "`score_row` with distinct-label R-precision (the random-batch one kept as `r_precision_random_top*`)."
+    made = {}
+    def gen(r, idx):
+        motions, sec = generate(r, idx)
+        made[r] = (list(idx), motions)
+        return motions, sec
+    row = score_row(ctx, name, gen, generate_mm, params=params, kind=kind, note=note)
+    rps = [_label_rp(ctx, idx, ctx.evaluator.embed_motions(mo), r) for r, (idx, mo) in sorted(made.items())]
+    return _label_columns(row, rps)
+
+def _label_columns(row:dict, rps) -> dict:
+    m, c = confidence(rps)
+    for j in range(3):
+        row[f'r_precision_random_top{j+1}'] = row[f'r_precision_top{j+1}']
+        row[f'r_precision_top{j+1}'] = [float(m[j]), float(c[j])]
+    return row
+
+def real_data_row(ctx:RealBenchContext) -> dict:
+    "The Real row (half A's real motions) with distinct-label R-precision."
+    row = real_row(ctx)
+    return _label_columns(row, [_label_rp(ctx, a, ctx.motion_emb[a], r) for r in range(ctx.replications) for a in [ctx.halves(r)[0]]])
+
+# %% ../nbs/50_eval.ipynb #i15h
+from .language import parse
+from .story import resolve_plan
+from .rig import animate
+
+def real_baseline_rows(ctx:RealBenchContext) -> list:
+    "The mean, random and nearest-text-retrieval rows of `baseline_rows`, with distinct-label R-precision."
+    if not ctx.train: return []
+    Tmax = max(ctx.lengths)
+    train_m = [s['motion'] for s in ctx.train]
+    mean = np.mean([_crop(m, Tmax) for m in train_m], 0)
+    rows = [real_score_row(ctx, 'Mean training motion', lambda r, idx: ([mean[:ctx.lengths[i]] for i in idx], 0.0),
+                           lambda r: [[mean[:ctx.lengths[i]]]*ctx.mm_repeats for i in ctx.mm_idx], note='the same clip for every prompt')]
+    def rand(r, idx):
+        g = np.random.default_rng(10_000 + r)
+        return [_crop(train_m[j], ctx.lengths[i]) for j, i in zip(g.integers(len(train_m), size=len(idx)), idx)], 0.0
+    def rand_mm(r):
+        g = np.random.default_rng(20_000 + r)
+        return [[_crop(train_m[j], ctx.lengths[i]) for j in g.integers(len(train_m), size=ctx.mm_repeats)] for i in ctx.mm_idx]
+    rows.append(real_score_row(ctx, 'Random training motion', rand, rand_mm, note='ignores the text'))
+    tr = sample_text_embeddings(ctx.train)
+    if tr.shape[1] == ctx.text.shape[1]:
+        sim = (ctx.text/np.linalg.norm(ctx.text, axis=1, keepdims=True)) @ (tr/np.linalg.norm(tr, axis=1, keepdims=True)).T
+        nn_idx = np.argsort(-sim, axis=1, kind='stable')[:, :ctx.mm_repeats]
+        rows.append(real_score_row(ctx, 'Nearest-text retrieval', lambda r, idx: ([_crop(train_m[nn_idx[i, 0]], ctx.lengths[i]) for i in idx], 0.0),
+                                   lambda r: [[_crop(train_m[j], ctx.lengths[i]) for j in nn_idx[i]] for i in ctx.mm_idx],
+                                   note='training motion of the nearest caption'))
+    return rows
+
+def procedural_generator(prompts, lengths, seed:int=0) -> list:
+    "Motions [T, 20] of the procedural engine for `prompts`: parse -> resolve_plan -> animate, each at its length."
+    plans = [resolve_plan(parse(p, duration=max(int(T), 13)/FPS), actors=1, seed=seed + k) for k, (p, T) in enumerate(zip(prompts, lengths))]
+    return [_crop(s['motion'], int(T)) for s, T in zip(animate(plans), lengths)]
+
+def prompt_model_row(ctx:RealBenchContext, name:str, generate, params=None, kind:str='model', note:str='') -> dict:
+    "Score any text-to-motion function `generate(prompts, lengths, seed) -> motions` on the real-data benchmark."
+    prompts = [s['description'] for s in ctx.test]
+    def run(r, idx):
+        t0 = time.time()
+        out = generate([prompts[i] for i in idx], [ctx.lengths[i] for i in idx], 1000*r)
+        return [_crop(m, ctx.lengths[i]) for m, i in zip(out, idx)], time.time() - t0
+    def run_mm(r):
+        idx = [i for i in ctx.mm_idx for _ in range(ctx.mm_repeats)]
+        flat = generate([prompts[i] for i in idx], [ctx.lengths[i] for i in idx], 1000*r + 500_000)
+        flat = [_crop(m, ctx.lengths[i]) for m, i in zip(flat, idx)]
+        return [flat[p*ctx.mm_repeats:(p+1)*ctx.mm_repeats] for p in range(len(ctx.mm_idx))]
+    return real_score_row(ctx, name, run, run_mm, params=params, kind=kind, note=note)
+
+def checkpoint_generator(checkpoint, encoder=None, device:str='cpu', batch_size:int=64, bucket:int=FPS, **gen_kw):
+    "(generate(prompts, lengths, seed), parameter count) for a checkpoint of today's model (`model.generate` on text embeddings)."
+    model, _ = load_model(Path(checkpoint), device=device)
+    model.eval()
+    enc = encoder or TextEncoder()
+    def generate(prompts, lengths, seed=0):
+        emb = torch.from_numpy(enc.encode(list(prompts)))
+        out = [None]*len(prompts)
+        gen_len = [int(-(-int(L)//bucket)*bucket) for L in lengths]      # lengths rounded up to `bucket` frames: few batches
+        for T in sorted(set(gen_len)):
+            sel = [k for k, L in enumerate(gen_len) if L == T]
+            for b in range(0, len(sel), batch_size):
+                ks = sel[b:b+batch_size]
+                with torch.no_grad(): g = model.generate(emb[ks], num_frames=T, seed=seed + b, **gen_kw)
+                mot = np.asarray(_np(g['motion'] if isinstance(g, dict) else g), np.float32)
+                for k, m in zip(ks, mot): out[k] = m[:int(lengths[k])]
+        return out
+    return generate, _params(model)
+
+# %% ../nbs/50_eval.ipynb #i15j
+def real_split(data_dir, split:str, one_caption:bool=False) -> list:
+    "Samples of `split` of a real-data corpus folder (`stickgen.realdata.build_real_corpus`); `one_caption`: the first paraphrase of each window."
+    p = Path(data_dir)/split
+    if not p.exists(): raise StickgenError(f"{p}: no such split store (build the corpus with `stickgen convert bandai-namco-2 --input data.zip --output {data_dir}`)")
+    store = open_samples(p)
+    keep = range(len(store)) if not one_caption else [i for i in range(len(store)) if store.metadata(i)['meta'].get('caption_index', 0) == 0]
+    return [store[i] for i in keep]
+
+def real_evaluator(train, directory='runs/evaluator_real', synthetic:int=0, test=None, seed:int=0, log=print, **overrides) -> TextMotionEvaluator:
+    "The evaluator of the real train split (paraphrases grouped by label), plus `synthetic` story-engine clips; cached by data hash."
+    groups = [dict(s, description='label: ' + _label_of(s)) for s in single_actor(train)]   # the contrastive group: the label
+    if synthetic: groups += synthetic_corpus(synthetic, 0, seed=seed)[0]
+    return get_evaluator(groups, test, directory, log=log, **overrides)
+
+def run_real_bench(data_dir, models:dict|None=None, evaluator=None, evaluator_dir='runs/evaluator_real', synthetic:int=0,
+                   replications:int=10, mm_prompts:int=32, mm_repeats:int=11, procedural:bool=True, output_dir=None, seed:int=0,
+                   log=print, **ev_overrides) -> dict:
+    "StickGen-Bench on the real test split: Real, baselines, the procedural engine and `models` (name -> `generate` or (`generate`, params))."
+    t0 = time.time()
+    train, test = real_split(data_dir, 'train'), real_split(data_dir, 'test', one_caption=True)
+    ev = evaluator or real_evaluator(train, evaluator_dir, synthetic, test=None, seed=seed, log=log, **ev_overrides)
+    ctx = RealBenchContext(ev, test, train, replications=replications, mm_prompts=mm_prompts, mm_repeats=mm_repeats, seed=seed)
+    rows = [real_data_row(ctx)] + real_baseline_rows(ctx)
+    if procedural: rows.append(prompt_model_row(ctx, 'Procedural engine (parsed caption)', procedural_generator, kind='baseline',
+                                                note='parse -> resolve_plan -> animate'))
+    for name, g in (models or {}).items():
+        fn, params = g if isinstance(g, tuple) else (g, None)
+        rows.append(prompt_model_row(ctx, name, fn, params=params))
+    quality = dict(label_r_precision=[float(v) for v in label_r_precision(ctx.text_emb, ctx.motion_emb, ctx.labels, 3, 32, seed)],
+                   random_r_precision=[float(v) for v in r_precision(ctx.text_emb, ctx.motion_emb, 3, 32, seed)])
+    result = dict(protocol=ctx.protocol(), data=str(data_dir), train=len(train), test=len(test), evaluator_quality=quality,
+                  evaluator=dict(synthetic=synthetic, **{k: ev.meta.get(k) for k in ('version', 'num_train', 'train_seconds')}),
+                  rows=rows, seconds=round(time.time() - t0, 1), commit=git_commit())
+    result['markdown'] = bench_table(rows)
+    if output_dir is not None:
+        out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
+        (out/'bench_real.json').write_text(json.dumps(result, indent=1))
+        (out/'bench_real.md').write_text(f"# StickGen-Bench, real data ({data_dir})\n\nProtocol: {json.dumps(result['protocol'])}\n\n"
+                                         f"Evaluator on real test: {json.dumps(quality)}\n\n" + result['markdown'] + '\n')
+        if log: log(f"wrote {out/'bench_real.json'}, {out/'bench_real.md'}")
+    return result

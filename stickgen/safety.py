@@ -19,8 +19,9 @@ from .schema import (StickgenError, STICK20, FPS, CLIP_FRAMES, GROUND_Y, get_joi
 
 # %% auto #0
 __all__ = ['DEGENERATE_KINDS', 'BASELINE_SUITE', 'DEFAULT_SUITES_FILE', 'GRADE_BANDS', 'SafetyCriticConfig', 'frame_ranges',
-           'SafetyIssue', 'SafetyResult', 'reference_motion', 'degenerate_motion', 'SafetyCritic', 'find_suites_file',
-           'load_prompt_suites', 'grade_metric', 'run_adversarial_eval', 'format_report_summary']
+           'SafetyIssue', 'SafetyResult', 'reference_motion', 'degenerate_motion', 'SafetyCritic', 'check_statistics',
+           'false_positive_report', 'fp_table', 'find_suites_file', 'load_prompt_suites', 'grade_metric',
+           'run_adversarial_eval', 'format_report_summary']
 
 # %% ../nbs/45_safety.ipynb #c006
 @dataclass
@@ -95,6 +96,7 @@ def frame_ranges(mask, max_ranges:int=20) -> list:
     starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
     return [[int(s), int(e)] for s, e in zip(starts[:max_ranges], ends[:max_ranges])]
 
+# %% ../nbs/45_safety.ipynb #s15c
 @dataclass
 class SafetyIssue:
     "One problem found in a clip."
@@ -112,6 +114,7 @@ class SafetyIssue:
             if d[k] is not None: d[k] = float(d[k]) if math.isfinite(d[k]) else str(d[k])
         return d
 
+# %% ../nbs/45_safety.ipynb #s15e
 @dataclass
 class SafetyResult:
     "The critic's verdict on one clip: `is_safe`, the issues, and the threshold used."
@@ -185,7 +188,10 @@ def _in_place(m):
 # %% ../nbs/45_safety.ipynb #c013
 DEGENERATE_KINDS = ('frozen', 'loop', 'jitter', 'teleport', 'impact', 'sink', 'nan', 'stretch')
 
-def degenerate_motion(kind:str, seconds:float=10.0, fps:float=FPS, seed:int=0):
+def degenerate_motion(kind:str, # one of `DEGENERATE_KINDS`
+                      seconds:float=10.0, fps:float=FPS,
+                      seed:int=0 # the noise of 'frozen' and 'jitter'
+                     ):
     "A motion [T, 20] broken in exactly one way: " + ', '.join(DEGENERATE_KINDS) + "."
     rng = np.random.default_rng(seed)
     T = int(round(seconds*fps)); t = np.arange(T)/fps
@@ -345,7 +351,10 @@ class SafetyCritic:
         elif hasattr(config, 'to_dict'): self.config = SafetyCriticConfig.from_dict(config.to_dict())   # e.g. a reloaded module's config
         else: self.config = SafetyCriticConfig.from_dict(config)
 
-    def evaluate(self, motion, physics=None, quality_score=None) -> SafetyResult:
+    def evaluate(self, motion, # [T, 20] or [T, A, 20], numpy or torch
+                 physics=None, # [T, (A,) 6] as in the sample; derived from the motion when None
+                 quality_score=None # the curation quality score, for the `low_quality` check
+                ) -> SafetyResult:
         "Run every enabled check on `motion` (numpy or torch); `physics` [T, (A,) 6] is derived when not given."
         cfg, on = self.config, set(self.config.checks)
         m = _as_numpy(motion, 'motion')
@@ -400,6 +409,72 @@ class SafetyCritic:
 
     def __call__(self, motion, **kw) -> SafetyResult: return self.evaluate(motion, **kw)
 
+# %% ../nbs/45_safety.ipynb #i15b
+def check_statistics(motion, # one actor [T, 20] (numpy or torch)
+                     cfg:SafetyCriticConfig|None=None
+                    ) -> dict: # check name -> the measured value its threshold is compared with
+    "What each check of the critic measures on one clip, whether or not it crosses the threshold (limb length: the bone stretch exceeded in `limb_frame_ratio` of the frames)."
+    cfg = cfg or SafetyCriticConfig()
+    m = _as_numpy(motion, 'motion')
+    m = m[:, 0] if m.ndim == 3 else m
+    ph = compute_physics(m.astype(np.float32), fps=cfg.fps).astype(np.float64)
+    net = _net_velocity(m, cfg.fps, cfg.frozen_window_seconds, cfg.frozen_smooth_seconds)
+    loop = _check_repetitive(m, cfg, None)
+    bl = bone_lengths(m).astype(np.float64)
+    ti = _BONE_NAMES.index('torso')
+    ref = _CANON_BONES*float(np.median(bl[:, ti]))/_CANON_BONES[ti]
+    return dict(frozen=float((net < cfg.frozen_velocity_threshold).mean()),
+                repetitive=float(loop.value) if loop else 0.0,
+                jittery=float((_joint_accel(m, cfg.fps, cfg.jitter_smooth_frames) > cfg.jitter_accel_threshold).mean()),
+                velocity_exceeded=float(np.linalg.norm(ph[:, 0:2], axis=-1).max()),
+                acceleration_exceeded=float(np.linalg.norm(ph[:, 2:4], axis=-1).max()),
+                ground_penetration=float(m[:, 1::2].min()),
+                limb_length=float(np.percentile((bl/ref).max(-1), 100*(1 - cfg.limb_frame_ratio))))   # fires above 1 + tol
+
+def _limits(cfg) -> dict:
+    "The threshold of each statistic of `check_statistics`, and whether a value above (1) or below (-1) it is flagged."
+    return dict(frozen=(cfg.frozen_frame_ratio, 1), repetitive=(cfg.loop_min_windows, 1), jittery=(cfg.jitter_frame_ratio, 1),
+                velocity_exceeded=(cfg.max_velocity, 1), acceleration_exceeded=(cfg.max_acceleration, 1),
+                ground_penetration=(cfg.ground_penetration_threshold, -1), limb_length=(1 + cfg.limb_stretch_tol, 1))
+
+# %% ../nbs/45_safety.ipynb #i15c
+def false_positive_report(samples, # clips known to be fine: sample dicts (motion, physics, quality_score) or motions
+                          critic:SafetyCritic|None=None,
+                          names=None # a name per clip, for the examples
+                         ) -> dict: # per check: flagged / rejected counts and rates, the statistic's spread against its threshold
+    "The critic's false positives on clean clips, per check, with the margin of every check."
+    critic = critic or SafetyCritic()
+    cfg, n = critic.config, 0
+    flagged, rejected, examples, stats = Counter(), Counter(), {}, {k: [] for k in _limits(critic.config)}
+    for i, s in enumerate(samples):
+        res = critic.evaluate_sample(s) if isinstance(s, dict) else critic.evaluate(s)
+        n += 1
+        for iss in res.issues:
+            flagged[iss.type] += 1
+            if iss.severity >= cfg.rejection_severity_threshold: rejected[iss.type] += 1
+            examples.setdefault(iss.type, f"{names[i] if names else i}: {iss.message}")
+        for k, v in check_statistics(s['motion'] if isinstance(s, dict) else s, cfg).items(): stats[k].append(v)
+    checks = {}
+    for k in list(cfg.checks):
+        d = dict(flagged=flagged[k], rejected=rejected[k], flagged_rate=flagged[k]/max(n, 1), rejected_rate=rejected[k]/max(n, 1))
+        if k in stats and stats[k]:
+            x, (thr, way) = np.array(stats[k]), _limits(cfg)[k]
+            worst = float(x.max() if way > 0 else x.min())
+            d.update(threshold=float(thr), p50=float(np.median(x)), p99=float(np.percentile(x, 99 if way > 0 else 1)), worst=worst)
+        if k in examples: d['example'] = examples[k]
+        checks[k] = d
+    return dict(clips=n, checks=checks, any_flagged=sum(flagged.values()), config=cfg.to_dict())
+
+def fp_table(report:dict) -> str:
+    "A markdown table of a `false_positive_report`."
+    lines = [f"{report['clips']} clips | flagged | rejected | statistic p50 | p99 / p1 | worst | threshold", '|---|---|---|---|---|---|---|']
+    lines[0] = '| check (' + lines[0].replace(' | ', ') | ', 1) + ' |'
+    for k, d in report['checks'].items():
+        f = lambda v: '–' if v is None else f"{v:.3g}"
+        lines.append(f"| {k} | {d['flagged']} ({d['flagged_rate']:.1%}) | {d['rejected']} ({d['rejected_rate']:.1%}) | {f(d.get('p50'))} | "
+                     f"{f(d.get('p99'))} | {f(d.get('worst'))} | {f(d.get('threshold'))} |")
+    return '\n'.join(lines)
+
 # %% ../nbs/45_safety.ipynb #c032
 BASELINE_SUITE = 'robustness_baseline'
 DEFAULT_SUITES_FILE = 'configs/eval/prompt_suites.yaml'
@@ -413,6 +488,7 @@ def find_suites_file(path=None) -> Path:
         if c.is_file(): return c
     raise StickgenError(f"prompt suites file not found: {cands[0]} (expected a YAML mapping suite name -> list of prompts)")
 
+# %% ../nbs/45_safety.ipynb #s15g
 def load_prompt_suites(path=None, suites=None) -> dict:
     "Suite name -> list of dict(prompt=..., **overrides) from the YAML file; `suites` selects some of them."
     p = find_suites_file(path)
@@ -450,6 +526,7 @@ def grade_metric(name:str, value:float) -> str:
     if way == 'higher': return 'Good' if value > good else 'Acceptable' if value >= ok else 'Poor'
     return 'Good' if value < good else 'Acceptable' if value <= ok else 'Poor'
 
+# %% ../nbs/45_safety.ipynb #s15j
 def _jsonable(x):
     if isinstance(x, dict): return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [_jsonable(v) for v in x]
@@ -462,7 +539,12 @@ def _mean_adherence(ps):
     v = [p['adherence'] for p in ps if isinstance(p.get('adherence'), (int, float))]
     return sum(v)/len(v) if v else None
 
-def run_adversarial_eval(generate_fn, suites:dict, critic:SafetyCritic|None=None, seed:int=0, log=None) -> dict:
+def run_adversarial_eval(generate_fn, # generate_fn(prompt, seed=..., **overrides) -> dict(motion, physics?, quality_score?, notes?, adherence?)
+                         suites:dict, # suite name -> entries, as `load_prompt_suites` returns them
+                         critic:SafetyCritic|None=None, # default: the default `SafetyCritic`
+                         seed:int=0, # prompt k of a suite is generated with seed + k
+                         log=None # a print-like function for one line per prompt
+                        ) -> dict: # overall figures, per-suite figures, per-prompt records, the critic's config
     "Run every prompt of `suites` through `generate_fn` and the critic; returns the JSON-ready report."
     critic = critic or SafetyCritic()
     prompts, per_suite = [], {}
@@ -501,6 +583,7 @@ def run_adversarial_eval(generate_fn, suites:dict, critic:SafetyCritic|None=None
     overall.update(num_prompts=len(prompts), num_baseline=len(base), num_adversarial=len(adv), total_time_s=round(time.time() - t_all, 2))
     return _jsonable(dict(overall=overall, suites=per_suite, prompts=prompts, critic_config=critic.config.to_dict()))
 
+# %% ../nbs/45_safety.ipynb #s15l
 def format_report_summary(report:dict) -> str:
     "The printed summary: per-suite safe ratios and the three overall figures against the bands."
     lines = ["adversarial evaluation" + (f" of {report['meta'].get('checkpoint')}" if report.get('meta') else ''),

@@ -324,3 +324,21 @@ def test_stickgen_command(tmp_path):
     assert main(['convert', 'bvh', '--input', str(tmp_path), '--output', str(tmp_path/'o.pt'), '-q']) == 0
     assert load_samples(tmp_path/'o.pt')[0]['description'] == 'a person bows'
     assert main(['convert', 'amass', '--input', str(tmp_path), '--output', str(tmp_path/'o2.pt')]) == 2   # no .npz: one-line error
+
+@pytest.mark.parametrize('dataset, build', [('humanml3d', test_humanml3d_fixture), ('kit', test_kit_fixture), ('amass', test_amass_fixture),
+                                            ('ntu', test_ntu_fixture), ('babel', test_babel_fixture), ('bvh', test_bvh_fixture),
+                                            ('100style', test_100style_fixture), ('interhuman', test_interhuman_fixture), ('beat', test_beat_fixture)])
+def test_zip_reads_like_the_folder(tmp_path, dataset, build):
+    "Every reader takes the dataset as distributed: a zip (with one top-level folder) gives the samples of the unpacked folder."
+    import zipfile
+    d = tmp_path/'ds'; d.mkdir(); build(d)                     # the fixture test builds (and checks) its dataset folder
+    z = tmp_path/'ds.zip'
+    with zipfile.ZipFile(z, 'w', zipfile.ZIP_DEFLATED) as f:
+        for p in sorted(d.rglob('*')):
+            if p.is_file() and p.suffix != '.pt': f.write(p, 'top/' + p.relative_to(d).as_posix())
+    opts = dict(body_model=d/'model.npz') if dataset == 'amass' else {}
+    (a, ra), (b, rb) = convert(dataset, d, **opts), convert(dataset, z, **opts)
+    assert len(a) == len(b) > 0 and ra.num_skipped == rb.num_skipped and ra.files == rb.files
+    for x, y in zip(a, b):
+        assert x['description'] == y['description'] and torch.equal(x['motion'], y['motion']) and torch.equal(x['actions'], y['actions'])
+    assert all('licence' in s['meta'] and 'dataset' in s['meta'] for s in b)
