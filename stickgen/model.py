@@ -18,21 +18,21 @@ from .schema import (StickgenError, POSE_DIM, NUM_ACTIONS, FPS, CLIP_FRAMES, GRO
                              DEFAULT_BONE_MASS, NAMED_ACTIONS, ActionType, standing_pose, get_joint, action_id)
 from .config import (ModelConfig, LoraConfig, LossWeights, IMAGE_ENCODERS, FUSIONS, VARIANTS,
                              MULTIMODAL_DEFAULTS, load_config)
-from .plan import Plan, ActorPlan, Segment, RIGHT_LIMB
+from .plan import Plan, ActorPlan, Segment, RIGHT_LIMB, TIMELINE_FEATURES, NO_PLAN, timeline_features, plan_from_actions
 from .rig import clip_motion
 from .datasets import enforce_bone_lengths
 from .diffusion import alpha_bar, q_sample, ddim_sample, compositional_guidance, seeded_noise
 
 # %% auto #0
-__all__ = ['ROOT_X', 'ROOT_Y', 'TIMELINE_FEATURES', 'NO_PLAN', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 'MIN_SNR_GAMMA',
-           'COMPONENTS', 'to_features', 'from_features', 'timeline_features', 'plan_from_actions', 'RMSNorm',
-           'Attention', 'ff_hidden', 'SwiGLU', 'Block', 'TransformerEncoder', 'LightweightCNN', 'ResNetEncoder',
-           'MiniViT', 'GatedFusion', 'ConcatFusion', 'FiLMFusion', 'CrossAttentionFusion', 'build_image_encoder',
-           'build_fusion', 'torch_center_of_mass', 'torch_physics', 'PatchEmbedding', 'FrameHead', 'Planner',
-           'decode_plan', 'timestep_embedding', 'PhysicsGate', 'StickFigureTransformer', 'build_model',
-           'drop_attributes', 'motion_losses', 'planner_loss', 'batch_timeline', 'timeline_batch', 'count_parameters',
-           'params_table', 'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora', 'load_lora', 'merge_lora',
-           'toy_motion', 'motion_stats', 'classify_toy', 'overfit_demo']
+__all__ = ['ROOT_X', 'ROOT_Y', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 'MIN_SNR_GAMMA', 'COMPONENTS', 'to_features',
+           'from_features', 'RMSNorm', 'Attention', 'ff_hidden', 'SwiGLU', 'Block', 'TransformerEncoder',
+           'LightweightCNN', 'ResNetEncoder', 'MiniViT', 'GatedFusion', 'ConcatFusion', 'FiLMFusion',
+           'CrossAttentionFusion', 'build_image_encoder', 'build_fusion', 'torch_center_of_mass', 'torch_physics',
+           'PatchEmbedding', 'FrameHead', 'Planner', 'decode_plan', 'timestep_embedding', 'PhysicsGate',
+           'StickFigureTransformer', 'build_model', 'drop_attributes', 'motion_losses', 'planner_loss',
+           'batch_timeline', 'timeline_batch', 'count_parameters', 'params_table', 'lora_target_names', 'apply_lora',
+           'lora_state_dict', 'save_lora', 'load_lora', 'merge_lora', 'toy_motion', 'motion_stats', 'classify_toy',
+           'overfit_demo']
 
 # %% ../nbs/31_model.ipynb #m010
 ROOT_X, ROOT_Y = 6, 7   # pelvis x and y in the 20-float pose (end of the torso segment)
@@ -67,63 +67,13 @@ def from_features(f:torch.Tensor,  # features [..., T, 20]
     return m
 
 # %% ../nbs/31_model.ipynb #m015
-TIMELINE_FEATURES = ('phase', 'length', 'direction', 'speed', 'speed_known', 'repetition', 'side', 'in_place', 'turn', 'planned')
-NO_PLAN = NUM_ACTIONS   # the action id of a frame without a plan
-
-# %% ../nbs/31_model.ipynb #m016
-def _feature_value(seg:Segment, name:str) -> float:
-    "The number a segment contributes for timeline feature `name` (0 when the segment does not say)."
-    v = getattr(seg, name, None)
-    if name == 'speed': return 0.0 if seg.speed is None else float(np.clip(math.log(max(float(seg.speed), 1e-3))/math.log(1.6), -1.5, 1.5))
-    if name == 'speed_known': return float(seg.speed is not None and abs(float(seg.speed) - 1.0) > 1e-6)
-    if name == 'turn': return 0.0 if v is None else float(v)/180.0
-    if v is None or isinstance(v, (str, tuple, list)): return 0.0
-    return float(v)
-
-# %% ../nbs/31_model.ipynb #m017
-def timeline_features(plan:Plan,          # a plan placed on frames (engine) or in seconds (parsed)
-                      num_frames:int|None=None, # frames to fill (default: the plan's)
-                      actor:int=0,
-                      fps:float|None=None,
-                     ) -> tuple:          # (action ids [T] int64, features [T, K] float32, segment index [T] int64)
-    "Per-frame timeline of one actor of `plan`: action ids, `TIMELINE_FEATURES`, and which segment each frame is in (-1: none)."
-    T = num_frames or plan.num_frames(fps)
-    act = np.full(T, NO_PLAN, np.int64); sc = np.zeros((T, len(TIMELINE_FEATURES)), np.float32); seg = np.full(T, -1, np.int64)
-    k = {n: i for i, n in enumerate(TIMELINE_FEATURES)}
-    prev, rep = None, 0
-    for i, (s, (a, b)) in enumerate(zip(plan.actors[actor].segments, plan.segment_frames(fps, actor))):
-        rep = rep + 1 if s.action == prev else 0
-        prev = s.action
-        a, b = max(0, a), min(T, b)
-        if b <= a: continue
-        act[a:b], seg[a:b] = s.action_id, i
-        sc[a:b, k['phase']] = (np.arange(b - a) + 0.5)/(b - a)
-        sc[a:b, k['length']] = (b - a)/CLIP_FRAMES
-        sc[a:b, k['repetition']] = min(rep, 4)/4
-        sc[a:b, k['planned']] = 1.0
-        for n in ('direction', 'speed', 'speed_known', 'side', 'in_place', 'turn'): sc[a:b, k[n]] = _feature_value(s, n)
-    return act, sc, seg
-
-# %% ../nbs/31_model.ipynb #m021
-def plan_from_actions(actions,            # per-frame action ids [T]
-                      fps:int=FPS,
-                     ) -> Plan:
-    "A one-actor plan whose segments are the runs of equal action ids (attributes unknown)."
-    a = np.asarray(actions.detach().cpu() if isinstance(actions, torch.Tensor) else actions, np.int64).reshape(-1)
-    if not len(a): raise StickgenError("plan_from_actions: no frames")
-    cut = np.flatnonzero(np.diff(a)) + 1
-    starts, ends = np.r_[0, cut], np.r_[cut, len(a)]
-    segs = [Segment(NAMED_ACTIONS[int(a[s])] if int(a[s]) < len(NAMED_ACTIONS) else 'idle', start=int(s), end=int(e)) for s, e in zip(starts, ends)]
-    return Plan([ActorPlan(segs)], frames=len(a), fps=fps)
-
-# %% ../nbs/31_model.ipynb #m024
 class RMSNorm(nn.Module):
     "Root-mean-square layer norm with a learned gain."
     def __init__(self, d:int, eps:float=1e-6):
         super().__init__(); self.eps = eps; self.weight = nn.Parameter(torch.ones(d))
     def forward(self, x): return x*torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)*self.weight
 
-# %% ../nbs/31_model.ipynb #m025
+# %% ../nbs/31_model.ipynb #m016
 class Attention(nn.Module):
     "Multi-head self-attention with bias-free projections ($4d^2$ parameters) and a key-padding mask."
     def __init__(self, d:int, nhead:int, dropout:float=0.0):
@@ -137,12 +87,12 @@ class Attention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=m, dropout_p=self.dropout if self.training else 0.0)
         return self.out(y.transpose(1, 2).reshape(B, S, D))
 
-# %% ../nbs/31_model.ipynb #m026
+# %% ../nbs/31_model.ipynb #m017
 def ff_hidden(d:int, mult:float) -> int:
     "SwiGLU hidden size for width `d` and multiplier `mult`, rounded to a multiple of 8."
     return max(8, int(round(mult*d/8))*8)
 
-# %% ../nbs/31_model.ipynb #m027
+# %% ../nbs/31_model.ipynb #m018
 class SwiGLU(nn.Module):
     "SwiGLU feed-forward, bias-free ($3 d h$ parameters for hidden size h)."
     def __init__(self, d:int, hidden:int):
@@ -150,7 +100,7 @@ class SwiGLU(nn.Module):
         self.w1, self.w2, self.w3 = nn.Linear(d, hidden, bias=False), nn.Linear(d, hidden, bias=False), nn.Linear(hidden, d, bias=False)
     def forward(self, x): return self.w3(F.silu(self.w1(x))*self.w2(x))
 
-# %% ../nbs/31_model.ipynb #m028
+# %% ../nbs/31_model.ipynb #m019
 class Block(nn.Module):
     "Pre-norm transformer layer: x + attn(norm(x)); x + ff(norm(x))."
     def __init__(self, d:int, nhead:int, hidden:int, dropout:float=0.0):
@@ -162,7 +112,7 @@ class Block(nn.Module):
         x = x + self.drop(self.attn(self.norm1(x), key_mask))
         return x + self.drop(self.mlp(self.norm2(x)))
 
-# %% ../nbs/31_model.ipynb #m029
+# %% ../nbs/31_model.ipynb #m020
 class TransformerEncoder(nn.Module):
     "A stack of pre-norm blocks with a final RMSNorm."
     def __init__(self, d:int, num_layers:int, nhead:int, hidden:int, dropout:float=0.0):
@@ -173,11 +123,11 @@ class TransformerEncoder(nn.Module):
         for layer in self.layers: x = layer(x, key_mask)
         return self.norm(x)
 
-# %% ../nbs/31_model.ipynb #m033
+# %% ../nbs/31_model.ipynb #m024
 def _conv_bn(cin, cout, stride=1, k=3):
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k//2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
-# %% ../nbs/31_model.ipynb #m034
+# %% ../nbs/31_model.ipynb #m025
 class LightweightCNN(nn.Module):
     "Five stride-2 conv stages and a per-position MLP head to `out_dim` features (mean-pooled for the clip vector)."
     def __init__(self, out_dim:int=256, chans=(32, 64, 128, 256, 512)):
@@ -191,7 +141,7 @@ class LightweightCNN(nn.Module):
         tok = self.head(f.flatten(2).transpose(1, 2))      # [B, N, F]
         return tok.mean(1), tok
 
-# %% ../nbs/31_model.ipynb #m035
+# %% ../nbs/31_model.ipynb #m026
 class _BasicBlock(nn.Module):
     def __init__(self, cin, cout, stride):
         super().__init__()
@@ -200,7 +150,7 @@ class _BasicBlock(nn.Module):
                      if stride != 1 or cin != cout else nn.Identity())
     def forward(self, x): return F.relu(self.c2(self.c1(x)) + self.skip(x))
 
-# %% ../nbs/31_model.ipynb #m036
+# %% ../nbs/31_model.ipynb #m027
 class ResNetEncoder(nn.Module):
     "A ResNet-18 trunk (no classifier) with a linear head to `out_dim` features."
     def __init__(self, out_dim:int=512):
@@ -214,7 +164,7 @@ class ResNetEncoder(nn.Module):
         tok = self.head(self.blocks(self.stem(x)).flatten(2).transpose(1, 2))
         return tok.mean(1), tok
 
-# %% ../nbs/31_model.ipynb #m037
+# %% ../nbs/31_model.ipynb #m028
 class MiniViT(nn.Module):
     "A small ViT: 16x16 patches, learned positions, pre-norm GELU blocks."
     def __init__(self, image_size:int=256, patch:int=16, dim:int=256, depth:int=6, heads:int=4):
@@ -231,7 +181,7 @@ class MiniViT(nn.Module):
         tok = self.norm(self.blocks(tok + self.pos))
         return tok.mean(1), tok
 
-# %% ../nbs/31_model.ipynb #m038
+# %% ../nbs/31_model.ipynb #m029
 class GatedFusion(nn.Module):
     "text + σ(W[text; img]) · img, with the image projected to D_text."
     def __init__(self, dt:int, fi:int):
@@ -241,7 +191,7 @@ class GatedFusion(nn.Module):
         img = self.img(feat)
         return self.norm(text + torch.sigmoid(self.gate(torch.cat([text, img], -1)))*img)
 
-# %% ../nbs/31_model.ipynb #m039
+# %% ../nbs/31_model.ipynb #m030
 class ConcatFusion(nn.Module):
     "MLP over the concatenation [text; img]."
     def __init__(self, dt:int, fi:int):
@@ -250,7 +200,7 @@ class ConcatFusion(nn.Module):
         self.mlp, self.norm = nn.Sequential(nn.Linear(dt+fi, h), nn.GELU(), nn.Linear(h, dt)), nn.LayerNorm(dt)
     def forward(self, text, feat, tokens): return self.norm(text + self.mlp(torch.cat([text, feat], -1)))
 
-# %% ../nbs/31_model.ipynb #m040
+# %% ../nbs/31_model.ipynb #m031
 class FiLMFusion(nn.Module):
     "Feature-wise linear modulation of the text vector by the image: (1 + γ) · text + β."
     def __init__(self, dt:int, fi:int):
@@ -262,7 +212,7 @@ class FiLMFusion(nn.Module):
         g, b = self.mlp(feat).chunk(2, -1)
         return (1 + g)*text + b
 
-# %% ../nbs/31_model.ipynb #m041
+# %% ../nbs/31_model.ipynb #m032
 class CrossAttentionFusion(nn.Module):
     "Two blocks in which the text vector attends to the image tokens, each followed by a GELU MLP."
     def __init__(self, dt:int, fi:int, heads:int=8, depth:int=2):
@@ -278,7 +228,7 @@ class CrossAttentionFusion(nn.Module):
             q = q + m(n2(q))
         return q[:, 0]
 
-# %% ../nbs/31_model.ipynb #m042
+# %% ../nbs/31_model.ipynb #m033
 def build_image_encoder(name:str, image_size:int=256) -> nn.Module:
     "An image encoder by config name."
     if name == 'lightweight_cnn': return LightweightCNN()
@@ -286,17 +236,17 @@ def build_image_encoder(name:str, image_size:int=256) -> nn.Module:
     if name == 'mini_vit': return MiniViT(image_size)
     raise StickgenError(f"model.image_encoder: expected one of {IMAGE_ENCODERS}, found '{name}'")
 
-# %% ../nbs/31_model.ipynb #m043
+# %% ../nbs/31_model.ipynb #m034
 def build_fusion(name:str, text_dim:int, image_dim:int) -> nn.Module:
     "A fusion module by config name."
     cls = dict(gated=GatedFusion, concat=ConcatFusion, film=FiLMFusion, cross_attention=CrossAttentionFusion).get(name)
     if cls is None: raise StickgenError(f"model.fusion: expected one of {FUSIONS}, found '{name}'")
     return cls(text_dim, image_dim)
 
-# %% ../nbs/31_model.ipynb #m045
+# %% ../nbs/31_model.ipynb #m036
 _JOINT_X = {j: STICK20.joint_slots(j)[0] for j in STICK20.joint_names}
 
-# %% ../nbs/31_model.ipynb #m046
+# %% ../nbs/31_model.ipynb #m037
 def _com_weights():
     w = torch.zeros(POSE_DIM)
     total = sum(DEFAULT_BONE_MASS.get(n, 0.0) for n, _, _ in STICK20.bones)
@@ -305,16 +255,16 @@ def _com_weights():
         for j in (a, b): w[_JOINT_X[j]] += m/2
     return w                                           # weights of the x slots; y slots use the next index
 
-# %% ../nbs/31_model.ipynb #m047
+# %% ../nbs/31_model.ipynb #m038
 _COM_W = _com_weights()
 
-# %% ../nbs/31_model.ipynb #m048
+# %% ../nbs/31_model.ipynb #m039
 def torch_center_of_mass(motion:torch.Tensor) -> torch.Tensor:
     "Centre of mass [..., 2] of poses [..., 20] (differentiable)."
     w = _COM_W.to(motion)
     return torch.stack([(motion[..., 0::2]*w[0::2]).sum(-1), (motion[..., 1::2]*w[0::2]).sum(-1)], -1)
 
-# %% ../nbs/31_model.ipynb #m049
+# %% ../nbs/31_model.ipynb #m040
 def torch_physics(motion:torch.Tensor, fps:float=FPS) -> torch.Tensor:
     "Physics [B, T, (A,) 6] = (vx, vy, ax, ay, px, py) of `motion` [B, T, (A,) 20], like `schema.compute_physics`."
     pos = torch_center_of_mass(motion)
@@ -324,7 +274,7 @@ def torch_physics(motion:torch.Tensor, fps:float=FPS) -> torch.Tensor:
     acc = torch.gradient(vel, spacing=dt, dim=1, edge_order=2)[0]
     return torch.cat([vel, acc, pos], -1)
 
-# %% ../nbs/31_model.ipynb #m052
+# %% ../nbs/31_model.ipynb #m043
 class PatchEmbedding(nn.Module):
     "P frames of features + timeline (+ camera) -> one token of width d."
     def __init__(self, d:int, patch:int, action_dim:int, num_actions:int=NUM_ACTIONS, camera:bool=False, pose_dim:int=POSE_DIM):
@@ -342,7 +292,7 @@ class PatchEmbedding(nn.Module):
         f = torch.cat(parts, -1).permute(0, 2, 1, 3)                          # [B, A, T, F]
         return self.proj(f.reshape(B, A, T//self.patch, -1))
 
-# %% ../nbs/31_model.ipynb #m053
+# %% ../nbs/31_model.ipynb #m044
 class FrameHead(nn.Module):
     "Tokens [B, A, n, d] -> frames [B, n*P, A, out]: a linear map to P frames, then a zero-initialised depthwise temporal convolution (residual)."
     def __init__(self, d:int, patch:int, out:int, kernel:int=5):
@@ -357,7 +307,7 @@ class FrameHead(nn.Module):
         if self.smooth is not None: y = y + self.smooth(y.transpose(1, 2)).transpose(1, 2)
         return y.reshape(B, A, n*self.patch, self.out).permute(0, 2, 1, 3)
 
-# %% ../nbs/31_model.ipynb #m056
+# %% ../nbs/31_model.ipynb #m047
 class Planner(nn.Module):
     "Text -> per-patch action logits, direction logit and log-speed (the timeline of a clip)."
     def __init__(self, cfg:ModelConfig):
@@ -383,7 +333,7 @@ class Planner(nn.Module):
         y = self.head(y)
         return y[..., :-2], y[..., -2], y[..., -1]
 
-# %% ../nbs/31_model.ipynb #m057
+# %% ../nbs/31_model.ipynb #m048
 def decode_plan(planner:Planner, embedding, tokens=None, token_mask=None,
                 num_frames:int=CLIP_FRAMES, # frames of the clip
                 min_patches:int=2,          # shorter runs of one action join their neighbour
@@ -419,7 +369,7 @@ def decode_plan(planner:Planner, embedding, tokens=None, token_mask=None,
         plans.append(Plan([ActorPlan(segs)], frames=T, notes=['timeline written by the learned planner']))
     return plans
 
-# %% ../nbs/31_model.ipynb #m059
+# %% ../nbs/31_model.ipynb #m050
 def timestep_embedding(t:torch.Tensor, dim:int, max_period:float=10000.0) -> torch.Tensor:
     "Sinusoidal embedding [B, dim] of continuous times `t` [B] in [0, 1] (scaled by 1000)."
     half = dim//2
@@ -427,7 +377,7 @@ def timestep_embedding(t:torch.Tensor, dim:int, max_period:float=10000.0) -> tor
     a = 1000.0*t.float()[:, None]*freqs[None]
     return torch.cat([a.cos(), a.sin()], -1)
 
-# %% ../nbs/31_model.ipynb #m060
+# %% ../nbs/31_model.ipynb #m051
 class PhysicsGate(nn.Module):
     "gate = σ(W [h ; physics_embed]); out = gate·h + (1 − gate)·constraints, constraints projected from the physics state."
     def __init__(self, d:int, physics_dim:int=6):
@@ -439,7 +389,7 @@ class PhysicsGate(nn.Module):
         g = torch.sigmoid(self.gate(torch.cat([h, pe], -1)))
         return g*h + (1 - g)*self.constraints(pe)
 
-# %% ../nbs/31_model.ipynb #m061
+# %% ../nbs/31_model.ipynb #m052
 class StickFigureTransformer(nn.Module):
     "Patch-token, x0-predicting diffusion transformer over the actors of a clip, conditioned on text and a timeline."
     def __init__(self, cfg:ModelConfig):
@@ -476,7 +426,7 @@ class StickFigureTransformer(nn.Module):
             if m.bias is not None: nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Embedding): nn.init.normal_(m.weight, std=0.02)
 
-# %% ../nbs/31_model.ipynb #m063
+# %% ../nbs/31_model.ipynb #m054
 @torch.no_grad()
 def _fit_normalizer(self:StickFigureTransformer,
                     motion,               # poses [B, T, (A,) 20], or a list of [T, (A,) 20]
@@ -495,20 +445,20 @@ def _fit_normalizer(self:StickFigureTransformer,
     return self
 StickFigureTransformer.fit_normalizer = _fit_normalizer
 
-# %% ../nbs/31_model.ipynb #m064
+# %% ../nbs/31_model.ipynb #m055
 def _normalize(self:StickFigureTransformer, motion:torch.Tensor) -> torch.Tensor:
     "Poses [B, T, A, 20] (metres) -> standardized features."
     return (to_features(motion.transpose(1, 2)).transpose(1, 2) - self.motion_mean)/self.motion_std
 StickFigureTransformer.normalize = _normalize
 
-# %% ../nbs/31_model.ipynb #m065
+# %% ../nbs/31_model.ipynb #m056
 def _denormalize(self:StickFigureTransformer, x:torch.Tensor, x0=0.0) -> torch.Tensor:
     "Standardized features [B, T, A, 20] -> poses in metres (pelvis starting at `x0`)."
     f = (x*self.motion_std + self.motion_mean).transpose(1, 2)
     return from_features(f, x0=x0).transpose(1, 2)
 StickFigureTransformer.denormalize = _denormalize
 
-# %% ../nbs/31_model.ipynb #m067
+# %% ../nbs/31_model.ipynb #m058
 def _encode_text(self:StickFigureTransformer, embedding, tokens=None, token_mask=None, images=None):
     "(pooled condition [B, d], token states [B, L, d] or None, their mask [B, L] or None)."
     cfg = self.cfg
@@ -529,7 +479,7 @@ def _encode_text(self:StickFigureTransformer, embedding, tokens=None, token_mask
     return pooled, self.token_projection(tokens[:, :L].float()) + self.token_positions[:L], tm
 StickFigureTransformer.encode_text = _encode_text
 
-# %% ../nbs/31_model.ipynb #m068
+# %% ../nbs/31_model.ipynb #m059
 def _forward(self:StickFigureTransformer,
              x_t,                 # noisy standardized features [B, T, A, 20]
              t,                   # noise levels [B] in [0, 1]
@@ -579,7 +529,7 @@ def _forward(self:StickFigureTransformer,
     return dict(x0=self.pose_decoder(y)[:, :T], physics=physics[:, :T], action_logits=self.action_head(y.mean(1)))
 StickFigureTransformer.forward = _forward
 
-# %% ../nbs/31_model.ipynb #m069
+# %% ../nbs/31_model.ipynb #m060
 def build_model(cfg:ModelConfig|str, # a `ModelConfig`, or a variant name / YAML path whose `model:` section `load_config` reads
                 device=None,          # build on this device (`'meta'`: shapes only, no memory)
                ) -> StickFigureTransformer:
@@ -588,19 +538,19 @@ def build_model(cfg:ModelConfig|str, # a `ModelConfig`, or a variant name / YAML
     if device is None: return StickFigureTransformer(cfg)
     with torch.device(device): return StickFigureTransformer(cfg)
 
-# %% ../nbs/31_model.ipynb #m074
+# %% ../nbs/31_model.ipynb #m065
 PHYSICS_SCALE = torch.tensor([1.0, 1.0, 10.0, 10.0, 1.0, 1.0])   # vx vy (m/s) ax ay (m/s²) px py (m)
 FOOT_SLOTS = ((16, 17), (18, 19))   # (x, y) of the left and right foot
 CONTACT_HEIGHT = 0.05               # a foot lower than this (m) is on the ground
 MIN_SNR_GAMMA = 5.0                 # truncation of the SNR weight of the `diffusion` term
 
-# %% ../nbs/31_model.ipynb #m075
+# %% ../nbs/31_model.ipynb #m066
 def _masked_mean(x, m):
     "Mean of `x` [B, T, ...] over positions where `m` [B, T] is True."
     m = m.to(x.dtype).view(*m.shape, *([1]*(x.ndim - m.ndim)))
     return (x*m).sum()/(m.expand_as(x)).sum().clamp_min(1.0)
 
-# %% ../nbs/31_model.ipynb #m076
+# %% ../nbs/31_model.ipynb #m067
 def drop_attributes(sc:torch.Tensor,     # timeline numbers [B, T, A, K]
                     segment:torch.Tensor,# segment index per frame [B, T, A] (-1: none)
                     p:float,             # probability of dropping one attribute of one segment
@@ -619,7 +569,7 @@ def drop_attributes(sc:torch.Tensor,     # timeline numbers [B, T, A, K]
     sc[..., k['side']] *= kk[..., 2]
     return sc
 
-# %% ../nbs/31_model.ipynb #m077
+# %% ../nbs/31_model.ipynb #m068
 def motion_losses(pred:torch.Tensor, target:torch.Tensor, mask:torch.Tensor) -> dict:
     "Geometric terms on decoded poses in metres [B, T, A, 20]: foot sliding and ground penetration."
     m1 = mask[:, 1:] & mask[:, :-1]
@@ -631,7 +581,7 @@ def motion_losses(pred:torch.Tensor, target:torch.Tensor, mask:torch.Tensor) -> 
     ground = _masked_mean(F.relu(GROUND_Y - pred[..., 1::2]).pow(2), mask)
     return dict(foot_sliding=slide, ground=ground)
 
-# %% ../nbs/31_model.ipynb #m078
+# %% ../nbs/31_model.ipynb #m069
 def planner_loss(planner:Planner, batch:dict, act:torch.Tensor, sc:torch.Tensor) -> torch.Tensor:
     "Cross-entropy of the planner's per-patch actions (first actor, patch centres), direction BCE where stated, log-speed MSE."
     P = planner.patch
@@ -649,7 +599,7 @@ def planner_loss(planner:Planner, batch:dict, act:torch.Tensor, sc:torch.Tensor)
     if sm.any(): loss = loss + 0.3*F.mse_loss(lsp[:, :n][sm], s[..., k['speed']][sm])
     return loss
 
-# %% ../nbs/31_model.ipynb #m079
+# %% ../nbs/31_model.ipynb #m070
 def batch_timeline(batch:dict, T:int, A:int, device) -> tuple:
     "The batch's timeline (ids [B, T, A], numbers [B, T, A, K], segment [B, T, A]); from the per-frame actions when it has none."
     if 'timeline' in batch:
@@ -663,7 +613,7 @@ def batch_timeline(batch:dict, T:int, A:int, device) -> tuple:
     seg = torch.from_numpy(np.stack([r[2] for r in rows]))[:, :, None].expand(-1, -1, A)
     return act.to(device), sc.to(device), seg.to(device)
 
-# %% ../nbs/31_model.ipynb #m080
+# %% ../nbs/31_model.ipynb #m071
 def _compute_loss(self:StickFigureTransformer,
                   batch:dict,          # a `collate_clips` batch
                   weights:LossWeights, # the run's `loss:` section
@@ -709,7 +659,7 @@ def _compute_loss(self:StickFigureTransformer,
     return loss, logs
 StickFigureTransformer.compute_loss = _compute_loss
 
-# %% ../nbs/31_model.ipynb #m084
+# %% ../nbs/31_model.ipynb #m075
 def timeline_batch(plans:list, num_frames:int, num_actors:int, device='cpu') -> tuple:
     "Timeline tensors (ids [B, T, A], numbers [B, T, A, K]) of one plan per clip; a plan with fewer actors repeats its last one."
     rows = [[timeline_features(p, num_frames, min(a, p.num_actors - 1))[:2] for a in range(num_actors)] for p in plans]
@@ -717,7 +667,7 @@ def timeline_batch(plans:list, num_frames:int, num_actors:int, device='cpu') -> 
     sc = torch.from_numpy(np.stack([np.stack([r[1] for r in row], -2) for row in rows]))
     return act.to(device), sc.to(device)
 
-# %% ../nbs/31_model.ipynb #m085
+# %% ../nbs/31_model.ipynb #m076
 def _generate(self:StickFigureTransformer,
               embeddings,                # pooled sentence embeddings [B, D_text] (or [D_text])
               num_frames:int=CLIP_FRAMES,
@@ -770,12 +720,12 @@ def _generate(self:StickFigureTransformer,
     return dict(motion=motion[:, :, 0] if A == 1 else motion, actions=acts, plans=plan)
 StickFigureTransformer.generate = _generate
 
-# %% ../nbs/31_model.ipynb #m089
+# %% ../nbs/31_model.ipynb #m080
 COMPONENTS = dict(transformer_encoder='Transformer Encoder', text_projection='Text Projection', planner='Planner',
                   image_encoder='Image Encoder', fusion='Fusion Module', heads='Decoder Heads', embeddings='Embeddings')
 _HEADS = ('pose_decoder', 'action_head', 'physics_head', 'physics_gate')
 
-# %% ../nbs/31_model.ipynb #m090
+# %% ../nbs/31_model.ipynb #m081
 def _component(name:str) -> str:
     "The `COMPONENTS` key a parameter name belongs to."
     top = name.split('.')[0]
@@ -784,7 +734,7 @@ def _component(name:str) -> str:
     if top in _HEADS: return 'heads'
     return 'embeddings'
 
-# %% ../nbs/31_model.ipynb #m091
+# %% ../nbs/31_model.ipynb #m082
 def count_parameters(model:nn.Module) -> dict:
     "Parameter counts per component, with `total` and `trainable`."
     out = {k: 0 for k in COMPONENTS}
@@ -796,10 +746,10 @@ def count_parameters(model:nn.Module) -> dict:
     out['total'], out['trainable'] = total, trainable
     return out
 
-# %% ../nbs/31_model.ipynb #m092
+# %% ../nbs/31_model.ipynb #m083
 def _fmt(n:int) -> str: return f"{n/1e6:.2f}M" if n >= 1e6 else f"{n/1e3:.1f}K"
 
-# %% ../nbs/31_model.ipynb #m093
+# %% ../nbs/31_model.ipynb #m084
 def params_table(variant:str='small', multimodal:bool=False, embedding_dim:int|None=None, lora:bool=False) -> str:
     "Markdown table of a variant's parameters per component (optionally with LoRA trainable counts)."
     over = {} if embedding_dim is None else dict(embedding_dim=embedding_dim)
@@ -816,7 +766,7 @@ def params_table(variant:str='small', multimodal:bool=False, embedding_dim:int|N
         lines.append(f"| LoRA trainable (rank {lcfg.rank}) | {_fmt(count_parameters(model)['trainable'])} |")
     return '\n'.join(lines)
 
-# %% ../nbs/31_model.ipynb #m099
+# %% ../nbs/31_model.ipynb #m090
 def lora_target_names(model:nn.Module, patterns) -> list:
     "Qualified names of the nn.Linear layers matching any regex in `patterns`."
     if isinstance(patterns, str): patterns = [patterns]
@@ -825,7 +775,7 @@ def lora_target_names(model:nn.Module, patterns) -> list:
     if not names: raise StickgenError(f"lora.target_modules {list(patterns)} match no Linear layer of the model")
     return names
 
-# %% ../nbs/31_model.ipynb #m100
+# %% ../nbs/31_model.ipynb #m091
 def apply_lora(model:nn.Module,             # the model to adapt (changed in place)
                lora:LoraConfig|None=None,     # rank, alpha, dropout and target regexes (default: `LoraConfig()`)
               ) -> nn.Module:
@@ -839,13 +789,13 @@ def apply_lora(model:nn.Module,             # the model to adapt (changed in pla
     model._lora_cfg = {**lora.to_dict(), 'resolved_targets': names}
     return model
 
-# %% ../nbs/31_model.ipynb #m101
+# %% ../nbs/31_model.ipynb #m092
 def lora_state_dict(model:nn.Module) -> dict:
     "The adapter tensors only."
     from peft import get_peft_model_state_dict  # lazy: peft imports transformers (seconds); only LoRA runs need it
     return get_peft_model_state_dict(model)
 
-# %% ../nbs/31_model.ipynb #m102
+# %% ../nbs/31_model.ipynb #m093
 def save_lora(model:nn.Module, path) -> Path:
     "Save the adapter weights (safetensors) and the LoRA config (JSON sidecar) to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -854,7 +804,7 @@ def save_lora(model:nn.Module, path) -> Path:
     Path(str(path) + '.json').write_text(json.dumps(model._lora_cfg, indent=1))
     return path
 
-# %% ../nbs/31_model.ipynb #m103
+# %% ../nbs/31_model.ipynb #m094
 def load_lora(model:nn.Module, path, lora_cfg:LoraConfig|None=None) -> nn.Module:
     "Load adapters saved by `save_lora` into `model` (injecting them first if it has none)."
     from peft import set_peft_model_state_dict  # lazy: as in apply_lora
@@ -870,7 +820,7 @@ def load_lora(model:nn.Module, path, lora_cfg:LoraConfig|None=None) -> nn.Module
     if getattr(res, 'unexpected_keys', None): raise StickgenError(f"{path}: adapter keys do not fit the model: {res.unexpected_keys[:3]}")
     return model
 
-# %% ../nbs/31_model.ipynb #m104
+# %% ../nbs/31_model.ipynb #m095
 def merge_lora(model:nn.Module) -> nn.Module:
     "Fold the adapters into the base weights and replace LoRA layers by plain nn.Linear (in place); returns the model."
     from peft.tuners.lora import LoraLayer  # lazy: as in apply_lora
@@ -883,7 +833,7 @@ def merge_lora(model:nn.Module) -> nn.Module:
     if hasattr(model, '_lora_cfg'): del model._lora_cfg
     return model
 
-# %% ../nbs/31_model.ipynb #m111
+# %% ../nbs/31_model.ipynb #m102
 _TOY_STEP = dict(walk=lambda s: [('walk', s)], jump=lambda s: [('jump', 1.0)]*int(np.ceil(s)),
                  wave=lambda s: [Segment('wave', seconds=s, side=RIGHT_LIMB)])
 
@@ -898,21 +848,21 @@ def toy_motion(kind:str, # 'walk', 'jump' or 'wave'
     m[:, 0::2] -= m[:, 6].mean()
     return m
 
-# %% ../nbs/31_model.ipynb #m113
+# %% ../nbs/31_model.ipynb #m104
 def motion_stats(motion) -> dict:
     "Distinguishing statistics of a clip [T, 20]: pelvis x travel, pelvis y range, mean right-hand height above the neck."
     m = np.asarray(motion.detach().cpu() if isinstance(motion, torch.Tensor) else motion)
     return dict(travel=float(m[-1, 6] - m[0, 6]), bounce=float(m[:, 7].max() - m[:, 7].min()),
                 hand_up=float((m[:, 15] - m[:, 1]).mean()))
 
-# %% ../nbs/31_model.ipynb #m114
+# %% ../nbs/31_model.ipynb #m105
 def classify_toy(motion) -> str:
     "Which toy motion a clip looks like, by `motion_stats`."
     s = motion_stats(motion)
     score = dict(walk=s['travel']/0.8, jump=s['bounce']/0.45, wave=(s['hand_up'] + 0.3)/0.5)
     return max(score, key=score.get)
 
-# %% ../nbs/31_model.ipynb #m117
+# %% ../nbs/31_model.ipynb #m108
 def overfit_demo(steps:int=400, num_frames:int=40, seed:int=0, lr:float=3e-3, batch:int=8, threads:int|None=1, verbose:bool=False):
     "Train the tiny model on the three toy prompts; returns (model, embeddings [3, D], plans, history of losses)."
     old_threads = torch.get_num_threads()
