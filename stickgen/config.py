@@ -243,6 +243,7 @@ class DataConfig(Section):
     use_curated:bool = False        # train on curated_<stage>_data instead of train_data
     window:int = 250                # frames per training clip (random crop of longer clips, pad + mask shorter)
     random_crop:bool = True
+    fresh_motion:bool = True        # re-animate every sample that carries its plan with fresh variation each epoch
     max_actors:int|None = None      # keep at most this many actors per clip (1: single-actor training; None: all)
     val_fraction:float = 0.1        # held-out fraction for per-epoch validation
     max_samples:int|None = None     # use only the first N samples (quick runs)

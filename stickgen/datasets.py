@@ -14,11 +14,11 @@ import numpy as np
 import torch
 from .schema import *
 from .schema import _np
-from .plan import Plan, MOODS, CAMERAS, INTERACTIONS, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions
+from .plan import Plan, MOODS, CAMERAS, INTERACTIONS, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions
 from .rig import animate
 from .story import plan_scene, resolve_plan, scene_seed, split_for_seed
 from .language import describe
-from .storage import write_shard, new_store_dir, finalize_store, SampleStore, MotionDataset, collate_motion
+from .storage import write_shard, new_store_dir, finalize_store, SampleStore, MotionDataset, collate_motion, MotionDataset, collate_motion
 
 # %% auto #0
 __all__ = ['SLOW_BELOW', 'FAST_ABOVE', 'TIMELINE_KEYS', 'scene_samples', 'generate_scene', 'speed_plan', 'scene_batch',
@@ -278,10 +278,11 @@ def collate_clips(items:list) -> dict:
             rows = []
             for s in items:
                 x = s[name]
-                if A is not None and (x.ndim == 1 or (name == 'timeline' and x.ndim == 2)): x = x[:, None]
-                shape = (T,) + ((A,) if A is not None else ()) + tuple(x.shape[1 + (A is not None):])
-                out = torch.full(shape, fill[name], dtype=x.dtype)
-                out[:x.shape[0], :x.shape[1]] = x if A is not None else x
+                if A is None:
+                    out = torch.full((T,) + tuple(x.shape[1:]), fill[name], dtype=x.dtype); out[:x.shape[0]] = x
+                else:
+                    if x.ndim == (2 if name == 'timeline' else 1): x = x[:, None]       # a single-actor clip in a multi-actor batch
+                    out = torch.full((T, A) + tuple(x.shape[2:]), fill[name], dtype=x.dtype); out[:x.shape[0], :x.shape[1]] = x
                 rows.append(out)
             batch[name] = torch.stack(rows)
     if all(s.get('text_tokens') is not None for s in items):
