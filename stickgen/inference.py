@@ -15,7 +15,7 @@ from .schema import (StickgenError, FPS, CLIP_SECONDS, NAMED_ACTIONS, ActionType
                              expression_for_action, make_sample, standing_pose, get_joint, pose_from_joints, CANONICAL_JOINTS,
                              num_actors, compute_physics)
 from .safety import SafetyCritic, SafetyCriticConfig, SafetyResult
-from .renderer import render_sample
+from .renderer import render_sample, follow_camera
 from .embeddings import TextEncoder
 from .curation import motion_quality
 from .checkpoints import load_model, default_checkpoint
@@ -115,15 +115,17 @@ class InferenceGenerator:
         return self._fit_frames(synthesize_from_plan(plan, seed=seed, fps=self.fps), plan)
 
     def _draw_model(self, plan:Plan, seed:int) -> dict:
-        T = max(int(round(plan.duration*self.fps)), 1)
-        emb = torch.as_tensor(self._encoder().encode([plan.prompt]), dtype=torch.float32)
-        acts = torch.from_numpy(plan.frame_actions(self.fps))[None]
-        with torch.no_grad():   # the model animates all actors together (actors are extra tokens per frame)
-            out = self.model.generate(emb.to(self.device), num_frames=T, actions=acts.to(self.device), seed=seed,
-                                      num_actors=plan.num_actors, guidance=self.guidance, steps=self.steps)
+        "The model's clip of `plan`: conditioned on the parsed plan and the prompt (pooled vector and token states); faces and speech as the engine reads the same plan."
+        T, cfg, enc = plan.num_frames(self.fps), self.model.cfg, self._encoder()
+        emb = torch.as_tensor(enc.encode([plan.prompt]), dtype=torch.float32)
+        tok = enc.encode_tokens([plan.prompt], max_tokens=cfg.max_text_tokens)[0][None] if (cfg.text_tokens or cfg.planner_layers) else None
+        out = self.model.generate(emb.to(self.device), num_frames=T, plan=plan, tokens=tok, num_actors=plan.num_actors, seed=seed,
+                                  guidance=self.guidance, steps=self.steps)
         motion = out['motion'][0].detach().float().cpu()             # [T, 20] or [T, A, 20]
+        ref = self._fit_frames(synthesize_from_plan(plan, seed=seed, fps=self.fps), plan)
         return make_sample(motion, torch.from_numpy(plan.frame_actions(self.fps)), plan.prompt, source=f"model:{self.checkpoint.name}",
-                           speech=torch.from_numpy(plan.speech_mask(self.fps)))
+                           camera=torch.from_numpy(follow_camera(motion.numpy(), fps=self.fps)).float(),
+                           speech=ref['speech'], expression=ref['expression'])
 
     def _fit_frames(self, s:dict, plan:Plan) -> dict:
         "Trim or hold-pad a sample to exactly the plan's frame count."
