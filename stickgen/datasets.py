@@ -14,11 +14,11 @@ import numpy as np
 import torch
 from .schema import *
 from .schema import _np
-from .plan import Plan, MOODS, CAMERAS, INTERACTIONS, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions
+from .plan import Plan, MOODS, CAMERAS, INTERACTIONS, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions
 from .rig import animate
 from .story import plan_scene, resolve_plan, scene_seed, split_for_seed
 from .language import describe
-from .storage import write_shard, new_store_dir, finalize_store, SampleStore, MotionDataset, collate_motion, MotionDataset, collate_motion
+from .storage import write_shard, new_store_dir, finalize_store, SampleStore, MotionDataset, collate_motion, MotionDataset, collate_motion, MotionDataset, collate_motion
 
 # %% auto #0
 __all__ = ['SLOW_BELOW', 'FAST_ABOVE', 'TIMELINE_KEYS', 'scene_samples', 'generate_scene', 'speed_plan', 'scene_batch',
@@ -247,12 +247,20 @@ class ClipDataset(MotionDataset):
                  text_tokens:dict|None=None):     # description -> token states [L, D] (float16)
         super().__init__(path_or_samples, window, random_crop, seed, split, max_actors)
         self.fresh_motion, self.text_tokens = fresh_motion, text_tokens
-    def load(self, j:int) -> dict:
-        s = super().load(j)
-        plan = Plan.from_dict(json.loads(s['plan'])) if s.get('plan') else None
-        if plan is not None and self.fresh_motion:
-            plan = vary_plan(plan, random.Random(hash((self.seed, self.epoch, j)) & 0xFFFFFFFF))
-            s.update({k: v for k, v in animate([plan])[0].items() if k in self.per_frame or k == 'camera'})
+    def __getitems__(self, idx:list) -> list:
+        "Items `idx`, their plans re-animated in one vectorized call (the DataLoader asks for a batch at once)."
+        js = [int(i) if self.indices is None else int(self.indices[i]) for i in idx]
+        items = [self.load(j) for j in js]
+        plans = [Plan.from_dict(json.loads(s['plan'])) if s.get('plan') else None for s in items]
+        fresh = [k for k, p in enumerate(plans) if p is not None and self.fresh_motion]
+        if fresh:
+            for k in fresh: plans[k] = vary_plan(plans[k], random.Random(hash((self.seed, self.epoch, js[k])) & 0xFFFFFFFF))
+            for k, a in zip(fresh, animate([plans[k] for k in fresh])):
+                items[k].update({n: v for n, v in a.items() if n in self.per_frame or n == 'camera'})
+        return [self.crop(self.with_timeline(s, p), j) for s, p, j in zip(items, plans, js)]
+    def __getitem__(self, i): return self.__getitems__([i])[0]
+    def with_timeline(self, s:dict, plan:Plan|None) -> dict:
+        "Add the per-frame timeline (of the plan, or of the labels when there is none) and the token states."
         T = s['motion'].shape[0]
         if plan is None:
             acts = s.get('actor_actions', s['actions'])
