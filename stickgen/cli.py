@@ -387,7 +387,7 @@ def adversarial_eval_cli(argv) -> int:
                                  run_adversarial_eval, format_report_summary)
     from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     p = argparse.ArgumentParser(prog='stickgen adversarial-eval', description='Run the adversarial prompt suites through the safety critic.')
-    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' (under runs/) or 'procedural'")
+    p.add_argument('--checkpoint', default='auto', help="'auto' (the release model, or a run that beat it on the bench), 'release', 'newest', 'procedural', or a checkpoint file")
     p.add_argument('--suites', nargs='*', default=None, help='suite names (default: all)')
     p.add_argument('--suites_file', '--suites-file', default=None, help=f'YAML file (default {DEFAULT_SUITES_FILE})')
     p.add_argument('--output_dir', '--output-dir', default='runs/adversarial')
@@ -425,7 +425,7 @@ def stick_gen_cli(argv) -> int:
     p = argparse.ArgumentParser(prog='stick-gen', description='Text to stick-figure animation.')
     p.add_argument('prompt', help='what the figure(s) should do, in English')
     p.add_argument('--output', '-o', default=None, help='output file (.mp4, .gif or .motion); default stickgen_clip.<format>')
-    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' under runs/ (default) or 'procedural'")
+    p.add_argument('--checkpoint', default='auto', help="'auto' (default: the release model, or a run that beat it on the bench), 'release', 'newest' (the newest run under runs/), 'procedural', or a checkpoint file")
     p.add_argument('--duration', type=float, default=float(CLIP_SECONDS))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--actors', type=int, default=None)

@@ -150,7 +150,7 @@ class ModelConfig(Section):
     max_frames:int = 256          # longest clip the patch positions cover (a multiple of `patch`)
     action_dim:int = 16           # per-frame action embedding inside a patch
     smooth_kernel:int = 5         # frame-rate depthwise smoothing of the pose head (1: off)
-    text_tokens:bool = True       # the denoiser attends to the text encoder's token states
+    text_tokens:bool = False      # the denoiser also attends to the text encoder's token states (the planner always does)
     max_text_tokens:int = 48      # token states read per sentence
     planner_layers:int = 2        # layers of the learned planner (text -> timeline); 0: no planner
     planner_dim:int = 128         # its width
@@ -265,12 +265,12 @@ class DataConfig(Section):
 class LossWeights(Section):
     "Weights of the training loss terms."
     pose:float = 1.0          # x0 reconstruction of the normalized poses
-    temporal:float = 0.1      # velocity and acceleration match
-    action:float = 0.15       # per-frame action classification
-    physics:float = 0.2       # physics of the decoded clip + the physics / position / velocity heads
-    diffusion:float = 0.1     # min-SNR weighted x0 loss
-    foot_sliding:float = 0.1  # planted feet do not slide
-    ground:float = 0.1        # nothing below the ground
+    temporal:float = 1.0      # velocity and acceleration match (the frame head's smoothness)
+    action:float = 0.1        # per-frame action classification
+    physics:float = 0.0       # physics of the decoded clip + the physics / position / velocity heads (off: measured no gain)
+    diffusion:float = 0.0     # min-SNR weighted x0 loss (off: the pose term already is the x0 loss)
+    foot_sliding:float = 0.0  # planted feet do not slide (off by default)
+    ground:float = 0.0        # nothing below the ground (off by default)
     planner:float = 1.0       # the learned planner's timeline prediction (text -> actions, direction, speed)
 
     section:ClassVar[str] = 'loss'

@@ -612,6 +612,7 @@ def model_sampler(model,                    # a `StickFigureTransformer` (anythi
     text = torch.from_numpy(ctx.text)
     cfg = model.cfg
     states = ctx.token_states(text_model, cfg.max_text_tokens) if (cfg.text_tokens or cfg.planner_layers) else None
+    if states and states[0].shape[1] != cfg.embedding_dim: states = None   # test texts embedded by another encoder (toy benches): pooled only
     plans = ctx.parsed_plans() if conditioning == 'plan' else None
     def run(idx, lengths, seed):
         out, secs = [None]*len(idx), 0.0

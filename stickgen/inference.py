@@ -18,7 +18,7 @@ from .safety import SafetyCritic, SafetyCriticConfig, SafetyResult
 from .renderer import render_sample, follow_camera
 from .embeddings import TextEncoder
 from .curation import motion_quality
-from .checkpoints import load_model, default_checkpoint
+from .checkpoints import load_model, default_checkpoint, newest_run_checkpoint, release_checkpoint, bench_winner
 
 # %% auto #0
 __all__ = ['Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError', 'make_clip']
@@ -78,7 +78,7 @@ class Generation:
 # %% ../nbs/70_inference.ipynb #c035
 class InferenceGenerator:
     "Text -> checked stick-figure clip, from a trained checkpoint or the prompt-driven procedural engine."
-    def __init__(self, model_path='newest', enable_safety_check:bool=True, safety_config:SafetyCriticConfig|dict|None=None,
+    def __init__(self, model_path='auto', enable_safety_check:bool=True, safety_config:SafetyCriticConfig|dict|None=None,
                  max_retries:int=3, device:str='cpu', runs_dir='runs', fps:float=FPS, guidance:float|None=None, steps:int|None=None,
                  fallback_on_reject:bool=False, min_adherence:float|None=None):
         self.enable_safety_check, self.max_retries, self.device, self.fps = enable_safety_check, int(max_retries), device, fps
@@ -87,10 +87,8 @@ class InferenceGenerator:
         self.critic = SafetyCritic(safety_config)
         self.notes, self._draw_notes = [], []
         self.model = self.encoder = self.model_config = None
-        if model_path in (None, 'newest', 'auto'):
-            model_path = default_checkpoint(runs_dir)
-            if model_path is None: self.notes.append(f"no trained checkpoint under {runs_dir}/; using the procedural story engine driven by the prompt parser")
-        elif model_path == 'procedural': model_path = None
+        self.model_choice = self.choose(model_path, runs_dir)
+        model_path = self.model_choice[0]
         self.checkpoint = Path(model_path) if model_path is not None else None
         self.checkpoint_sha256 = None
         if self.checkpoint is not None:
@@ -100,6 +98,26 @@ class InferenceGenerator:
             self._load_model()
             self.backend = 'model'
         else: self.backend = 'procedural'
+
+    def choose(self, model_path, runs_dir) -> tuple:
+        "(checkpoint path or None, why): 'auto' = `default_checkpoint`, 'release', 'newest' (run), 'procedural', or a path."
+        if model_path in (None, 'auto'):
+            won = bench_winner(runs_dir)
+            if won is not None: choice = (won, f"{won}, which beat the release model on a benchmark under {runs_dir}/")
+            elif release_checkpoint() is not None: choice = (release_checkpoint(), 'the release model')
+            elif newest_run_checkpoint(runs_dir) is not None: choice = (newest_run_checkpoint(runs_dir), f"the newest run under {runs_dir}/ (this checkout has no release model)")
+            else: choice = (None, 'the procedural story engine (no trained model: no release and no run)')
+        elif model_path == 'release':
+            if release_checkpoint() is None: raise StickgenError("this checkout has no release model (stickgen/release/model.safetensors)")
+            choice = (release_checkpoint(), 'the release model')
+        elif model_path == 'newest':
+            ck = newest_run_checkpoint(runs_dir)
+            if ck is None: raise StickgenError(f"--checkpoint newest: no trained run under {runs_dir}/")
+            choice = (ck, f"the newest run under {runs_dir}/")
+        elif model_path == 'procedural': choice = (None, 'the procedural story engine (asked for)')
+        else: choice = (Path(model_path), f"{model_path} (asked for)")
+        self.notes.append(f"model: {choice[1]}")
+        return choice
 
     def _load_model(self):
         self.model, self.model_config = load_model(self.checkpoint, device=self.device)   # a StickFigureTransformer and its RunConfig
@@ -285,7 +303,7 @@ class SafetyRejectedError(StickgenError):
     def __init__(self, msg, generation=None):
         super().__init__(msg); self.generation = generation
 
-def make_clip(prompt:str, out_path, checkpoint='newest', duration:float=float(CLIP_SECONDS), seed:int=0, actors:int|None=None,
+def make_clip(prompt:str, out_path, checkpoint='auto', duration:float=float(CLIP_SECONDS), seed:int=0, actors:int|None=None,
               enable_safety_check:bool=True, formats=None, runs_dir='runs', max_retries:int=3, fallback_on_reject:bool=True,
               min_adherence:float|None=0.5) -> Generation:
     "Generate a checked clip for `prompt` and render it to `out_path` (and `formats`, e.g. ('mp4', 'motion')); returns the `Generation`."

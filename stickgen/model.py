@@ -294,17 +294,19 @@ class PatchEmbedding(nn.Module):
 
 # %% ../nbs/31_model.ipynb #m044
 class FrameHead(nn.Module):
-    "Tokens [B, A, n, d] -> frames [B, n*P, A, out]: a linear map to P frames, then a zero-initialised depthwise temporal convolution (residual)."
+    "Tokens [B, A, n, d] -> frames [B, n*P, A, out]: a linear map to P frames, then a zero-initialised depthwise temporal convolution (residual) that reads real frames only."
     def __init__(self, d:int, patch:int, out:int, kernel:int=5):
         super().__init__()
         self.patch, self.out = patch, out
         self.linear = nn.Linear(d, patch*out)
         self.smooth = nn.Conv1d(out, out, kernel, padding=kernel//2, groups=out, bias=False) if kernel > 1 else None
         if self.smooth is not None: nn.init.zeros_(self.smooth.weight)
-    def forward(self, h):
+    def forward(self, h, mask=None):   # mask [B, n*P] bool: real frames (padding is zeroed before the convolution)
         B, A, n, _ = h.shape
         y = self.linear(h).reshape(B*A, n*self.patch, self.out)
-        if self.smooth is not None: y = y + self.smooth(y.transpose(1, 2)).transpose(1, 2)
+        if self.smooth is not None:
+            z = y if mask is None else y*mask[:, None].expand(B, A, -1).reshape(B*A, -1, 1).to(y.dtype)
+            y = y + self.smooth(z.transpose(1, 2)).transpose(1, 2)
         return y.reshape(B, A, n*self.patch, self.out).permute(0, 2, 1, 3)
 
 # %% ../nbs/31_model.ipynb #m047
@@ -507,6 +509,9 @@ def _forward(self:StickFigureTransformer,
     act = torch.where(keep_plan[:, None, None], act, torch.full_like(act, NO_PLAN))
     sc = sc*keep_plan[:, None, None, None].to(sc.dtype)
     if mask is None: mask = torch.ones(B, T, dtype=torch.bool, device=dev)
+    else:                                                                    # padding shares patches with real frames: blank it
+        x_t, sc = x_t*mask[:, :, None, None].to(x_t.dtype), sc*mask[:, :, None, None].to(sc.dtype)
+        act = torch.where(mask[:, :, None], act, torch.full_like(act, NO_PLAN))
     if Tp != T:                                                              # pad to whole patches
         pad = Tp - T
         x_t, sc = F.pad(x_t, (0, 0, 0, 0, 0, pad)), F.pad(sc, (0, 0, 0, 0, 0, pad))
@@ -526,7 +531,7 @@ def _forward(self:StickFigureTransformer,
     y = self.transformer_encoder(h, km)[:, L:].reshape(B, A, n, -1)
     physics = self.physics_head(y)
     if self.physics_gate is not None: y = self.physics_gate(y, physics.permute(0, 2, 1, 3).reshape(B, A, n, -1))
-    return dict(x0=self.pose_decoder(y)[:, :T], physics=physics[:, :T], action_logits=self.action_head(y.mean(1)))
+    return dict(x0=self.pose_decoder(y, mask)[:, :T], physics=physics[:, :T], action_logits=self.action_head(y.mean(1)))
 StickFigureTransformer.forward = _forward
 
 # %% ../nbs/31_model.ipynb #m060
@@ -625,6 +630,8 @@ def _compute_loss(self:StickFigureTransformer,
     B, T, A, _ = motion.shape
     mask = batch.get('mask')
     mask = torch.ones(B, T, dtype=torch.bool, device=dev) if mask is None else mask.to(dev).bool()
+    last = (mask.long().sum(1) - 1).clamp_min(0)                             # padded frames hold the last real one
+    motion = motion.gather(1, torch.minimum(torch.arange(T, device=dev)[None], last[:, None]).view(B, T, 1, 1).expand_as(motion))
     emb = batch.get('embedding')
     if emb is None or not emb.shape[-1]: raise StickgenError("batch has no 'embedding': embed the samples first (stickgen embed)")
     emb = emb.to(dev)
