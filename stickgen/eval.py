@@ -776,16 +776,18 @@ def git_commit(path='.') -> str|None:
     except Exception: return None
 
 # %% ../nbs/50_eval.ipynb #c054
-def quick_bench(checkpoint=None, output_dir=None, num_train:int=2000, num_test:int=64, replications:int=2,
+def quick_bench(checkpoint=None,  # a checkpoint, a list of them (one table: e.g. the release and the demo's), or None
+                output_dir=None, num_train:int=2000, num_test:int=64, replications:int=2,
                 mm_prompts:int=3, mm_repeats:int=11, evaluator_epochs:int=6, steps:int|None=None, evaluator_dir='runs/evaluator',
                 seed:int=0, log=print) -> dict:
-    "A small StickGen-Bench on the synthetic corpus: Real, baselines and `checkpoint`'s row (the demo's call); returns `run_bench`'s result."
+    "A small StickGen-Bench on the synthetic corpus: Real, baselines and the checkpoints' rows (the demo's call); returns `run_bench`'s result."
+    ckpts = [] if checkpoint is None else list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+    for c in ckpts:
+        if not Path(c).exists(): raise StickgenError(f"{c}: checkpoint not found")
     train, test = synthetic_corpus(num_train, num_test, seed=seed)
     ev = get_evaluator(train, test, evaluator_dir, epochs=evaluator_epochs, log=log)
     ctx = BenchContext(ev, test, train, replications=replications, mm_prompts=mm_prompts, mm_repeats=mm_repeats, seed=seed)
     gen_kw = {} if steps is None else dict(steps=steps)
-    ckpts = [] if checkpoint is None else [checkpoint]
-    if checkpoint is not None and not Path(checkpoint).exists(): raise StickgenError(f"{checkpoint}: checkpoint not found")
     res = run_bench(ctx, checkpoints=ckpts, output_dir=output_dir, log=log, strict=True, **gen_kw)
     if log: log(res['markdown'])
     return res
