@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib, json, os, re, tempfile
 from dataclasses import replace
 from pathlib import Path
+import stickgen
 import torch
 from torch import nn
 from safetensors import safe_open, SafetensorError
@@ -18,9 +19,10 @@ from .config import RunConfig
 from .model import StickFigureTransformer, build_model, apply_lora, merge_lora
 
 # %% auto #0
-__all__ = ['BEST', 'select_device', 'epoch_checkpoints', 'find_checkpoint', 'resume_checkpoint', 'is_run_dir', 'run_dirs',
-           'find_checkpoints', 'default_checkpoint', 'load_checkpoint', 'load_weights', 'model_from_checkpoint',
-           'load_model', 'export_release']
+__all__ = ['BEST', 'RELEASE_DIR', 'PRODUCT_ROW', 'select_device', 'epoch_checkpoints', 'find_checkpoint', 'resume_checkpoint',
+           'is_run_dir', 'run_dirs', 'find_checkpoints', 'newest_run_checkpoint', 'load_checkpoint', 'load_weights',
+           'model_from_checkpoint', 'load_model', 'export_release', 'release_checkpoint', 'bench_winner',
+           'default_checkpoint']
 
 # %% ../nbs/35_checkpoints.ipynb #c006
 def select_device(device:str|torch.device='auto', # 'auto' (cuda -> mps -> cpu), or any torch device name: cpu, cuda, cuda:N, mps
@@ -82,8 +84,8 @@ def find_checkpoints(runs_dir='runs') -> list:
     return [find_checkpoint(d) for d in run_dirs(runs_dir)]
 
 # %% ../nbs/35_checkpoints.ipynb #c025
-def default_checkpoint(runs_dir='runs') -> Path|None:
-    "`stick-gen`'s default model: the checkpoint of the most recently written run under `runs_dir`, or None."
+def newest_run_checkpoint(runs_dir='runs') -> Path|None:
+    "The checkpoint of the most recently written run under `runs_dir`, or None."
     written = lambda d: max(p.stat().st_mtime for p in [*epoch_checkpoints(d), d/BEST, d/'model.safetensors'] if p.is_file())
     dirs = run_dirs(runs_dir)
     return find_checkpoint(max(dirs, key=written)) if dirs else None
@@ -132,12 +134,12 @@ def _load_release(path:Path) -> tuple:
     model = build_model(cfg.require_model())
     try:
         with safe_open(str(path), 'pt') as f: tags = f.metadata() or {}
-        load_safetensors(model, str(path), strict=True)
+        load_safetensors(model, str(path), strict=True)     # float16 weights are copied into the float32 model
     except (OSError, ValueError, RuntimeError, SafetensorError) as e:
         raise StickgenError(f"{path}: not a readable release for {cj.name} ({str(e).splitlines()[0][:200]})") from None
     if meta.get('release_id') and tags.get('release_id') and meta['release_id'] != tags['release_id']:
         raise StickgenError(f"{path} and {cj.name} are from two different exports (an export was interrupted); export the release again")
-    return model, cfg
+    return model.float(), cfg
 
 # %% ../nbs/35_checkpoints.ipynb #c037
 def load_model(path,            # a `.pth` checkpoint, a `model.safetensors` release, or a run directory
@@ -171,6 +173,8 @@ def _release_meta(ck:dict, cfg:RunConfig, release_id:str) -> dict:
 # %% ../nbs/35_checkpoints.ipynb #c044
 def export_release(ck_path,       # the checkpoint to release (normally the run's best)
                    out_dir=None,  # where model.safetensors and config.json go (default: beside the checkpoint)
+                   half:bool=False, # store the weights as float16 (the committed release: half the size, loaded back as float32)
+                   extra:dict|None=None, # more provenance for config.json (data, commit, record, bench rows)
                   ) -> dict:
     "Write `model.safetensors` + `config.json` for the checkpoint at `ck_path`; returns their paths."
     ck = load_checkpoint(ck_path)
@@ -178,8 +182,43 @@ def export_release(ck_path,       # the checkpoint to release (normally the run'
     out_dir = Path(out_dir or Path(ck_path).parent)
     model = model_from_checkpoint(ck, cfg, ck_path, merge=True)
     if 'ema_state_dict' in ck and not cfg.lora.enabled: model.load_state_dict(ck['ema_state_dict']['shadow'], strict=False)
+    if half: model = model.half()
     rid = _weights_id(model)
     tags = dict(stage=str(ck.get('stage')), epoch=str(ck.get('epoch')), global_step=str(ck.get('global_step')), release_id=rid)
     with AtomicOutput(out_dir/'model.safetensors') as out: save_model(model, str(out.tmp), metadata=tags)
-    atomic_write(out_dir/'config.json', json.dumps(_release_meta(ck, cfg, rid), indent=1, default=str))
+    meta = dict(_release_meta(ck, cfg, rid), dtype='float16' if half else 'float32', **(extra or {}))
+    atomic_write(out_dir/'config.json', json.dumps(meta, indent=1, default=str))
     return dict(weights=out_dir/'model.safetensors', config=out_dir/'config.json')
+
+# %% ../nbs/35_checkpoints.ipynb #k14b
+RELEASE_DIR = Path(stickgen.__file__).resolve().parent/'release'   # the committed release model (package data)
+PRODUCT_ROW = 'text + parsed plan'                                  # the bench row that decides which model is better
+
+# %% ../nbs/35_checkpoints.ipynb #k14c
+def release_checkpoint(release_dir=None) -> Path|None:
+    "The committed release model's `model.safetensors`, or None when this checkout has none."
+    p = Path(release_dir or RELEASE_DIR)/'model.safetensors'
+    return p if p.is_file() and (p.parent/'config.json').is_file() else None
+
+# %% ../nbs/35_checkpoints.ipynb #k14d
+def bench_winner(runs_dir='runs',      # where benchmark tables (`bench.json`) are looked for
+                 release=None,          # the release model (default: `release_checkpoint()`)
+                ) -> Path|None:
+    "The newest checkpoint that a `bench.json` under `runs_dir` scored above the release (product row, R@3), or None."
+    release = release or release_checkpoint()
+    if release is None or not Path(runs_dir).is_dir(): return None
+    best = None
+    for b in Path(runs_dir).rglob('bench.json'):
+        try: rows = [r for r in json.loads(b.read_text()).get('rows', []) if r.get('kind') == 'model' and str(r.get('name', '')).endswith(PRODUCT_ROW)]
+        except (OSError, ValueError): continue
+        score = {str(Path(r.get('note', '')).resolve()): r['r_precision_top3'][0] for r in rows if r.get('note')}
+        ref = score.get(str(Path(release).resolve()))
+        if ref is None: continue
+        for path, r3 in score.items():
+            if r3 > ref and Path(path).is_file() and (best is None or b.stat().st_mtime > best[0]): best = (b.stat().st_mtime, Path(path))
+    return best[1] if best else None
+
+# %% ../nbs/35_checkpoints.ipynb #k14e
+def default_checkpoint(runs_dir='runs') -> Path|None:
+    "`stick-gen`'s default model: a run that beat the release on the bench, else the release, else the newest run, else None."
+    return bench_winner(runs_dir) or release_checkpoint() or newest_run_checkpoint(runs_dir)

@@ -15,10 +15,10 @@ from .schema import StickgenError, CLIP_SECONDS, num_actors, load_samples, save_
 from .config import Range, check_value, describe
 
 # %% auto #0
-__all__ = ['COMMANDS', 'SAMPLE_BYTES', 'DEMO_PROMPT', 'run_command', 'CliParser', 'number', 'main', 'stick_gen_main',
-           'nbdev_test_main', 'render_cli', 'generate_data_cli', 'embed_cli', 'convert_cli', 'merge_cli', 'curate_cli',
-           'params_cli', 'train_parser', 'train_cli', 'train_evaluator_cli', 'eval_cli', 'adversarial_eval_cli',
-           'stick_gen_cli', 'demo', 'demo_cli']
+__all__ = ['COMMANDS', 'SAMPLE_BYTES', 'DEMO_PROMPT', 'DEMO_SCENES', 'DEMO_STEPS', 'run_command', 'CliParser', 'number', 'main',
+           'stick_gen_main', 'nbdev_test_main', 'render_cli', 'generate_data_cli', 'embed_cli', 'convert_cli',
+           'merge_cli', 'curate_cli', 'params_cli', 'train_parser', 'train_cli', 'train_evaluator_cli', 'eval_cli',
+           'adversarial_eval_cli', 'stick_gen_cli', 'demo', 'demo_cli']
 
 # %% ../nbs/90_cli.ipynb #c006
 COMMANDS = {
@@ -499,7 +499,7 @@ def adversarial_eval_cli(argv) -> int:
                                  run_adversarial_eval, format_report_summary)
     from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     p = CliParser(prog='stickgen adversarial-eval', description='Run the adversarial prompt suites through the safety critic.')
-    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' (under runs/) or 'procedural'")
+    p.add_argument('--checkpoint', default='auto', help="'auto' (the release model, or a run that beat it on the bench), 'release', 'newest', 'procedural', or a checkpoint file")
     p.add_argument('--suites', nargs='*', default=None, help='suite names (default: all)')
     p.add_argument('--suites_file', '--suites-file', default=None, help=f'YAML file (default {DEFAULT_SUITES_FILE})')
     p.add_argument('--output_dir', '--output-dir', default='runs/adversarial')
@@ -538,7 +538,7 @@ def stick_gen_cli(argv) -> int:
     p = CliParser(prog='stick-gen', description='Text to stick-figure animation.')
     p.add_argument('prompt', help='what the figure(s) should do, in English')
     p.add_argument('--output', '-o', default=None, help='output file (.mp4, .gif or .motion); default stickgen_clip.<format>')
-    p.add_argument('--checkpoint', default='newest', help="checkpoint file, 'newest' under runs/ (default) or 'procedural'")
+    p.add_argument('--checkpoint', default='auto', help="'auto' (default: the release model, or a run that beat it on the bench), 'release', 'newest' (the newest run under runs/), 'procedural', or a checkpoint file")
     p.add_argument('--duration', type=number(float, 0, lo_open=True), default=None, help="seconds (default: the prompt's own length when every step states one, else 10)")
     p.add_argument('--seed', type=number(int, 0), default=0)
     p.add_argument('--actors', type=number(int, 1), default=None)
@@ -581,11 +581,13 @@ def stick_gen_cli(argv) -> int:
 
 # %% ../nbs/90_cli.ipynb #c053
 DEMO_PROMPT = "a person walks to the left and waves happily"
+DEMO_SCENES = 4000   # story-engine scenes: their plans are re-animated with fresh variation every epoch
+DEMO_STEPS = 1200    # fixed, not a time budget: every machine trains the same model (a 6-minute budget gave 607, 197 and 164 steps)
 
 def _demo_data(out, scenes, log):
     from stickgen.embeddings import make_corpus  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    log(f"[1/5] data: {scenes} synthetic scenes (x5 with augmentation), embedded offline")
-    return make_corpus(scenes, out/'corpus.pt', augment=True, seed=0)
+    log(f"[1/5] data: {scenes} synthetic scenes with their plans (re-animated every epoch), embedded offline")
+    return make_corpus(scenes, out/'corpus.pt', augment=False, seed=0)
 
 def _demo_sample(out, corpus, log):
     from stickgen.storage import open_samples  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
@@ -596,60 +598,81 @@ def _demo_sample(out, corpus, log):
     log(f"[2/5] sample: \"{sample['description']}\" (quality {q['quality_score']:.2f}, artifact {q['artifact_score']:.2f})")
     return render_outputs(sample, out, 'sample', formats=('mp4', 'gif', 'motion'))
 
-def _demo_train(out, corpus, minutes, max_steps, log, epochs=40):
-    "Train tiny for up to `epochs` epochs; the time budget normally ends it first (it validates and checkpoints then)."
+def _demo_train(out, corpus, steps, minutes, log):
+    "Train tiny for exactly `steps` optimizer steps (its cosine schedule spans them); `minutes` only caps a slow machine."
     from stickgen.train import train  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    log(f"[3/5] train: tiny variant, budget {minutes} min" + (f", at most {max_steps} steps" if max_steps else ''))
-    res = train('tiny', data_path=str(corpus), checkpoint_dir=str(out/'checkpoints'), epochs=epochs, max_minutes=minutes,
-                max_steps=max_steps)
-    log(f"      {res['global_step']} steps, best validation loss {res['best_val_loss']:.3f}")
+    log(f"[3/5] train: tiny variant, {steps} steps" + (f" (capped at {minutes} min)" if minutes else ''))
+    res = train('tiny', data_path=str(corpus), checkpoint_dir=str(out/'checkpoints'), max_steps=steps, max_minutes=minutes)
+    log(f"      {res['global_step']} steps in {res['seconds']:.0f}s, best validation loss {res['best_val_loss']:.3f}")
     return Path(res['best_checkpoint'])
 
 def _demo_eval(out, ckpt, quick, log):
+    "A small StickGen-Bench: Real, the baselines, the procedural engine, the shipped release model and the demo's model."
     from stickgen.eval import quick_bench  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
-    log("[4/5] eval: StickGen-Bench (small) of the trained checkpoint")
+    from stickgen.checkpoints import release_checkpoint  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    ckpts = [c for c in (release_checkpoint(), ckpt) if c is not None]
+    log(f"[4/5] eval: StickGen-Bench (small) of {' and '.join(map(str, ckpts))}")
     kw = dict(num_train=64, num_test=64, replications=1, mm_prompts=2, mm_repeats=3, evaluator_epochs=1) if quick else {}
-    res = quick_bench(ckpt, output_dir=out/'eval', evaluator_dir=out/'evaluator', log=None, **kw)
+    res = quick_bench(ckpts, output_dir=out/'eval', evaluator_dir=out/'evaluator', log=None, **kw)
     log(res['markdown'])
     return out/'eval'
 
+def _side_by_side(motions:dict, path, frames:int=6):
+    "One row of `frames` poses per clip (its first actor): the README's model-vs-engine picture."
+    import matplotlib.pyplot as plt  # lazy: only the demo draws
+    import numpy as np  # lazy: only the demo draws
+    from stickgen.schema import plot_pose, get_joint, FPS  # lazy: only the demo draws
+    fig, axs = plt.subplots(len(motions), frames, figsize=(1.6*frames, 1.9*len(motions)), squeeze=False)
+    for r, (name, m) in enumerate(motions.items()):
+        m = np.asarray(m, np.float32); m = m if m.ndim == 2 else m[:, 0]
+        for k, f in enumerate(np.linspace(0, len(m) - 1, frames).round().astype(int)):
+            ax = axs[r, k]; plot_pose(m[f], ax=ax); cx = float(get_joint(m[f], 'neck')[0])
+            ax.set_xlim(cx - 1, cx + 1); ax.set_xticks([]); ax.set_yticks([])
+            ax.set_title(f"{name} · {f/FPS:.1f}s" if k == 0 else f"{f/FPS:.1f}s", fontsize=7)
+    fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
+    return Path(path)
+
 def _demo_clips(out, ckpt, prompt, log):
+    "The prompt's clip from the demo's model, the release model and the story engine, as made (no fallback), plus a side-by-side strip."
     from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    from stickgen.checkpoints import release_checkpoint  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     log(f"[5/5] clip: \"{prompt}\"")
-    made = {}
-    for name, path in (('model', ckpt), ('procedural', 'procedural')):
+    made, motions = {}, {}
+    rel = release_checkpoint()
+    for name, path in (('model', ckpt), *((('release', rel),) if rel else ()), ('procedural', 'procedural')):
         g = InferenceGenerator(path, fallback_on_reject=False, min_adherence=None).generate(prompt, seed=0)
         made[f'clip_{name}'] = g.render(out/f'clip_{name}.mp4')
-        adh = g.adherence['score']
-        log(f"      {name:>10}: safe={g.is_safe}, plan adherence {adh:.0%}, backend {g.backend}")
+        motions[name] = g.sample['motion']
+        log(f"      {name:>10}: safe={g.is_safe}, plan adherence {g.adherence['score']:.0%}, {g.backend}: {g.sample['source']}")
+    made['side_by_side'] = _side_by_side(motions, out/'side_by_side.png')
     return made
 
-def demo(output_dir='runs/demo', scenes:int=200, train_minutes:float=6.0, max_steps:int|None=None,
-         prompt:str=DEMO_PROMPT, quick:bool=False, log=print) -> dict:
-    "Run the demo job into `output_dir`: data -> sample render -> train tiny -> eval -> clips. Returns what it wrote."
+def demo(output_dir='runs/demo', scenes:int=DEMO_SCENES, steps:int=DEMO_STEPS, prompt:str=DEMO_PROMPT, quick:bool=False,
+         train_minutes:float|None=None, log=print) -> dict:
+    "Run the demo job into `output_dir`: data -> sample render -> train tiny `steps` steps -> eval -> clips. Returns what it wrote."
     import matplotlib; matplotlib.use('Agg')  # lazy: the demo renders with the Agg backend; nothing else here draws
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
     made = dict(corpus=_demo_data(out, scenes, log))
     made.update(_demo_sample(out, made['corpus'], log))
-    made['checkpoint'] = _demo_train(out, made['corpus'], train_minutes, max_steps, log)
+    made['checkpoint'] = _demo_train(out, made['corpus'], steps, train_minutes, log)
     made['eval'] = _demo_eval(out, made['checkpoint'], quick, log)
     made.update(_demo_clips(out, made['checkpoint'], prompt, log))
     return made
 
 # %% ../nbs/90_cli.ipynb #c054
 def demo_cli(argv) -> int:
-    "stickgen demo [--output-dir DIR] [--scenes N] [--train-minutes M] [--prompt TEXT] [--quick]"
+    "stickgen demo [--output-dir DIR] [--scenes N] [--steps N] [--prompt TEXT] [--quick]"
     p = CliParser(prog='stickgen demo', description='Run the end-to-end demo job: data, sample, train, eval, clip.')
     p.add_argument('--output-dir', default='runs/demo')
-    p.add_argument('--scenes', type=number(int, 10), default=200, help='synthetic scenes to generate (x5 with augmentation)')
-    p.add_argument('--train-minutes', type=number(float, 0, lo_open=True), default=6.0, help='time budget of the tiny training run')
-    p.add_argument('--max-steps', type=number(int, 1), default=None, help='stop training after this many steps')
+    p.add_argument('--scenes', type=number(int, 10), default=DEMO_SCENES, help='synthetic scenes (plans) to generate')
+    p.add_argument('--steps', '--max-steps', type=number(int, 1), default=DEMO_STEPS, help='optimizer steps of the tiny training run (fixed: reproducible)')
+    p.add_argument('--train-minutes', type=number(float, 0, lo_open=True), default=None, help='also stop training after M minutes (the model then depends on the machine)')
     p.add_argument('--prompt', default=DEMO_PROMPT)
     p.add_argument('--quick', action='store_true', help='a small evaluation (seconds instead of minutes)')
     a = p.parse_args(argv)
     check_writable(a.output_dir, is_dir=True, what='--output-dir')
     t0 = time.time()
-    made = demo(a.output_dir, a.scenes, a.train_minutes, a.max_steps, a.prompt, a.quick)
+    made = demo(a.output_dir, a.scenes, a.steps, a.prompt, a.quick, a.train_minutes)
     print(f"\ndemo finished in {time.time()-t0:.0f}s; outputs:")
     for k, v in made.items(): print(f"  {k:>16}: {v}")
     return 0

@@ -145,29 +145,41 @@ class ModelConfig(Section):
     num_actions:int = NUM_ACTIONS
     input_dim:int = POSE_DIM
     output_dim:int = POSE_DIM
-    ff_mult:int = 4               # SwiGLU hidden = ff_mult * d
-    max_actors:int = 4            # actors are extra tokens per frame, told apart by an actor embedding
-    use_camera:bool = False       # add a camera [T, 3] embedding to the frame tokens
-    physics_gate:bool = False     # learned blend of hidden states with a physics-constraint projection
+    ff_mult:float = 4.0           # SwiGLU hidden = ff_mult * d (rounded to a multiple of 8)
+    patch:int = 8                 # frames per token (P): a 250-frame clip is 32 tokens per actor
+    max_frames:int = 256          # longest clip the patch positions cover (a multiple of `patch`)
+    action_dim:int = 16           # per-frame action embedding inside a patch
+    smooth_kernel:int = 5         # frame-rate depthwise smoothing of the pose head (1: off)
+    text_tokens:bool = False      # the denoiser also attends to the text encoder's token states (the planner always does)
+    max_text_tokens:int = 48      # token states read per sentence
+    planner_layers:int = 2        # layers of the learned planner (text -> timeline); 0: no planner
+    planner_dim:int = 128         # its width
+    max_actors:int = 4            # actors are extra tokens per patch, told apart by an actor embedding
+    use_camera:bool = False       # feed the camera [T, 3] into the patch embedding
+    physics_gate:bool = False     # learned blend of the tokens with a physics-constraint projection
     multimodal:bool = False       # True: use image_encoder/fusion, or multimodal_defaults when those are null
     image_encoder:str|None = None # lightweight_cnn | resnet | mini_vit
     fusion:str|None = None        # gated | concat | film | cross_attention
     image_size:int = 256
     multimodal_defaults:dict|None = None  # the variant's encoder + fusion when multimodal is switched on
-    cond_dropout:float = 0.1      # P(drop text + actions) in training, for classifier-free guidance
-    action_dropout:float = 0.5    # P(drop only the action plan), so the model works with and without one
+    text_dropout:float = 0.1      # P(drop the text) in training (classifier-free guidance)
+    plan_dropout:float = 0.1      # P(drop the whole timeline) in training
+    attribute_dropout:float = 0.5 # P(forget one stated attribute — direction, speed, side — of one segment)
     sampler_steps:int = 8         # default DDIM steps of generate()
-    guidance:float = 2.5          # default classifier-free guidance scale of generate()
-
+    guidance:float = 2.0          # default text guidance of generate()
+    plan_guidance:float = 1.5     # default plan guidance of generate()
     section:ClassVar[str] = 'model'
     limits:ClassVar[dict] = dict(d_model=Range(1), num_layers=Range(1), nhead=Range(1), embedding_dim=Range(1),
-        dropout=Range(0, 1, hi_open=True), num_actions=Range(1), input_dim=Range(1), output_dim=Range(1), ff_mult=Range(1),
-        max_actors=Range(1), image_encoder=IMAGE_ENCODERS, fusion=FUSIONS, image_size=Range(1), cond_dropout=Range(0, 1),
-        action_dropout=Range(0, 1), sampler_steps=Range(1), guidance=Range(0))
+        dropout=Range(0, 1, hi_open=True), num_actions=Range(1), input_dim=Range(1), output_dim=Range(1), ff_mult=Range(0, lo_open=True),
+        patch=Range(1), max_frames=Range(1), action_dim=Range(1), smooth_kernel=Range(1), max_text_tokens=Range(1), planner_layers=Range(0),
+        planner_dim=Range(8), max_actors=Range(1), image_encoder=IMAGE_ENCODERS, fusion=FUSIONS, image_size=Range(1),
+        text_dropout=Range(0, 1), plan_dropout=Range(0, 1), attribute_dropout=Range(0, 1), sampler_steps=Range(1), guidance=Range(0),
+        plan_guidance=Range(0))
 
     def __post_init__(self):
         if self.d_model % self.nhead: raise StickgenError(f"model.d_model ({self.d_model}) must be divisible by model.nhead ({self.nhead})")
-        if (self.d_model//self.nhead) % 2: raise StickgenError(f"model.d_model/nhead ({self.d_model//self.nhead}) must be even for rotary embeddings")
+        if self.max_frames % self.patch: raise StickgenError(f"model.max_frames ({self.max_frames}) must be a multiple of model.patch ({self.patch})")
+        if self.smooth_kernel % 2 == 0: raise StickgenError(f"model.smooth_kernel must be odd, got {self.smooth_kernel}")
         if self.multimodal or self.image_encoder is not None or self.fusion is not None:
             dflt = {**MULTIMODAL_DEFAULTS, **(self.multimodal_defaults or {})}
             self.multimodal = True
@@ -231,6 +243,7 @@ class DataConfig(Section):
     use_curated:bool = False        # train on curated_<stage>_data instead of train_data
     window:int = 250                # frames per training clip (random crop of longer clips, pad + mask shorter)
     random_crop:bool = True
+    fresh_motion:bool = True        # re-animate every sample that carries its plan with fresh variation each epoch
     max_actors:int|None = None      # keep at most this many actors per clip (1: single-actor training; None: all)
     val_fraction:float = 0.1        # held-out fraction for per-epoch validation
     max_samples:int|None = None     # use only the first N samples (quick runs)
@@ -252,16 +265,17 @@ class DataConfig(Section):
 class LossWeights(Section):
     "Weights of the training loss terms."
     pose:float = 1.0          # x0 reconstruction of the normalized poses
-    temporal:float = 0.1      # velocity and acceleration match
-    action:float = 0.15       # per-frame action classification
-    physics:float = 0.2       # physics of the decoded clip + the physics / position / velocity heads
-    diffusion:float = 0.1     # min-SNR weighted x0 loss
-    foot_sliding:float = 0.1  # planted feet do not slide
-    ground:float = 0.1        # nothing below the ground
+    temporal:float = 1.0      # velocity and acceleration match (the frame head's smoothness)
+    action:float = 0.1        # per-frame action classification
+    physics:float = 0.0       # physics of the decoded clip + the physics / position / velocity heads (off: measured no gain)
+    diffusion:float = 0.0     # min-SNR weighted x0 loss (off: the pose term already is the x0 loss)
+    foot_sliding:float = 0.0  # planted feet do not slide (off by default)
+    ground:float = 0.0        # nothing below the ground (off by default)
+    planner:float = 1.0       # the learned planner's timeline prediction (text -> actions, direction, speed)
 
     section:ClassVar[str] = 'loss'
     limits:ClassVar[dict] = dict(pose=Range(0), temporal=Range(0), action=Range(0), physics=Range(0), diffusion=Range(0),
-                                 foot_sliding=Range(0), ground=Range(0))
+                                 foot_sliding=Range(0), ground=Range(0), planner=Range(0))
 
 # %% ../nbs/05_config.ipynb #c036
 @dataclass

@@ -7,32 +7,34 @@ Docs: https://stickgen.github.io/stickgen/datasets.html.md"""
 
 # %% ../nbs/20_datasets.ipynb #c003
 from __future__ import annotations
-import contextlib, gc, math, multiprocessing, os, random, re, shutil, sys, tempfile, time
+import contextlib, gc, json, math, multiprocessing, os, random, re, shutil, sys, tempfile, time
 from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import torch
 from .schema import *
 from .schema import _np
-from .plan import Plan, MOODS, CAMERAS, INTERACTIONS
+from .plan import Plan, MOODS, CAMERAS, INTERACTIONS, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions, NO_PLAN, TIMELINE_FEATURES, timeline_features, plan_from_actions
 from .rig import animate
 from .story import plan_scene, resolve_plan, scene_seed, split_for_seed
 from .language import describe
-from .storage import write_shard, new_store_dir, finalize_store, abort_store_dir, SampleStore
+from .storage import write_shard, new_store_dir, finalize_store, abort_store_dir, SampleStore, MotionDataset, collate_motion
 
 # %% auto #0
-__all__ = ['scene_samples', 'generate_scene', 'speed_plan', 'scene_batch', 'pack_samples', 'unpack_samples', 'progress_interval',
-           'iter_dataset', 'generate_dataset', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample',
+__all__ = ['SLOW_BELOW', 'FAST_ABOVE', 'TIMELINE_KEYS', 'scene_samples', 'generate_scene', 'speed_plan', 'scene_batch',
+           'pack_samples', 'unpack_samples', 'progress_interval', 'iter_dataset', 'generate_dataset', 'vary_plan',
+           'ClipDataset', 'collate_clips', 'swap_left_right', 'enforce_bone_lengths', 'augment_sample',
            'synthesize_from_plan', 'write_dataset']
 
 # %% ../nbs/20_datasets.ipynb #d002
 def scene_samples(plans:list, # resolved `Plan`s
                   with_text:bool=True # describe them (three paraphrases each)
                  ) -> list:
-    "Corpus samples of `plans`: animated in one pass, with scene seed, split, augment kind and descriptions."
+    "Corpus samples of `plans`: animated in one pass, with scene seed, split, augment kind, the plan (JSON) and descriptions."
     out = animate(plans)
     for s, p in zip(out, plans):
-        s.update(scene_seed=int(p.seed), split=split_for_seed(p.seed), augment='none')
+        s.update(scene_seed=int(p.seed), split=split_for_seed(p.seed), augment='none',
+                 plan=json.dumps(p.to_dict(), separators=(',', ':')))    # one string: cheap to hand between processes
         if with_text:
             paras = describe(p, n=3)
             s['description'], s['paraphrases'] = paras[0], paras
@@ -209,6 +211,97 @@ def generate_dataset(num_samples:int, # base scenes
     if num_samples < 0: raise StickgenError(f"generate_dataset: num_samples must be >= 0, got {num_samples}")
     with _gc_paused(): return [s for chunk in iter_dataset(num_samples, seed, augment, workers, progress=progress) for s in chunk]
 
+# %% ../nbs/20_datasets.ipynb #t14b
+SLOW_BELOW, FAST_ABOVE = 0.85, 1.2   # speeds the describer calls slow / fast (14_language): variation never crosses them
+
+# %% ../nbs/20_datasets.ipynb #t14c
+def vary_plan(plan:Plan,          # a resolved plan
+              rng:random.Random,  # the draw
+             ) -> Plan:
+    "The same scene with fresh variation its description does not mention (amplitude, style, speed within its band, start, size)."
+    def band(v): return (v < SLOW_BELOW) - (v > FAST_ABOVE)
+    actors = []
+    for a in plan.actors:
+        segs = []
+        for s in a.segments:
+            spd = s.speed
+            if spd is not None:
+                new_spd = spd*math.exp(rng.uniform(-0.05, 0.05))
+                if band(new_spd) == band(spd): spd = new_spd
+            segs.append(replace(s, amplitude=0.7 + 0.6*rng.random(), variation=tuple(rng.random() for _ in range(4)), speed=spd))
+        actors.append(replace(a, segments=segs, start_x=a.start_x + rng.uniform(-0.5, 0.5),
+                              scale=min(max(a.scale*math.exp(rng.gauss(0, 0.03)), 0.85), 1.15)))
+    return replace(plan, actors=actors)
+
+# %% ../nbs/20_datasets.ipynb #t14f
+TIMELINE_KEYS = ('timeline_action', 'timeline', 'timeline_segment')   # the per-frame fields ClipDataset adds
+
+# %% ../nbs/20_datasets.ipynb #t14g
+class ClipDataset(MotionDataset):
+    "Training clips: fresh motion of each sample's plan every epoch, plus its per-frame timeline and text token states."
+    per_frame = MotionDataset.per_frame + TIMELINE_KEYS
+    per_actor = MotionDataset.per_actor + TIMELINE_KEYS
+    def __init__(self, path_or_samples,          # a .pt file, a store directory or a list of samples
+                 window:int|None=250, random_crop:bool=True, seed:int=0, split:str|None=None, max_actors:int|None=None,
+                 fresh_motion:bool=True,          # re-animate samples that carry a plan
+                 text_tokens:dict|None=None):     # description -> token states [L, D] (float16)
+        super().__init__(path_or_samples, window, random_crop, seed, split, max_actors)
+        self.fresh_motion, self.text_tokens = fresh_motion, text_tokens
+    def __getitems__(self, idx:list) -> list:
+        "Items `idx`, their plans re-animated in one vectorized call (the DataLoader asks for a batch at once)."
+        js = [int(i) if self.indices is None else int(self.indices[i]) for i in idx]
+        items = [self.load(j) for j in js]
+        plans = [Plan.from_dict(json.loads(s['plan'])) if s.get('plan') else None for s in items]
+        fresh = [k for k, p in enumerate(plans) if p is not None and self.fresh_motion]
+        if fresh:
+            for k in fresh: plans[k] = vary_plan(plans[k], random.Random(hash((self.seed, self.epoch, js[k])) & 0xFFFFFFFF))
+            for k, a in zip(fresh, animate([plans[k] for k in fresh])):
+                items[k].update({n: v for n, v in a.items() if n in self.per_frame or n == 'camera'})
+        return [self.crop(self.with_timeline(s, p), j) for s, p, j in zip(items, plans, js)]
+    def __getitem__(self, i): return self.__getitems__([i])[0]
+    def with_timeline(self, s:dict, plan:Plan|None) -> dict:
+        "Add the per-frame timeline (of the plan, or of the labels when there is none) and the token states."
+        T = s['motion'].shape[0]
+        if plan is None:
+            acts = s.get('actor_actions', s['actions'])
+            acts = acts[:, None] if acts.ndim == 1 else acts
+            rows = [timeline_features(plan_from_actions(acts[:, a]), T) for a in range(acts.shape[1])]
+        else: rows = [timeline_features(plan, T, a) for a in range(plan.num_actors)]
+        multi = s['motion'].ndim == 3
+        for k, name in enumerate(TIMELINE_KEYS):
+            x = np.stack([r[k] for r in rows], 1)
+            s[name] = torch.from_numpy(x if multi else x[:, 0])
+        if self.text_tokens is not None: s['text_tokens'] = self.text_tokens[s['description']]
+        return s
+
+# %% ../nbs/20_datasets.ipynb #t14h
+def collate_clips(items:list) -> dict:
+    "`collate_motion`, plus the timelines (padded with `NO_PLAN`) and the text token states (padded, with `text_mask`)."
+    batch = collate_motion(items)
+    B, T = batch['motion'].shape[:2]
+    A = batch['motion'].shape[2] if batch['motion'].ndim == 4 else None
+    if all('timeline' in s for s in items):
+        fill = dict(timeline_action=NO_PLAN, timeline=0.0, timeline_segment=-1)
+        for name in TIMELINE_KEYS:
+            rows = []
+            for s in items:
+                x = s[name]
+                if A is None:
+                    out = torch.full((T,) + tuple(x.shape[1:]), fill[name], dtype=x.dtype); out[:x.shape[0]] = x
+                else:
+                    if x.ndim == (2 if name == 'timeline' else 1): x = x[:, None]       # a single-actor clip in a multi-actor batch
+                    out = torch.full((T, A) + tuple(x.shape[2:]), fill[name], dtype=x.dtype); out[:x.shape[0], :x.shape[1]] = x
+                rows.append(out)
+            batch[name] = torch.stack(rows)
+    if all(s.get('text_tokens') is not None for s in items):
+        L = max(s['text_tokens'].shape[0] for s in items)
+        D = items[0]['text_tokens'].shape[1]
+        tok = torch.zeros(B, L, D); mask = torch.zeros(B, L, dtype=torch.bool)
+        for i, s in enumerate(items):
+            n = s['text_tokens'].shape[0]; tok[i, :n] = s['text_tokens'].float(); mask[i, :n] = True
+        batch['text_tokens'], batch['text_mask'] = tok, mask
+    return batch
+
 # %% ../nbs/20_datasets.ipynb #d026
 def swap_left_right(text:str # a description
                    ) -> str:
@@ -285,6 +378,7 @@ def augment_sample(sample:dict, # any valid sample (synthetic or converted)
     out = []
     for k, kind in enumerate(kinds):
         s = dict(sample); s.pop('embedding', None)
+        s.pop('plan', None)                   # the stored plan no longer describes the changed clip
         if kind == 'speed':
             f = rng.uniform(0.8, 0.92) if rng.random() < 0.5 else rng.uniform(1.08, 1.25)
             s = _resample(s, f); s['augment'] = f'speed x{f:.2f}'

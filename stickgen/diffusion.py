@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['ALPHA_BAR_MIN', 'ALPHA_BAR_MAX', 'alpha_bar', 'q_sample', 'eps_from_x0', 'classifier_free_guidance',
-           'guided_denoiser', 'ddim_timesteps', 'ddim_sample', 'seeded_noise']
+           'guided_denoiser', 'compositional_guidance', 'ddim_timesteps', 'ddim_sample', 'seeded_noise']
 
 # %% ../nbs/30_diffusion.ipynb #c006
 ALPHA_BAR_MIN = 1e-4   # alpha_bar at t = 1: almost pure noise
@@ -48,6 +48,26 @@ def guided_denoiser(fn:Callable, scale:float) -> Callable:
         keep = torch.cat([torch.ones(B, dtype=torch.bool), torch.zeros(B, dtype=torch.bool)]).to(x_t.device)
         both = fn(torch.cat([x_t, x_t]), torch.cat([t, t]) if t.ndim else t, keep)
         return classifier_free_guidance(both[:B], both[B:], scale)
+    return f
+
+# %% ../nbs/30_diffusion.ipynb #d14b
+def compositional_guidance(fn:Callable,           # fn(x_t, t, keep_text[B2], keep_plan[B2]) -> x0
+                           text_scale:float,      # g_t
+                           plan_scale:float|None, # g_p, or None when there is no plan (text guidance only)
+                          ) -> Callable:          # f(x_t, t) -> guided x0
+    "Guidance on text and plan with separate scales, from one batched call of `fn`."
+    def f(x_t, t):
+        B, dev = x_t.shape[0], x_t.device
+        on, off = torch.ones(B, dtype=torch.bool, device=dev), torch.zeros(B, dtype=torch.bool, device=dev)
+        tt = lambda k: torch.cat([t]*k) if t.ndim else t
+        if plan_scale is None:
+            if text_scale == 1: return fn(x_t, t, on, off)
+            out = fn(torch.cat([x_t, x_t]), tt(2), torch.cat([on, off]), torch.cat([off, off]))
+            return classifier_free_guidance(out[:B], out[B:], text_scale)
+        if text_scale == 1 and plan_scale == 1: return fn(x_t, t, on, on)
+        out = fn(torch.cat([x_t]*3), tt(3), torch.cat([on, off, off]), torch.cat([on, on, off]))
+        both, plan, none = out[:B], out[B:2*B], out[2*B:]
+        return none + plan_scale*(plan - none) + text_scale*(both - plan)
     return f
 
 # %% ../nbs/30_diffusion.ipynb #c014

@@ -14,6 +14,7 @@ import torch
 from .schema import *
 from .storage import SampleStore, write_samples
 from .datasets import generate_dataset, write_dataset
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DEFAULT_TEXT_MODEL', 'KNOWN_TEXT_MODELS', 'resolve_text_model', 'TextEncoder', 'embed_samples', 'copy_store',
@@ -115,6 +116,25 @@ class TextEncoder:
         else: look = new
         if not texts: return np.zeros((0, self.dim), np.float32)
         return np.stack([look[t] for t in texts])
+
+# %% ../nbs/21_embeddings.ipynb #e14b
+@patch
+def encode_tokens(self:TextEncoder, texts, # a str or a list of str
+                  max_tokens:int=48,        # word pieces kept per text
+                  progress:bool=False) -> list:   # one float16 tensor [L, D] per text
+    "The encoder's token states of each text (each new text encoded once)."
+    if isinstance(texts, str): texts = [texts]
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str): raise StickgenError(f"TextEncoder.encode_tokens: text {i} is a {type(t).__name__}, expected str")
+    cache = self.__dict__.setdefault('token_cache', {})
+    todo = [t for t in dict.fromkeys(texts) if (t, max_tokens) not in cache]
+    if todo:
+        t0 = time.perf_counter()
+        states = self.model.encode(todo, batch_size=self.batch_size, output_value='token_embeddings', show_progress_bar=progress)
+        self.stats['seconds'] += time.perf_counter() - t0
+        for t, st in zip(todo, states): cache[(t, max_tokens)] = torch.as_tensor(st[:max_tokens]).detach().to(torch.float16).clone()
+    return [cache[(t, max_tokens)] for t in texts]
 
 # %% ../nbs/21_embeddings.ipynb #c016
 def embed_samples(samples, # a list of sample dicts, or a `SampleStore`

@@ -22,21 +22,25 @@ from .embeddings import TextEncoder, embed_samples
 from .curation import motion_quality as curation_quality
 from .safety import SafetyCritic, SafetyCriticConfig
 from .checkpoints import find_checkpoints, load_checkpoint, load_model
+from .language import parse
+from .datasets import synthesize_from_plan
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['TEST_SEED_OFFSET', 'EVALUATOR_VERSION', 'FEAT_DIM', 'MIN_BENCH_TEST', 'REFERENCE_ROWS', 'REFERENCE_NOTE',
-           'euclidean_distance_matrix', 'blas_threads', 'frechet_from_stats', 'frechet_distance', 'r_precision',
-           'matching_score', 'diversity', 'multimodality', 'confidence', 'replicate', 'motion_quality', 'smoothness',
-           'physics_consistency', 'realism_score', 'text_alignment', 'position_accuracy', 'hash_text_embedding',
-           'toy_corpus', 'read_samples', 'sample_text_embeddings', 'single_actor', 'synthetic_corpus', 'data_hash',
-           'torch_threads', 'motion_features', 'EvaluatorConfig', 'MotionEncoder', 'TextEncoderMLP',
-           'TextMotionEvaluator', 'evaluator_quality', 'train_evaluator', 'save_evaluator', 'load_evaluator',
-           'get_evaluator', 'BenchContext', 'quality_columns', 'score_row', 'real_row', 'baseline_rows',
-           'model_sampler', 'model_row', 'evaluate_checkpoint', 'checkpoint_name', 'check_checkpoint',
-           'check_reference', 'reference_rows', 'bench_table', 'plot_bench', 'run_bench', 'git_commit', 'quick_bench',
-           'collect_runs', 'write_runs_index', 'repo_root', 'label_batches', 'label_r_precision', 'RealBenchContext',
-           'real_score_row', 'real_data_row', 'real_baseline_rows', 'procedural_generator', 'prompt_model_row',
-           'checkpoint_generator', 'real_split', 'real_evaluator', 'run_real_bench']
+__all__ = ['TEST_SEED_OFFSET', 'EVALUATOR_VERSION', 'FEAT_DIM', 'CONDITIONINGS', 'MIN_BENCH_TEST', 'REFERENCE_ROWS',
+           'REFERENCE_NOTE', 'euclidean_distance_matrix', 'blas_threads', 'frechet_from_stats', 'frechet_distance',
+           'r_precision', 'matching_score', 'diversity', 'multimodality', 'confidence', 'replicate', 'motion_quality',
+           'smoothness', 'physics_consistency', 'realism_score', 'text_alignment', 'position_accuracy',
+           'hash_text_embedding', 'toy_corpus', 'read_samples', 'sample_text_embeddings', 'single_actor',
+           'synthetic_corpus', 'data_hash', 'torch_threads', 'motion_features', 'EvaluatorConfig', 'MotionEncoder',
+           'TextEncoderMLP', 'TextMotionEvaluator', 'evaluator_quality', 'train_evaluator', 'save_evaluator',
+           'load_evaluator', 'get_evaluator', 'BenchContext', 'quality_columns', 'score_row', 'real_row',
+           'baseline_rows', 'model_sampler', 'model_rows', 'procedural_row', 'evaluate_checkpoint', 'checkpoint_name',
+           'check_checkpoint', 'check_reference', 'reference_rows', 'bench_table', 'plot_bench', 'run_bench',
+           'git_commit', 'quick_bench', 'collect_runs', 'write_runs_index', 'repo_root', 'label_batches',
+           'label_r_precision', 'RealBenchContext', 'real_score_row', 'real_data_row', 'real_baseline_rows',
+           'procedural_generator', 'prompt_model_row', 'checkpoint_generator', 'real_split', 'real_evaluator',
+           'run_real_bench']
 
 # %% ../nbs/50_eval.ipynb #c006
 def _as_2d(x, name:str) -> np.ndarray:
@@ -580,24 +584,58 @@ def baseline_rows(ctx:BenchContext) -> list:
                               note='training motion of the nearest sentence embedding'))
     return rows
 
-# %% ../nbs/50_eval.ipynb #c042
+# %% ../nbs/50_eval.ipynb #v14a
+@patch
+def parsed_plans(self:BenchContext) -> list:
+    "The parser's plan of every test description, with its clip's length: the plan `stick-gen` would condition on (cached)."
+    if '_plans' not in self.__dict__: self._plans = [parse(s['description'], duration=L/FPS) for s, L in zip(self.test, self.lengths)]
+    return self._plans
+
+# %% ../nbs/50_eval.ipynb #v14b
+@patch
+def token_states(self:BenchContext, text_model:str|None=None, max_tokens:int=48) -> list:
+    "The text encoder's token states of every test description (cached per encoder)."
+    cache = self.__dict__.setdefault('_tokens', {})
+    if (text_model, max_tokens) not in cache:
+        cache[(text_model, max_tokens)] = TextEncoder(text_model).encode_tokens([s['description'] for s in self.test], max_tokens=max_tokens)
+    return cache[(text_model, max_tokens)]
+
+# %% ../nbs/50_eval.ipynb #v14c
 def _params(model) -> int: return int(sum(p.numel() for p in model.parameters()))
 
-def model_sampler(model, ctx:BenchContext, batch_size:int=64, **gen_kw):
+# %% ../nbs/50_eval.ipynb #v14d
+CONDITIONINGS = {'plan': 'text + parsed plan', 'text': 'text only'}   # how a model row is conditioned -> the row's label
+
+# %% ../nbs/50_eval.ipynb #v14e
+def model_sampler(model,                    # a `StickFigureTransformer` (anything with its `generate` and `cfg`)
+                  ctx:BenchContext,
+                  conditioning:str='plan',  # 'plan': text + the parsed plan; 'text': the text alone (the learned planner)
+                  batch_size:int=64,
+                  text_model:str|None=None, # the encoder the model's corpus was embedded with (its token states)
+                  **gen_kw):                # passed to `generate` (steps, guidance, plan_guidance)
     "(generate, generate_mm) callables for `score_row` that sample `model.generate` on the test prompts."
+    if conditioning not in CONDITIONINGS: raise StickgenError(f"conditioning: expected one of {list(CONDITIONINGS)}, got {conditioning!r}")
     text = torch.from_numpy(ctx.text)
+    cfg = model.cfg
+    states = ctx.token_states(text_model, cfg.max_text_tokens) if (cfg.text_tokens or cfg.planner_layers) else None
+    if states and states[0].shape[1] != cfg.embedding_dim: states = None   # test texts embedded by another encoder (toy benches): pooled only
+    plans = ctx.parsed_plans() if conditioning == 'plan' else None
     def run(idx, lengths, seed):
         out, secs = [None]*len(idx), 0.0
         for T in sorted(set(lengths)):
             sel = [k for k, L in enumerate(lengths) if L == T]
             for b in range(0, len(sel), batch_size):
-                ks = sel[b:b+batch_size]
+                ks = sel[b:b+batch_size]; ii = [idx[k] for k in ks]
+                kw = dict(gen_kw, plan=[plans[i] for i in ii] if plans is not None else None, use_planner=True)
+                if states is not None:
+                    L = max(states[i].shape[0] for i in ii)
+                    tok = torch.zeros(len(ii), L, states[ii[0]].shape[1]); tm = torch.zeros(len(ii), L, dtype=torch.bool)
+                    for j, i in enumerate(ii): n = states[i].shape[0]; tok[j, :n] = states[i].float(); tm[j, :n] = True
+                    kw.update(tokens=tok, token_mask=tm)
                 t0 = time.time()
-                with torch.no_grad(): g = model.generate(text[[idx[k] for k in ks]], num_frames=T, seed=seed + b, **gen_kw)
+                with torch.no_grad(): g = model.generate(text[ii], num_frames=T, seed=seed + b, **kw)
                 secs += time.time() - t0
-                mot = g['motion'] if isinstance(g, dict) else g
-                mot = np.asarray(_np(mot), np.float32)
-                for k, m in zip(ks, mot): out[k] = m
+                for k, m in zip(ks, np.asarray(_np(g['motion']), np.float32)): out[k] = m
         return out, secs
     def generate(r, idx): return run(list(idx), [ctx.lengths[i] for i in idx], 1000*r)
     def generate_mm(r):
@@ -606,22 +644,39 @@ def model_sampler(model, ctx:BenchContext, batch_size:int=64, **gen_kw):
         return [flat[p*ctx.mm_repeats:(p+1)*ctx.mm_repeats] for p in range(len(ctx.mm_idx))]
     return generate, generate_mm
 
-def model_row(ctx:BenchContext, model, name:str, note:str='', **gen_kw) -> dict:
-    "Score a text-to-motion model (anything with `generate(embeddings, num_frames, seed)`) on the benchmark."
-    if hasattr(model, 'eval'): model.eval()
-    gen, gen_mm = model_sampler(model, ctx, **gen_kw)
-    return score_row(ctx, name, gen, gen_mm, params=_params(model), kind='model', note=note)
+# %% ../nbs/50_eval.ipynb #v14f
+def model_rows(ctx:BenchContext, model, name:str, note:str='', conditionings=('text', 'plan'), text_model:str|None=None, **gen_kw) -> list:
+    "The model's benchmark rows, one per conditioning: 'name · text only', 'name · text + parsed plan'."
+    model.eval()
+    rows = []
+    for c in conditionings:
+        gen, gen_mm = model_sampler(model, ctx, c, text_model=text_model, **gen_kw)
+        rows.append(score_row(ctx, f"{name} · {CONDITIONINGS[c]}", gen, gen_mm, params=_params(model), kind='model', note=note))
+    return rows
 
-def evaluate_checkpoint(checkpoint, ctx:BenchContext, name:str|None=None, device:str='cpu', **gen_kw) -> dict:
-    "Load `checkpoint` with `stickgen.checkpoints.load_model` and score it: one benchmark row."
+# %% ../nbs/50_eval.ipynb #v14g
+def procedural_row(ctx:BenchContext) -> dict:
+    "Parser -> procedural engine: each test description's parsed plan animated by the story engine (the ceiling of plan-driven models)."
+    plans = ctx.parsed_plans()
+    def gen(r, idx, offset=0):
+        t0 = time.time()
+        out = [_crop(synthesize_from_plan(plans[i], seed=offset + 1000*r + int(i))['motion'], ctx.lengths[i]) for i in idx]
+        return out, time.time() - t0
+    def gen_mm(r): return [[_crop(synthesize_from_plan(plans[i], seed=500_000 + 1000*r + k)['motion'], ctx.lengths[i]) for k in range(ctx.mm_repeats)] for i in ctx.mm_idx]
+    return score_row(ctx, 'Parser → procedural engine', gen, gen_mm, note='the parsed plan animated by the story engine: ceiling of plan-driven models')
+
+# %% ../nbs/50_eval.ipynb #v14h
+def evaluate_checkpoint(checkpoint, ctx:BenchContext, name:str|None=None, device:str='cpu', **gen_kw) -> list:
+    "Load `checkpoint` with `stickgen.checkpoints.load_model` and score it: its `model_rows`."
     p = Path(checkpoint)
     if not p.exists(): raise StickgenError(f"{p}: checkpoint not found")
     model, cfg = load_model(p, device=device)
     want = model.cfg.embedding_dim
     if want != ctx.text.shape[1]:
         raise StickgenError(f"{p}: the model expects {want}-d text embeddings, the reference data has {ctx.text.shape[1]}-d ones (embed it with the model's text encoder)")
-    return model_row(ctx, model, name or checkpoint_name(p), note=str(p), **gen_kw)
+    return model_rows(ctx, model, name or checkpoint_name(p), note=str(p), text_model=cfg.data.text_model, **gen_kw)
 
+# %% ../nbs/50_eval.ipynb #c042
 def checkpoint_name(path) -> str:
     "A row name for a checkpoint: its run directory under `runs/` (variant/stage), else the file stem."
     parts = Path(path).parts
@@ -658,7 +713,7 @@ def check_reference(samples,                   # the reference (test) samples
 
 # %% ../nbs/50_eval.ipynb #c044
 REFERENCE_ROWS = [
-    dict(name='MDM', params=22_000_000, fid=0.544, r_precision=(0.320, 0.498, 0.611), mm_dist=5.566, diversity=9.559, multimodality=2.799),
+    dict(name='MDM', params=22_000_000, fid=0.489, r_precision=(None, None, 0.707), mm_dist=None, diversity=None, multimodality=None),
     dict(name='MotionDiffuse', params=78_000_000, fid=0.630, r_precision=(0.491, 0.681, 0.782), mm_dist=3.113, diversity=9.410, multimodality=1.553),
     dict(name='T2M', params=24_000_000, fid=1.067, r_precision=(0.457, 0.639, 0.740), mm_dist=3.340, diversity=9.188, multimodality=2.090),
     dict(name='MLD', params=20_000_000, fid=0.473, r_precision=(0.481, 0.673, 0.772), mm_dist=3.196, diversity=9.724, multimodality=2.413),
@@ -669,9 +724,10 @@ def reference_rows() -> list:
     "The published HumanML3D rows in the benchmark's row format, marked not comparable."
     out = []
     for r in REFERENCE_ROWS:
-        row = dict(name=r['name'], kind='reference', params=r['params'], note=REFERENCE_NOTE, fid=[r['fid'], None],
-                   mm_dist=[r['mm_dist'], None], diversity=[r['diversity'], None], multimodality=[r['multimodality'], None])
-        for j in range(3): row[f'r_precision_top{j+1}'] = [r['r_precision'][j], None]
+        cell = lambda v: None if v is None else [v, None]
+        row = dict(name=r['name'], kind='reference', params=r['params'], note=REFERENCE_NOTE, fid=cell(r['fid']),
+                   mm_dist=cell(r['mm_dist']), diversity=cell(r['diversity']), multimodality=cell(r['multimodality']))
+        for j in range(3): row[f'r_precision_top{j+1}'] = cell(r['r_precision'][j])
         out.append(row)
     return out
 
@@ -722,11 +778,11 @@ def plot_bench(ctx:BenchContext, samples:dict, path=None):
 def run_bench(ctx:BenchContext, checkpoints=(), models:dict|None=None, output_dir=None, plot:bool=True, log=print, strict:bool=False, **gen_kw) -> dict:
     "All benchmark rows for `ctx`; writes bench.json / bench.md / bench.png to `output_dir` when given. A checkpoint that cannot be evaluated is skipped (logged), or raises when `strict`."
     t0 = time.time()
-    rows = [real_row(ctx)] + baseline_rows(ctx)
+    rows = [real_row(ctx)] + baseline_rows(ctx) + [procedural_row(ctx)]
     for name, m in (models or {}).items():
-        rows.append(model_row(ctx, m, name, note='model object', **gen_kw))
+        rows += model_rows(ctx, m, name, note='model object', **gen_kw)
     for c in checkpoints:
-        try: rows.append(evaluate_checkpoint(c, ctx, **gen_kw))
+        try: rows += evaluate_checkpoint(c, ctx, **gen_kw)
         except StickgenError as e:
             if strict: raise
             if log: log(f"skipped {c}: {e}")
@@ -753,17 +809,18 @@ def git_commit(path='.') -> str|None:
     except Exception: return None
 
 # %% ../nbs/50_eval.ipynb #c054
-def quick_bench(checkpoint=None, output_dir=None, num_train:int=2000, num_test:int=64, replications:int=2,
+def quick_bench(checkpoint=None,  # a checkpoint, a list of them (one table: e.g. the release and the demo's), or None
+                output_dir=None, num_train:int=2000, num_test:int=64, replications:int=2,
                 mm_prompts:int=3, mm_repeats:int=11, evaluator_epochs:int=6, steps:int|None=None, evaluator_dir='runs/evaluator',
                 seed:int=0, log=print) -> dict:
-    "A small StickGen-Bench on the synthetic corpus: Real, baselines and `checkpoint`'s row (the demo's call); returns `run_bench`'s result."
-    if checkpoint is not None: check_checkpoint(checkpoint)                 # before minutes of data and evaluator training
+    "A small StickGen-Bench on the synthetic corpus: Real, baselines and the checkpoints' rows (the demo's call); returns `run_bench`'s result."
+    ckpts = [] if checkpoint is None else list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+    for c in ckpts: check_checkpoint(c)                                     # before minutes of data and evaluator training
     if output_dir is not None: check_writable(output_dir, is_dir=True, what='output directory')
     train, test = synthetic_corpus(num_train, num_test, seed=seed)
     ev = get_evaluator(train, test, evaluator_dir, epochs=evaluator_epochs, log=log)
     ctx = BenchContext(ev, test, train, replications=replications, mm_prompts=mm_prompts, mm_repeats=mm_repeats, seed=seed)
     gen_kw = {} if steps is None else dict(steps=steps)
-    ckpts = [] if checkpoint is None else [checkpoint]
     res = run_bench(ctx, checkpoints=ckpts, output_dir=output_dir, log=log, strict=True, **gen_kw)
     if log: log(res['markdown'])
     return res

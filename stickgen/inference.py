@@ -15,10 +15,10 @@ from .schema import (StickgenError, FPS, CLIP_SECONDS, NAMED_ACTIONS, ActionType
                              expression_for_action, make_sample, standing_pose, get_joint, pose_from_joints, CANONICAL_JOINTS,
                              num_actors, compute_physics)
 from .safety import SafetyCritic, SafetyCriticConfig, SafetyResult
-from .renderer import render_sample
+from .renderer import render_sample, follow_camera
 from .embeddings import TextEncoder
 from .curation import motion_quality
-from .checkpoints import load_model, default_checkpoint
+from .checkpoints import load_model, default_checkpoint, newest_run_checkpoint, release_checkpoint, bench_winner
 
 # %% auto #0
 __all__ = ['prompt_seconds', 'Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError',
@@ -97,7 +97,7 @@ class Generation:
 # %% ../nbs/70_inference.ipynb #c035
 class InferenceGenerator:
     "Text -> checked stick-figure clip, from a trained checkpoint or the prompt-driven procedural engine."
-    def __init__(self, model_path='newest', enable_safety_check:bool=True, safety_config:SafetyCriticConfig|dict|None=None,
+    def __init__(self, model_path='auto', enable_safety_check:bool=True, safety_config:SafetyCriticConfig|dict|None=None,
                  max_retries:int=3, device:str='cpu', runs_dir='runs', fps:float=FPS, guidance:float|None=None, steps:int|None=None,
                  fallback_on_reject:bool=False, min_adherence:float|None=None):
         self.enable_safety_check, self.max_retries, self.device, self.fps = enable_safety_check, int(max_retries), device, fps
@@ -106,10 +106,8 @@ class InferenceGenerator:
         self.critic = SafetyCritic(safety_config)
         self.notes, self._draw_notes = [], []
         self.model = self.encoder = self.model_config = None
-        if model_path in (None, 'newest', 'auto'):
-            model_path = default_checkpoint(runs_dir)
-            if model_path is None: self.notes.append(f"no trained checkpoint under {runs_dir}/; using the procedural story engine driven by the prompt parser")
-        elif model_path == 'procedural': model_path = None
+        self.model_choice = self.choose(model_path, runs_dir)
+        model_path = self.model_choice[0]
         self.checkpoint = Path(model_path) if model_path is not None else None
         self.checkpoint_sha256 = None
         if self.checkpoint is not None:
@@ -119,6 +117,26 @@ class InferenceGenerator:
             self._load_model()
             self.backend = 'model'
         else: self.backend = 'procedural'
+
+    def choose(self, model_path, runs_dir) -> tuple:
+        "(checkpoint path or None, why): 'auto' = `default_checkpoint`, 'release', 'newest' (run), 'procedural', or a path."
+        if model_path in (None, 'auto'):
+            won = bench_winner(runs_dir)
+            if won is not None: choice = (won, f"{won}, which beat the release model on a benchmark under {runs_dir}/")
+            elif release_checkpoint() is not None: choice = (release_checkpoint(), 'the release model')
+            elif newest_run_checkpoint(runs_dir) is not None: choice = (newest_run_checkpoint(runs_dir), f"the newest run under {runs_dir}/ (this checkout has no release model)")
+            else: choice = (None, 'the procedural story engine (no trained model: no release and no run)')
+        elif model_path == 'release':
+            if release_checkpoint() is None: raise StickgenError("this checkout has no release model (stickgen/release/model.safetensors)")
+            choice = (release_checkpoint(), 'the release model')
+        elif model_path == 'newest':
+            ck = newest_run_checkpoint(runs_dir)
+            if ck is None: raise StickgenError(f"--checkpoint newest: no trained run under {runs_dir}/")
+            choice = (ck, f"the newest run under {runs_dir}/")
+        elif model_path == 'procedural': choice = (None, 'the procedural story engine (asked for)')
+        else: choice = (Path(model_path), f"{model_path} (asked for)")
+        self.notes.append(f"model: {choice[1]}")
+        return choice
 
     def _load_model(self):
         self.model, self.model_config = load_model(self.checkpoint, device=self.device)   # a StickFigureTransformer and its RunConfig
@@ -134,15 +152,17 @@ class InferenceGenerator:
         return self._fit_frames(synthesize_from_plan(plan, seed=seed, fps=self.fps), plan)
 
     def _draw_model(self, plan:Plan, seed:int) -> dict:
-        T = max(int(round(plan.duration*self.fps)), 1)
-        emb = torch.as_tensor(self._encoder().encode([plan.prompt]), dtype=torch.float32)
-        acts = torch.from_numpy(plan.frame_actions(self.fps))[None]
-        with torch.no_grad():   # the model animates all actors together (actors are extra tokens per frame)
-            out = self.model.generate(emb.to(self.device), num_frames=T, actions=acts.to(self.device), seed=seed,
-                                      num_actors=plan.num_actors, guidance=self.guidance, steps=self.steps)
+        "The model's clip of `plan`: conditioned on the parsed plan and the prompt (pooled vector and token states); faces and speech as the engine reads the same plan."
+        T, cfg, enc = plan.num_frames(self.fps), self.model.cfg, self._encoder()
+        emb = torch.as_tensor(enc.encode([plan.prompt]), dtype=torch.float32)
+        tok = enc.encode_tokens([plan.prompt], max_tokens=cfg.max_text_tokens)[0][None] if (cfg.text_tokens or cfg.planner_layers) else None
+        out = self.model.generate(emb.to(self.device), num_frames=T, plan=plan, tokens=tok, num_actors=plan.num_actors, seed=seed,
+                                  guidance=self.guidance, steps=self.steps)
         motion = out['motion'][0].detach().float().cpu()             # [T, 20] or [T, A, 20]
+        ref = self._fit_frames(synthesize_from_plan(plan, seed=seed, fps=self.fps), plan)
         return make_sample(motion, torch.from_numpy(plan.frame_actions(self.fps)), plan.prompt, source=f"model:{self.checkpoint.name}",
-                           speech=torch.from_numpy(plan.speech_mask(self.fps)))
+                           camera=torch.from_numpy(follow_camera(motion.numpy(), fps=self.fps)).float(),
+                           speech=ref['speech'], expression=ref['expression'])
 
     def _fit_frames(self, s:dict, plan:Plan) -> dict:
         "Trim or hold-pad a sample to exactly the plan's frame count."
@@ -310,7 +330,7 @@ class SafetyRejectedError(StickgenError):
     def __init__(self, msg, generation=None):
         super().__init__(msg); self.generation = generation
 
-def make_clip(prompt:str, out_path, checkpoint='newest', duration:float=float(CLIP_SECONDS), seed:int=0, actors:int|None=None,
+def make_clip(prompt:str, out_path, checkpoint='auto', duration:float=float(CLIP_SECONDS), seed:int=0, actors:int|None=None,
               enable_safety_check:bool=True, formats=None, runs_dir='runs', max_retries:int=3, fallback_on_reject:bool=True,
               min_adherence:float|None=0.5) -> Generation:
     "Generate a checked clip for `prompt` and render it to `out_path` (and `formats`, e.g. ('mp4', 'motion')); returns the `Generation`."

@@ -7,14 +7,16 @@ Docs: https://stickgen.github.io/stickgen/plan.html.md"""
 
 # %% ../nbs/11_plan.ipynb #p004
 from __future__ import annotations
+import math
 from dataclasses import dataclass, field, asdict
 import numpy as np
 from fastcore.basics import patch
-from .schema import StickgenError, FPS, NAMED_ACTIONS, ActionType, action_id
+from .schema import StickgenError, FPS, NAMED_ACTIONS, NUM_ACTIONS, CLIP_FRAMES, ActionType, action_id
 
 # %% auto #0
 __all__ = ['RIGHT', 'LEFT', 'LEFT_LIMB', 'RIGHT_LIMB', 'BOTH_LIMBS', 'POSTURES', 'STAND', 'SIT', 'SIT_GROUND', 'LIE', 'CRAWL',
-           'MOODS', 'INTERACTIONS', 'CAMERAS', 'direction_name', 'side_name', 'Segment', 'ActorPlan', 'Plan']
+           'MOODS', 'INTERACTIONS', 'CAMERAS', 'TIMELINE_FEATURES', 'NO_PLAN', 'direction_name', 'side_name', 'Segment',
+           'ActorPlan', 'Plan', 'timeline_features', 'plan_from_actions']
 
 # %% ../nbs/11_plan.ipynb #p007
 RIGHT, LEFT = 1, -1            # directions: facing / travel along +x or -x
@@ -177,6 +179,68 @@ def timeline(self:Plan, fps:float|None=None, actor:int=0) -> dict:
         if s.turn: out['turn'][a:b] = s.turn/360
         if s.mood: out['mood'][a:b] = MOODS.index(s.mood) + 1
     return out
+
+# %% ../nbs/11_plan.ipynb #q14b
+TIMELINE_FEATURES = ('phase', 'length', 'direction', 'speed', 'speed_known', 'repetition', 'side', 'in_place', 'turn', 'planned')
+NO_PLAN = NUM_ACTIONS   # the action id of a frame no segment covers (the model's "no plan" embedding row)
+
+# %% ../nbs/11_plan.ipynb #q14c
+def _feature_value(seg:Segment, name:str) -> float:
+    "The number segment `seg` contributes for timeline feature `name` (0 when the segment does not say)."
+    v = getattr(seg, name, None)
+    if name == 'speed': return 0.0 if seg.speed is None else float(np.clip(math.log(max(float(seg.speed), 1e-3))/math.log(1.6), -1.5, 1.5))
+    if name == 'speed_known': return float(seg.speed is not None and abs(float(seg.speed) - 1.0) > 1e-6)
+    if name == 'turn': return 0.0 if v is None else float(v)/180.0
+    if v is None or isinstance(v, (str, tuple, list)): return 0.0
+    return float(v)
+
+# %% ../nbs/11_plan.ipynb #q14d
+def timeline_features(plan:Plan,                # placed on frames (engine) or in seconds (parsed)
+                      num_frames:int|None=None, # frames to fill (default: the plan's)
+                      actor:int=0,
+                      fps:float|None=None,
+                     ) -> tuple:                # (action ids [T] int64, numbers [T, K] float32, segment index [T] int64)
+    "Per-frame timeline tensors of one actor: action ids, `TIMELINE_FEATURES`, and each frame's segment (-1: none)."
+    T = int(num_frames or plan.num_frames(fps))
+    act = np.full(T, NO_PLAN, np.int64); sc = np.zeros((T, len(TIMELINE_FEATURES)), np.float32); seg = np.full(T, -1, np.int64)
+    k = {n: i for i, n in enumerate(TIMELINE_FEATURES)}
+    prev, rep = None, 0
+    for i, (s, (a, b)) in enumerate(zip(plan.actors[actor].segments, plan.segment_frames(fps, actor))):
+        rep = rep + 1 if s.action == prev else 0
+        prev = s.action
+        a, b = max(0, a), min(T, b)
+        if b <= a: continue
+        act[a:b], seg[a:b] = s.action_id, i
+        sc[a:b, k['phase']] = (np.arange(b - a) + 0.5)/(b - a)
+        sc[a:b, k['length']] = (b - a)/CLIP_FRAMES
+        sc[a:b, k['repetition']] = min(rep, 4)/4
+        sc[a:b, k['planned']] = 1.0
+        for n in ('direction', 'speed', 'speed_known', 'side', 'in_place', 'turn'): sc[a:b, k[n]] = _feature_value(s, n)
+    return act, sc, seg
+
+# %% ../nbs/11_plan.ipynb #q14h
+def plan_from_actions(actions,   # per-frame action ids [T]
+                      fps:int=FPS,
+                     ) -> Plan:
+    "A one-actor plan whose segments are the runs of equal action ids (attributes unknown)."
+    a = np.asarray(actions.detach().cpu() if hasattr(actions, 'detach') else actions, np.int64).reshape(-1)
+    if not len(a): raise StickgenError("plan_from_actions: no frames")
+    cut = np.flatnonzero(np.diff(a)) + 1
+    starts, ends = np.r_[0, cut], np.r_[cut, len(a)]
+    segs = [Segment(NAMED_ACTIONS[int(a[s])] if int(a[s]) < len(NAMED_ACTIONS) else 'idle', start=int(s), end=int(e)) for s, e in zip(starts, ends)]
+    return Plan([ActorPlan(segs)], frames=len(a), fps=fps)
+
+# %% ../nbs/11_plan.ipynb #q14k
+@patch(cls_method=True)
+def from_dict(cls:Plan, d:dict) -> Plan:
+    "The plan `Plan.to_dict` wrote (unknown keys are an error naming them)."
+    d = dict(d)
+    try:
+        actors = [ActorPlan(**{**a, 'segments': [Segment(**{**s, 'variation': None if s.get('variation') is None else tuple(s['variation'])})
+                                                 for s in a['segments']]}) for a in d.pop('actors')]
+        if d.get('meet') is not None: d['meet'] = tuple(d['meet'])
+        return cls(actors=actors, **d)
+    except (TypeError, KeyError) as e: raise StickgenError(f"Plan.from_dict: not a plan written by Plan.to_dict ({e})") from None
 
 # %% ../nbs/11_plan.ipynb #p038
 @patch

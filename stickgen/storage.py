@@ -467,23 +467,30 @@ class MotionDataset(torch.utils.data.Dataset):
             self.indices = np.nonzero(sp == split)[0]
     def set_epoch(self, epoch:int): self.epoch = int(epoch)
     def __len__(self): return len(self.samples) if self.indices is None else len(self.indices)
-    def __getitem__(self, i):
-        j = int(i) if self.indices is None else int(self.indices[i])
-        s = dict(self.samples[j])
+    per_frame = _PER_FRAME                                            # fields cut with the window
+    per_actor = ('motion', 'physics', 'actor_actions', 'expression')   # fields cut to `max_actors`
+    def load(self, j:int) -> dict:
+        "Sample `j` of the source, as a new dict."
+        return dict(self.samples[j])
+    def crop(self, s:dict, j:int) -> dict:
+        "Crop sample `j` to `window` frames (random start from (seed, epoch, j)) and to `max_actors` actors."
         T = s['motion'].shape[0]
         start = 0
         if self.window and T > self.window:
             if self.random_crop: start = int(np.random.default_rng([self.seed, self.epoch, j]).integers(0, T - self.window + 1))
-            for k in _PER_FRAME:
+            for k in self.per_frame:
                 if isinstance(s.get(k), torch.Tensor) and s[k].ndim and s[k].shape[0] == T: s[k] = s[k][start:start + self.window]
         if self.max_actors and s['motion'].ndim == 3:
-            for k in ('motion', 'physics', 'actor_actions', 'expression'):
+            for k in self.per_actor:
                 if isinstance(s.get(k), torch.Tensor) and s[k].ndim >= 2:
                     s[k] = s[k][:, :self.max_actors]
-                    if self.max_actors == 1 and k in ('motion', 'physics', 'expression'): s[k] = s[k][:, 0]
+                    if self.max_actors == 1 and k != 'actor_actions': s[k] = s[k][:, 0]
             if self.max_actors == 1: s.pop('actor_actions', None)
         s['index'], s['start'] = j, start
         return s
+    def __getitem__(self, i):
+        j = int(i) if self.indices is None else int(self.indices[i])
+        return self.crop(self.load(j), j)
 
 # %% ../nbs/15_storage.ipynb #i17L035
 def _pad_time(x, T):

@@ -17,8 +17,9 @@ from fastcore.basics import patch
 from tqdm import tqdm
 from .schema import StickgenError, CLIP_FRAMES, atomic_save, atomic_write, PathLock, make_parents, HELD_LOCKS_ENV
 from .config import RunConfig, DataConfig, Range, check_value, load_config, resolve_sources, dump_config
-from .storage import MotionDataset, collate_motion, write_samples, open_samples
-from .datasets import generate_dataset
+from .storage import MotionDataset, collate_motion, write_samples, open_samples, SampleStore
+from .plan import Plan, plan_from_actions
+from .datasets import generate_dataset, ClipDataset, collate_clips
 from .embeddings import TextEncoder, embed_samples, KNOWN_TEXT_MODELS
 from .model import StickFigureTransformer, build_model, apply_lora
 from .checkpoints import (BEST, select_device, load_checkpoint, load_weights, model_from_checkpoint, resume_checkpoint,
@@ -303,18 +304,31 @@ def close(self:Trainer):
     "Release the checkpoint directory's lock (idempotent)."
     if getattr(self, 'lock_release', None) is not None: self.lock_release(); self.lock_release = None
 
+# %% ../nbs/40_train.ipynb #r14b
+@patch
+def token_table(self:Trainer, samples) -> dict|None:
+    "description -> token states [L, D] for every distinct description of `samples` (None when the model reads no token states)."
+    m = self.cfg.require_model()
+    if not (m.text_tokens or m.planner_layers): return None
+    descs = samples.descriptions() if isinstance(samples, SampleStore) else [s['description'] for s in samples]
+    uniq = list(dict.fromkeys(descs))
+    states = TextEncoder(self.cfg.data.text_model).encode_tokens(uniq, max_tokens=m.max_text_tokens)
+    return dict(zip(uniq, states))
+
 # %% ../nbs/40_train.ipynb #c044
 @patch
 def setup_data(self:Trainer):
-    "The seeded train / validation split, the two datasets, and the number of steps per epoch."
+    "The seeded train / validation split, the two datasets (fresh motion for training, fixed clips for validation), the token states, and the steps per epoch."
     d = self.cfg.data
-    probe = MotionDataset(self.data, window=d.window, random_crop=False, seed=self.seed, max_actors=d.max_actors)
+    probe = ClipDataset(self.data, window=d.window, random_crop=False, seed=self.seed, max_actors=d.max_actors, fresh_motion=False)
     n = len(probe) if not d.max_samples else min(len(probe), d.max_samples)
     if n == 0: raise StickgenError(f"training data {self.data} has no samples")
     self.train_idx, self.val_idx = split_indices(n, d.val_fraction, self.seed)
     if not self.train_idx: raise StickgenError(f"training data {self.data}: {n} sample(s) leave nothing to train on after the validation split")
+    probe.text_tokens = self.token_table(probe.samples)
     self.val_set = torch.utils.data.Subset(probe, self.val_idx)
-    self.train_set = MotionDataset(self.data, window=d.window, random_crop=d.random_crop, seed=self.seed, max_actors=d.max_actors)
+    self.train_set = ClipDataset(self.data, window=d.window, random_crop=d.random_crop, seed=self.seed, max_actors=d.max_actors,
+                                 fresh_motion=d.fresh_motion, text_tokens=probe.text_tokens)
     self.num_samples = n
     self.micro_per_epoch = math.ceil(math.ceil(len(self.train_idx)/self.world)/self.t.batch_size)
     self.steps_per_epoch = math.ceil(self.micro_per_epoch/self.t.grad_accum_steps)
@@ -325,7 +339,7 @@ def fit_normalizer(self:Trainer):
     "Fit the model's motion normalizer on up to `data.normalizer_samples` training clips (fresh runs only)."
     k = min(len(self.train_idx), self.cfg.data.normalizer_samples)
     if k < 2: return
-    batch = collate_motion([self.val_set.dataset[i] for i in self.train_idx[:k]])
+    batch = collate_clips([self.val_set.dataset[i] for i in self.train_idx[:k]])
     self.model.fit_normalizer(batch['motion'].to(self.device), batch['mask'].to(self.device))
 
 # %% ../nbs/40_train.ipynb #c048
@@ -471,14 +485,14 @@ class _Skip(torch.utils.data.Sampler):
 def train_loader(self:Trainer, epoch:int,
                  skip:int=0,    # micro-batches of the epoch already done (a run resumed inside the epoch)
                 ) -> torch.utils.data.DataLoader:
-    "The shuffled, sharded loader of epoch `epoch` (its order and crops depend only on the seed and the epoch), from micro-batch `skip` on."
-    self.train_set.set_epoch(epoch)                     # crops drawn from (seed, epoch, index)
+    "The shuffled, sharded loader of epoch `epoch` (its order, crops and fresh motion depend only on the seed and the epoch), from micro-batch `skip` on."
+    self.train_set.set_epoch(epoch)                     # crops and fresh motion drawn from (seed, epoch, index)
     ds = torch.utils.data.Subset(self.train_set, self.train_idx)
     sampler = torch.utils.data.distributed.DistributedSampler(ds, num_replicas=self.world, rank=self.rank, shuffle=True, seed=self.seed)
     sampler.set_epoch(epoch)
     if skip: sampler = _Skip(sampler, skip*self.t.batch_size)
     g = torch.Generator().manual_seed(self.seed*1000 + epoch)
-    return torch.utils.data.DataLoader(ds, batch_size=self.t.batch_size, sampler=sampler, collate_fn=collate_motion,
+    return torch.utils.data.DataLoader(ds, batch_size=self.t.batch_size, sampler=sampler, collate_fn=collate_clips,
                                        num_workers=self.t.num_workers, generator=g,
                                        worker_init_fn=_worker_init if self.t.num_workers else None)
 
@@ -593,11 +607,16 @@ def finished(self:Trainer) -> bool:
 # %% ../nbs/40_train.ipynb #c091
 @patch
 def aux_metrics(self:Trainer, model:StickFigureTransformer) -> dict:
-    "`motion_aux_metrics` of clips generated for the first `val_aux_samples` held-out texts (0: none)."
+    "`motion_aux_metrics` of clips generated from the first `val_aux_samples` held-out texts and their plans (0: none)."
     k = self.t.val_aux_samples
     if not k: return {}
-    batch = _to_device(collate_motion([self.val_set[i] for i in range(min(k, len(self.val_set)))]), self.device)
-    out = model.generate(batch['embedding'], num_frames=batch['motion'].shape[1], seed=self.seed, steps=self.t.val_aux_steps)
+    items = [self.val_set[i] for i in range(min(k, len(self.val_set)))]
+    batch = _to_device(collate_clips(items), self.device)
+    plans = [Plan.from_dict(json.loads(s['plan'])) if s.get('plan') else plan_from_actions(s['actions'] if s['actions'].ndim == 1 else s['actions'][:, 0])
+             for s in items]
+    A = batch['motion'].shape[2] if batch['motion'].ndim == 4 else 1
+    out = model.generate(batch['embedding'], num_frames=batch['motion'].shape[1], plan=plans, tokens=batch.get('text_tokens'),
+                         token_mask=batch.get('text_mask'), num_actors=A, seed=self.seed, steps=self.t.val_aux_steps)
     return motion_aux_metrics(out['motion'].cpu(), batch['motion'].cpu(), batch['mask'].cpu(), out['actions'].cpu(), batch['actions'].cpu())
 
 # %% ../nbs/40_train.ipynb #c092
@@ -610,7 +629,7 @@ def validate(self:Trainer) -> dict:
     with torch.no_grad(), ctx, torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
         torch.manual_seed(self.seed + 12345)
         was = model.training; model.eval()
-        loader = torch.utils.data.DataLoader(self.val_set, batch_size=self.t.batch_size, shuffle=False, collate_fn=collate_motion)
+        loader = torch.utils.data.DataLoader(self.val_set, batch_size=self.t.batch_size, shuffle=False, collate_fn=collate_clips)
         tot, n, parts = 0.0, 0, {}
         for batch in loader:
             batch = _to_device(batch, self.device)

@@ -6,7 +6,7 @@ import torch
 from stickgen.schema import StickgenError, atomic_save
 from stickgen.config import load_config, RunConfig
 from stickgen.model import build_model
-from stickgen.checkpoints import (find_checkpoint, find_checkpoints, resume_checkpoint, default_checkpoint, load_checkpoint,
+from stickgen.checkpoints import (find_checkpoint, find_checkpoints, resume_checkpoint, newest_run_checkpoint, load_checkpoint,
                                   load_model, export_release, epoch_checkpoints)
 
 CFG = load_config('tiny', {'model.d_model': 32, 'model.num_layers': 1, 'model.nhead': 2})
@@ -42,8 +42,8 @@ def test_default_is_the_newest_run(tmp_path, net):
     write(b/'model_checkpoint_best.pth', net)
     os.utime(b/'model_checkpoint_best.pth', (1000, 1000)); os.utime(a/'model_checkpoint_best.pth', (1000, 1000))
     os.utime(a/'checkpoint_epoch_0.pth', (time.time(), time.time()))         # run a was written last ...
-    assert default_checkpoint(tmp_path) == a/'model_checkpoint_best.pth'       # ... and means its best checkpoint
-    assert default_checkpoint(tmp_path/'none') is None
+    assert newest_run_checkpoint(tmp_path) == a/'model_checkpoint_best.pth'       # ... and means its best checkpoint
+    assert newest_run_checkpoint(tmp_path/'none') is None
 
 
 def test_unsafe_and_broken_files_are_refused(tmp_path, net, capsys):

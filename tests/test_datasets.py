@@ -1,10 +1,11 @@
 "The corpus: scenes as samples, determinism across batches and workers, augmentation, synthesize_from_plan, the CLI."
+import json
 import os
 import numpy as np, pytest, torch
 from stickgen.schema import *
 from stickgen.datasets import *
 from stickgen.story import scene_seed, split_for_seed, plan_scene
-from stickgen.plan import INTERACTIONS
+from stickgen.plan import INTERACTIONS, Plan
 from stickgen.language import parse
 
 def _check(s, tol=2e-4):
@@ -94,8 +95,11 @@ def test_synthesize_from_a_parsed_plan():
         a = synthesize_from_plan(p, seed=4)
         b = synthesize_from_plan(p.to_steps(), actors=p.num_actors, seed=4, camera=p.camera)
         for k, v in a.items():
+            if k == 'plan': continue                      # the parsed plan also keeps the text's clauses and stated seconds
             if isinstance(v, torch.Tensor): assert torch.equal(v, b[k]), k
             else: assert v == b[k], k
+        pa, pb = (Plan.from_dict(json.loads(x['plan'])) for x in (a, b))
+        assert [(s.action, s.start, s.end) for s in pa.segments] == [(s.action, s.start, s.end) for s in pb.segments]
         assert a['source'] == 'synthetic_plan' and a['motion'].shape[0] == 250
 
 def test_generic_augment_of_foreign_sample():

@@ -173,9 +173,11 @@ def test_model_row_with_an_untrained_tiny_model(toy):
     ctx = E.BenchContext(ev, test, train, replications=1, mm_prompts=2, mm_repeats=3, mm_times=2)
     torch.manual_seed(0)
     m = build_model(replace(load_config('tiny').model, embedding_dim=ctx.text.shape[1]))
-    row = E.model_row(ctx, m, 'tiny (untrained)', steps=2)
-    assert row['params'] > 0 and np.isfinite(row['fid'][0]) and row['sec_per_clip'] > 0
-    assert 0 <= row['r_precision_top1'][0] <= 1
+    rows = E.model_rows(ctx, m, 'tiny (untrained)', steps=2)
+    assert [r['name'] for r in rows] == ['tiny (untrained) · text only', 'tiny (untrained) · text + parsed plan']
+    for row in rows:
+        assert row['params'] > 0 and np.isfinite(row['fid'][0]) and row['sec_per_clip'] > 0
+        assert 0 <= row['r_precision_top1'][0] <= 1
 
 
 def test_runs_index(tmp_path):

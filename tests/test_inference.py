@@ -8,7 +8,7 @@ from stickgen.inference import InferenceGenerator, motion_stats
 from stickgen.language import parse, MAX_ACTORS
 from stickgen.datasets import synthesize_from_plan
 from stickgen.cli import stick_gen_cli
-from stickgen.config import RunConfig, load_config
+from stickgen.config import RunConfig, ModelConfig, load_config
 from stickgen.schema import atomic_save
 
 @pytest.fixture(scope='module')
@@ -126,20 +126,21 @@ def test_stick_gen_console_script_end_to_end(tmp_path):
 
 class _FakeModel:
     "Stands in for a trained StickFigureTransformer: records its calls, returns clean walks (or a frozen clip on seed 0)."
-    class cfg: max_actors = 4
+    cfg = ModelConfig(text_tokens=False, planner_layers=0)          # reads no token states
     def __init__(self): self.calls = []
     def eval(self): return self
     def to(self, *a, **k): return self
-    def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
-        self.calls.append(dict(shape=tuple(embeddings.shape), num_frames=num_frames, actions=None if actions is None else tuple(actions.shape), seed=seed))
+    def generate(self, embeddings, num_frames=250, plan=None, seed=0, **kw):
+        self.calls.append(dict(shape=tuple(embeddings.shape), num_frames=num_frames, plan=None if plan is None else plan.actions, seed=seed))
         kind = 'frozen' if seed == 0 else 'walk'
         B = embeddings.shape[0]
         m = degenerate_motion('frozen', num_frames/25) if kind == 'frozen' else reference_motion('walk', num_frames/25)
-        return dict(motion=torch.from_numpy(np.stack([m]*B)), actions=actions)
+        return dict(motion=torch.from_numpy(np.stack([m]*B)))
 
 class _FakeEncoder:
     dim = 384
     def encode(self, texts): return np.ones((len(texts), 384), np.float32)/np.sqrt(384)
+    def encode_tokens(self, texts, max_tokens=48): return [torch.ones(min(len(t.split()) + 2, max_tokens), 384)/np.sqrt(384) for t in texts]
 
 def _fake_checkpoint(tmp_path, monkeypatch, model, config=None):
     "A checkpoint file that loads as `model` (the loader inference uses is patched); returns its path."
@@ -158,7 +159,7 @@ def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
     gen.encoder = _FakeEncoder()
     g = gen.generate('a person jumps then waves', duration=2, seed=0)
     assert g.is_safe and g.seed == 1000 and [a['is_safe'] for a in g.attempts] == [False, True]   # seed 0 froze: retried
-    assert fake.calls[0] == dict(shape=(1, 384), num_frames=50, actions=(1, 50), seed=0)
+    assert fake.calls[0] == dict(shape=(1, 384), num_frames=50, plan=['jump', 'wave'], seed=0)   # conditioned on the parsed plan
     assert g.motion.shape == (50, 20) and g.sample['source'].startswith('model:')
     assert int(g.sample['actions'][0]) == 4 and int(g.sample['actions'][-1]) == 21   # jump ... wave (ActionType ids)
 
@@ -188,10 +189,10 @@ def test_real_tiny_model_animates_actors_jointly(tmp_path, monkeypatch):
 def test_model_backend_joint_actors(tmp_path, monkeypatch):
     "A model whose generate takes num_actors animates every actor in one call."
     class Joint(_FakeModel):
-        def generate(self, embeddings, num_frames=250, actions=None, guidance=None, steps=None, seed=0, num_actors=1):
+        def generate(self, embeddings, num_frames=250, plan=None, guidance=None, steps=None, seed=0, num_actors=1, **kw):
             self.calls.append(dict(shape=tuple(embeddings.shape), num_actors=num_actors, seed=seed))
             m = np.stack([reference_motion('walk', num_frames/25, x0=2.0*a) for a in range(num_actors)], 1)
-            return dict(motion=torch.from_numpy(m)[None] if num_actors > 1 else torch.from_numpy(m[:, 0])[None], actions=actions)
+            return dict(motion=torch.from_numpy(m)[None] if num_actors > 1 else torch.from_numpy(m[:, 0])[None])
     fake = Joint()
     ck = _fake_checkpoint(tmp_path, monkeypatch, fake)
     gen = InferenceGenerator(ck); gen.encoder = _FakeEncoder()
@@ -200,8 +201,8 @@ def test_model_backend_joint_actors(tmp_path, monkeypatch):
 
 def test_model_rejected_falls_back_to_procedural(tmp_path, monkeypatch):
     class Frozen(_FakeModel):
-        def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
-            return dict(motion=torch.from_numpy(degenerate_motion('frozen', num_frames/25))[None], actions=actions)
+        def generate(self, embeddings, num_frames=250, seed=0, **kw):
+            return dict(motion=torch.from_numpy(degenerate_motion('frozen', num_frames/25))[None])
     ck = _fake_checkpoint(tmp_path, monkeypatch, Frozen())
     monkeypatch.setattr(InferenceGenerator, '_encoder', lambda self: _FakeEncoder())
     with pytest.warns(UserWarning):
@@ -231,8 +232,8 @@ def test_plan_adherence(gen):
 def test_model_ignoring_the_prompt_falls_back(tmp_path, monkeypatch):
     "A safe model clip that shows none of the asked-for steps is replaced when min_adherence is set (stick-gen's default)."
     class Walker(_FakeModel):
-        def generate(self, embeddings, num_frames=250, actions=None, seed=0, **kw):
-            return dict(motion=torch.from_numpy(reference_motion('walk', num_frames/25))[None], actions=actions)
+        def generate(self, embeddings, num_frames=250, seed=0, **kw):
+            return dict(motion=torch.from_numpy(reference_motion('walk', num_frames/25))[None])
     ck = _fake_checkpoint(tmp_path, monkeypatch, Walker())
     monkeypatch.setattr(InferenceGenerator, '_encoder', lambda self: _FakeEncoder())
     g = InferenceGenerator(ck).generate('a person jumps twice then waves', duration=4)

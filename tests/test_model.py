@@ -9,6 +9,7 @@ from stickgen.schema import StickgenError, standing_pose
 from stickgen.config import ModelConfig, LoraConfig, LossWeights, load_config, IMAGE_ENCODERS, FUSIONS, VARIANTS
 from stickgen.model import build_model, count_parameters, apply_lora, save_lora, load_lora, merge_lora, torch_physics
 from stickgen.cli import params_cli
+from stickgen.plan import TIMELINE_FEATURES, plan_from_actions
 
 torch.set_num_threads(1)
 REFERENCE = dict(small=7.2e6, medium=20.6e6, large=44.6e6)
@@ -35,11 +36,13 @@ def _batch(B=2, T=12, D=384, A=None, seed=0):
 
 @pytest.mark.parametrize('variant', list(REFERENCE))
 def test_motion_only_budget(variant):
+    "The reference rows hold (total within 3%): the denoiser and the learned planner share the reference encoder's budget."
     c = count_parameters(build_model(model_config(variant), device='meta'))
     assert abs(c['total']/REFERENCE[variant] - 1) < 0.03, c
-    assert abs(c['transformer_encoder']/ENCODER[variant] - 1) < 0.03
+    assert abs((c['transformer_encoder'] + c['planner'])/ENCODER[variant] - 1) < 0.03
+    assert c['planner'] > 0 and c['transformer_encoder'] > 0.8*ENCODER[variant]
     assert abs(c['text_projection']/TEXT[variant] - 1) < 0.05
-    assert abs(c['heads']/HEADS[variant] - 1) < 0.15
+    assert 0 < c['heads'] < HEADS[variant]          # the patch frame head is lighter than per-frame heads
     assert c['image_encoder'] == 0 and c['fusion'] == 0
 
 
@@ -111,34 +114,43 @@ def test_multi_actor_shapes():
     assert g['motion'].shape == (2, 9, 2, 20)
 
 
+def _timeline(B, T, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 50, (B, T, 1), generator=g), torch.rand(B, T, 1, len(TIMELINE_FEATURES), generator=g)
+
+
 def test_padding_does_not_change_real_frames():
+    "Padded frames (garbage motion and timeline, masked) change nothing on the real ones, also through the frame head's smoothing."
     torch.manual_seed(0)
     m = build_model('tiny').eval()
+    with torch.no_grad(): m.pose_decoder.smooth.weight.normal_(0, 0.3)   # a trained head smooths across frames
     x, t, e = torch.randn(2, 16, 1, 20), torch.rand(2), torch.randn(2, 384)
-    a = torch.randint(0, 60, (2, 16))
-    ref = m(x, t, e, a)
+    a, sc = _timeline(2, 16)
+    ref = m(x, t, e, plan=(a, sc))
     pad = torch.cat([x, 50*torch.randn(2, 7, 1, 20)], 1)
-    pa = torch.cat([a, torch.randint(0, 60, (2, 7))], 1)
+    pa, psc = _timeline(2, 7, seed=1)
     mask = torch.arange(23)[None].expand(2, -1) < 16
-    out = m(pad, t, e, pa, mask)
-    for k in ('x0', 'physics', 'action_logits'):
+    out = m(pad, t, e, plan=(torch.cat([a, pa], 1), torch.cat([sc, 9*psc], 1)), mask=mask)
+    for k in ('x0', 'physics'):
         torch.testing.assert_close(out[k][:, :16], ref[k], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(out['action_logits'][:, :2], ref['action_logits'], atol=1e-4, rtol=1e-4)
 
 
 def test_loss_masks_padding():
+    "What the padded frames hold does not reach the loss (the same noise draws, only the padding's content differs)."
     torch.manual_seed(0)
     m = build_model('tiny').eval()
-    b = _batch(T=12)
+    b = _batch(T=17)
+    b['mask'][:, 12:] = False
     b2 = {k: (v.clone() if torch.is_tensor(v) else v) for k, v in b.items()}
-    b2['motion'] = torch.cat([b['motion'], 100*torch.ones(2, 5, 20)], 1)
-    b2['mask'] = torch.cat([b['mask'], torch.zeros(2, 5, dtype=torch.bool)], 1)
-    b2['actions'] = torch.cat([b['actions'], torch.zeros(2, 5, dtype=torch.long)], 1)
-    b2['physics'] = torch.cat([b['physics'], 100*torch.ones(2, 5, 6)], 1)
-    b2['camera'] = torch.zeros(2, 17, 3)
-    torch.manual_seed(1); _, l1 = m.compute_loss(b, W)
-    torch.manual_seed(1); _, l2 = m.compute_loss(b2, W)
-    for k in ('pose', 'action', 'ground'):
-        assert abs(l1[k] - l2[k]) < 1e-3*max(1, abs(l1[k])), (k, l1[k], l2[k])
+    b2['motion'][:, 12:] = 100
+    b2['actions'][:, 12:] = 7
+    b2['physics'][:, 12:] = 100
+    w = replace(W, physics=0.2, foot_sliding=0.1, ground=0.1, diffusion=0.1)   # every term on
+    torch.manual_seed(1); _, l1 = m.compute_loss(b, w)
+    torch.manual_seed(1); _, l2 = m.compute_loss(b2, w)
+    for k in ('pose', 'temporal', 'physics', 'ground', 'foot_sliding', 'diffusion'):
+        assert abs(l1[k] - l2[k]) < 1e-4*max(1, abs(l1[k])), (k, l1[k], l2[k])
     assert all(np.isfinite(v) for v in l2.values())
 
 
@@ -151,16 +163,26 @@ def test_sampler_deterministic_and_seeded():
 
 
 def test_cfg_scale_one_equals_conditional():
-    m = build_model('tiny').eval()
-    e = torch.randn(2, 384)
-    g1 = m.generate(e, num_frames=15, steps=3, guidance=1.0, seed=5)['motion']
-    # the purely conditional sampler, by hand
+    "Guidance 1 on text (no plan) and 1/1 on text and plan are the plain conditional sampler; other scales are not."
     from stickgen.diffusion import ddim_sample, seeded_noise
+    from stickgen.model import timeline_batch
+    torch.manual_seed(0)
+    m = build_model('tiny').eval()
+    with torch.no_grad(): m.pose_decoder.linear.weight.normal_(0, 0.05)   # zero-initialised heads would hide the guidance
+    e = torch.randn(2, 384)
+    kw = dict(num_frames=15, steps=3, seed=5, restore_bones=False)
+    g1 = m.generate(e, guidance=1.0, use_planner=False, **kw)['motion']
     with torch.no_grad():
         x = ddim_sample(lambda x_t, t: m(x_t, t, e)['x0'], seeded_noise((2, 15, 1, 20), 5), steps=3)
     torch.testing.assert_close(g1, m.denormalize(x)[:, :, 0])
-    g25 = m.generate(e, num_frames=15, steps=3, guidance=2.5, seed=5)['motion']
-    assert not torch.allclose(g1, g25)
+    assert not torch.allclose(g1, m.generate(e, guidance=2.5, use_planner=False, **kw)['motion'])
+    plan = plan_from_actions(torch.tensor([3]*8 + [5]*7))
+    gp = m.generate(e, plan=plan, guidance=1.0, plan_guidance=1.0, **kw)['motion']
+    tl = timeline_batch([plan, plan], 15, 1)
+    with torch.no_grad():
+        x = ddim_sample(lambda x_t, t: m(x_t, t, e, plan=tl)['x0'], seeded_noise((2, 15, 1, 20), 5), steps=3)
+    torch.testing.assert_close(gp, m.denormalize(x)[:, :, 0])
+    assert not torch.allclose(gp, m.generate(e, plan=plan, guidance=1.0, plan_guidance=3.0, **kw)['motion'])
 
 
 def test_physics_gate():
@@ -266,19 +288,25 @@ def test_params_cli(capsys):
 
 
 def test_camera_conditioning():
+    "With `use_camera` the camera track enters every patch token (its columns of the patch projection learn)."
     m = build_model(replace(model_config('tiny'), use_camera=True)).eval()
     b = _batch(T=10)
     b['camera'] = torch.randn(2, 10, 3)
     loss, _ = m.compute_loss(b, W)
     loss.backward()
-    assert m.camera_embedding.weight.grad.abs().sum() > 0
+    assert m.patch_embedding.proj.weight.grad.abs().sum() > 0
+    x, t, e = torch.randn(2, 16, 1, 20), torch.rand(2), torch.randn(2, 384)
+    with torch.no_grad(): assert not torch.allclose(m(x, t, e, camera=torch.zeros(2, 16, 3))['x0'], m(x, t, e, camera=torch.ones(2, 16, 3))['x0'])
     assert m.generate(b['embedding'], num_frames=10, steps=2, camera=b['camera'])['motion'].shape == (2, 10, 20)
 
 
-def test_generate_given_actions_and_1d_embedding():
+def test_generate_given_a_plan_and_1d_embedding():
+    "A given plan is the clip's timeline (its actions come back per frame); the planner writes one when none is given."
     m = build_model('tiny')
-    acts = torch.full((12,), 3)
-    g = m.generate(torch.randn(384), num_frames=12, actions=acts, steps=2)
-    assert g['motion'].shape == (1, 12, 20) and torch.equal(g['actions'][0], acts)
-    with pytest.raises(StickgenError, match='actions'):
-        m.generate(torch.randn(384), num_frames=10, actions=acts, steps=1)
+    plan = plan_from_actions(torch.tensor([3]*6 + [5]*6))
+    g = m.generate(torch.randn(384), num_frames=12, plan=plan, steps=2)
+    assert g['motion'].shape == (1, 12, 20) and g['actions'][0].tolist() == [3]*6 + [5]*6 and g['plans'] == [plan]
+    with pytest.raises(StickgenError, match='generate: 2 plans for 1 sentences'):
+        m.generate(torch.randn(384), num_frames=12, plan=[plan, plan], steps=1)
+    auto = m.generate(torch.randn(384), num_frames=12, steps=1)
+    assert len(auto['plans']) == 1 and auto['plans'][0].num_actors == 1
