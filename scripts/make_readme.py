@@ -27,8 +27,9 @@ def render(nb:dict) -> str:
     return '\n\n'.join(parts) + '\n'
 
 def relink(md:str, nbs_dir:str='nbs') -> str:
-    "Point relative links to notebooks (`00_schema.ipynb`) at `nbs/`, since README.md sits at the repo root."
-    return re.sub(r'\]\((?!https?:|/|#|nbs/)([^)\s]+\.ipynb)', lambda m: f"]({nbs_dir}/{m.group(1)}", md)
+    "Point relative links to notebooks (`00_schema.ipynb`) and images (`images/x.png`) at `nbs/`, since README.md sits at the repo root."
+    md = re.sub(r'\]\(\.\./', '](', md)                   # ../runs/x.md from nbs/ is runs/x.md from the root
+    return re.sub(r'\]\((?!https?:|/|#|nbs/|runs/)([^)\s]+\.(?:ipynb|png|gif|svg|jpg))', lambda m: f"]({nbs_dir}/{m.group(1)}", md)
 
 def main(src='nbs/index.ipynb', dest='README.md'):
     nb = json.loads(Path(src).read_text())

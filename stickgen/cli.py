@@ -581,7 +581,7 @@ def stick_gen_cli(argv) -> int:
 
 # %% ../nbs/90_cli.ipynb #c053
 DEMO_PROMPT = "a person walks to the left and waves happily"
-DEMO_SCENES = 4000   # story-engine scenes: their plans are re-animated with fresh variation every epoch
+DEMO_SCENES = 8000   # story-engine scenes: their plans are re-animated with fresh variation every epoch (fewer: the planner memorises the texts)
 DEMO_STEPS = 1200    # fixed, not a time budget: every machine trains the same model (a 6-minute budget gave 607, 197 and 164 steps)
 
 def _demo_data(out, scenes, log):

@@ -15,7 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file, load_file
 from .schema import (StickgenError, POSE_DIM, NUM_ACTIONS, FPS, CLIP_FRAMES, GROUND_Y, STICK20,
-                             DEFAULT_BONE_MASS, NAMED_ACTIONS, ActionType, standing_pose, get_joint, action_id)
+                             DEFAULT_BONE_MASS, NAMED_ACTIONS, ActionType, standing_pose, get_joint, action_id,
+                             bone_lengths, pose_from_joints)
 from .config import (ModelConfig, LoraConfig, LossWeights, IMAGE_ENCODERS, FUSIONS, VARIANTS,
                              MULTIMODAL_DEFAULTS, load_config)
 from .plan import Plan, ActorPlan, Segment, RIGHT_LIMB, TIMELINE_FEATURES, NO_PLAN, timeline_features, plan_from_actions
@@ -30,9 +31,9 @@ __all__ = ['ROOT_X', 'ROOT_Y', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 
            'CrossAttentionFusion', 'build_image_encoder', 'build_fusion', 'torch_center_of_mass', 'torch_physics',
            'PatchEmbedding', 'FrameHead', 'Planner', 'decode_plan', 'timestep_embedding', 'PhysicsGate',
            'StickFigureTransformer', 'build_model', 'drop_attributes', 'motion_losses', 'planner_loss',
-           'batch_timeline', 'timeline_batch', 'count_parameters', 'params_table', 'lora_target_names', 'apply_lora',
-           'lora_state_dict', 'save_lora', 'load_lora', 'merge_lora', 'toy_motion', 'motion_stats', 'classify_toy',
-           'overfit_demo']
+           'batch_timeline', 'restore_skeleton', 'timeline_batch', 'count_parameters', 'params_table',
+           'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora', 'load_lora', 'merge_lora', 'toy_motion',
+           'motion_stats', 'classify_toy', 'overfit_demo']
 
 # %% ../nbs/31_model.ipynb #m010
 ROOT_X, ROOT_Y = 6, 7   # pelvis x and y in the 20-float pose (end of the torso segment)
@@ -666,6 +667,38 @@ def _compute_loss(self:StickFigureTransformer,
     return loss, logs
 StickFigureTransformer.compute_loss = _compute_loss
 
+# %% ../nbs/31_model.ipynb #m14rb1
+def restore_skeleton(motion,                 # sampled poses [T, (A,) 20] (numpy or torch)
+                  lengths=None,           # target bone lengths [(A,) 6]; default: the clip's median
+                  lo:float=0.5, hi:float=0.9, # bones under lo x their length stay as drawn, over hi get it exactly
+                  ground_window:int=4,    # frames either side over which the ground lift is held and smoothed
+                 ) -> np.ndarray:
+    "Poses with bones restored to `lengths` where their direction is reliable, and no joint below the ground (smoothly)."
+    m = np.asarray(motion.detach().cpu().numpy() if torch.is_tensor(motion) else motion, np.float64)
+    L = np.asarray(np.median(bone_lengths(m), axis=0) if lengths is None else lengths, np.float64)
+    g = lambda j: get_joint(m, j)
+    def put(a, b, Lb):                                   # b moved along a -> b towards length Lb
+        v = b - a; l = np.linalg.norm(v, axis=-1, keepdims=True)
+        w = np.clip((l/np.maximum(Lb, 1e-9) - lo)/(hi - lo), 0, 1)
+        return a + v/np.maximum(l, 1e-9)*(l + w*(Lb - l))
+    pel, neck0 = g('pelvis'), g('neck')
+    neck = put(pel, neck0, L[..., 1:2])
+    j = dict(pelvis=pel, neck=neck, head_top=put(neck, neck + g('head_top') - neck0, L[..., 0:1]))
+    for side, bi in (('left', 2), ('right', 3)):
+        sh = neck + g(f'{side}_shoulder') - neck0
+        j[f'{side}_shoulder'], j[f'{side}_hand'] = sh, put(sh, sh + g(f'{side}_hand') - g(f'{side}_shoulder'), L[..., bi:bi+1])
+    for side, bi in (('left', 4), ('right', 5)): j[f'{side}_foot'] = put(pel, g(f'{side}_foot'), L[..., bi:bi+1])
+    out = pose_from_joints(j).astype(np.float64)
+    up = np.maximum(-out[..., 1::2].min(-1), 0.0)      # [T, (A)] how far the lowest joint is below the ground
+    if ground_window and len(up) > 1:
+        k = ground_window
+        pad = lambda x, r: np.concatenate([np.repeat(x[:1], r, 0), x, np.repeat(x[-1:], r, 0)], 0)
+        held = np.lib.stride_tricks.sliding_window_view(pad(up, k), 2*k + 1, axis=0).max(-1)      # running max
+        r = k//2
+        up = np.lib.stride_tricks.sliding_window_view(pad(held, r), 2*r + 1, axis=0).mean(-1)     # >= up: each window holds t
+    out[..., 1::2] += up[..., None]
+    return out.astype(np.float32)
+
 # %% ../nbs/31_model.ipynb #m075
 def timeline_batch(plans:list, num_frames:int, num_actors:int, device='cpu') -> tuple:
     "Timeline tensors (ids [B, T, A], numbers [B, T, A, K]) of one plan per clip; a plan with fewer actors repeats its last one."
@@ -721,7 +754,7 @@ def _generate(self:StickFigureTransformer,
             x = ddim_sample(denoise, seeded_noise((B, T, A, POSE_DIM), seed, dev), steps=steps)
             motion = self.denormalize(x).cpu()
     finally: self.train(was)
-    if restore_bones: motion = torch.from_numpy(np.stack([enforce_bone_lengths(m) for m in motion.numpy()]))
+    if restore_bones: motion = torch.from_numpy(np.stack([restore_skeleton(m) for m in motion.numpy()]))
     acts = tl[0][..., 0].cpu() if tl is not None else torch.full((B, T), int(ActionType.IDLE))
     acts = torch.where(acts == NO_PLAN, torch.full_like(acts, int(ActionType.IDLE)), acts)
     return dict(motion=motion[:, :, 0] if A == 1 else motion, actions=acts, plans=plan)

@@ -83,7 +83,13 @@ def test_check_motion_safety(gen):
 def test_missing_checkpoint_is_an_error(tmp_path):
     with pytest.raises(StickgenError, match='checkpoint not found'): InferenceGenerator(tmp_path/'nope.pth')
 
-def test_fallback_without_checkpoint(tmp_path):
+@pytest.fixture
+def no_release(monkeypatch):
+    "A checkout without the committed release model (stick-gen then takes the newest run, else the engine)."
+    import stickgen.inference as inf
+    monkeypatch.setattr(inf, 'release_checkpoint', lambda *a, **k: None)
+
+def test_fallback_without_checkpoint(tmp_path, no_release):
     g = InferenceGenerator(runs_dir=tmp_path)
     assert g.checkpoint is None and any('procedural' in n for n in g.notes)
 
@@ -149,7 +155,7 @@ def _fake_checkpoint(tmp_path, monkeypatch, model, config=None):
     ck = tmp_path/'m.pth'; ck.write_bytes(b'x')
     return ck
 
-def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
+def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch, no_release):
     ck = tmp_path/'tiny'/'model_checkpoint_best.pth'; ck.parent.mkdir(parents=True); ck.write_bytes(b'x')
     fake = _FakeModel()
     import stickgen.inference as inf
@@ -164,7 +170,7 @@ def test_model_backend_uses_newest_checkpoint_and_plan(tmp_path, monkeypatch):
     assert int(g.sample['actions'][0]) == 4 and int(g.sample['actions'][-1]) == 21   # jump ... wave (ActionType ids)
 
 
-def test_real_tiny_model_animates_actors_jointly(tmp_path, monkeypatch):
+def test_real_tiny_model_animates_actors_jointly(tmp_path, monkeypatch, no_release):
     "A real (untrained) tiny StickFigureTransformer, saved and loaded as a run's checkpoint: every actor in one generate call."
     torch.manual_seed(0)
     cfg = load_config('tiny')
@@ -246,3 +252,20 @@ def test_model_ignoring_the_prompt_falls_back(tmp_path, monkeypatch):
     assert stick_gen_cli(['a person jumps twice then waves', '--checkpoint', str(ck), '--output', str(tmp_path/'j.motion')]) == 0
     st = motion_stats(load_motion(tmp_path/'j.motion')['motion'], parse('a person jumps twice then waves'))
     assert st['steps'][0]['pelvis_excursion'] > 0.1 and st['steps'][2]['hand_above_head'] > 0.3
+
+
+def test_the_release_model_is_the_default(tmp_path):
+    "A fresh clone ships a trained model: fp16 safetensors + config.json (<= 16 MB, no pickle), with its provenance; stick-gen uses it and says so."
+    from stickgen.checkpoints import release_checkpoint, RELEASE_DIR
+    from safetensors import safe_open
+    rel = release_checkpoint()
+    assert rel is not None, f"no release model in {RELEASE_DIR}"
+    assert sum(f.stat().st_size for f in RELEASE_DIR.iterdir()) <= 16*2**20
+    with safe_open(str(rel), 'pt') as f: assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}
+    meta = json.loads((RELEASE_DIR/'config.json').read_text())
+    assert meta['dtype'] == 'float16' and meta['record'].startswith('runs/') and (Path(__file__).parents[1]/meta['record']).exists()
+    assert {'commit', 'data', 'bench'} <= set(meta)
+    g = InferenceGenerator(runs_dir=tmp_path)                 # no runs: the release
+    assert g.checkpoint == rel and g.backend == 'model' and 'model: the release model' in g.notes
+    clip = g.generate('a person walks to the left and waves happily', seed=0)
+    assert clip.backend == 'model' and clip.motion.shape == (250, 20) and clip.sample['source'].startswith('model:')
