@@ -588,6 +588,7 @@ def build(out:Path, proc:Path, cache:Path, exec_re:str, timeout:int, jobs:int, s
     (docs/'viewer.md').write_text(vmd)
     nav += [{'API reference': 'api.md'}, {'Motion viewer': 'viewer.md'}]
     shutil.copyfile(ROOT/'scripts'/'docs_extra.css', docs/'extra.css') if (ROOT/'scripts'/'docs_extra.css').exists() else None
+    if (ROOT/'nbs'/'images').is_dir(): shutil.copytree(ROOT/'nbs'/'images', docs/'images')   # images the notebooks' markdown links (e.g. the README's demo strip)
     cfgp = write_config(stage, docs, out.resolve(), nav)
 
     if out.exists(): shutil.rmtree(out)
