@@ -31,7 +31,7 @@ __all__ = ['ROOT_X', 'ROOT_Y', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 
            'CrossAttentionFusion', 'build_image_encoder', 'build_fusion', 'torch_center_of_mass', 'torch_physics',
            'PatchEmbedding', 'FrameHead', 'Planner', 'decode_plan', 'timestep_embedding', 'PhysicsGate',
            'StickFigureTransformer', 'build_model', 'drop_attributes', 'motion_losses', 'planner_loss',
-           'batch_timeline', 'restore_skeleton', 'timeline_batch', 'count_parameters', 'params_table',
+           'batch_timeline', 'restore_skeleton', 'smooth_poses', 'timeline_batch', 'count_parameters', 'params_table',
            'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora', 'load_lora', 'merge_lora', 'toy_motion',
            'motion_stats', 'classify_toy', 'overfit_demo']
 
@@ -699,6 +699,18 @@ def restore_skeleton(motion,                 # sampled poses [T, (A,) 20] (numpy
     out[..., 1::2] += up[..., None]
     return out.astype(np.float32)
 
+# %% ../nbs/31_model.ipynb #m14sm1
+def smooth_poses(motion,           # poses [T, (A,) 20] (numpy)
+                 sigma:float=0.8,  # Gaussian standard deviation in frames (0: unchanged)
+                ) -> np.ndarray:
+    "The poses low-passed over time (edges held), the same shape."
+    m = np.asarray(motion, np.float64)
+    if not sigma or len(m) < 2: return m
+    r = max(1, int(math.ceil(3*sigma)))
+    k = np.exp(-0.5*(np.arange(-r, r + 1)/sigma)**2); k /= k.sum()
+    pad = np.concatenate([np.repeat(m[:1], r, 0), m, np.repeat(m[-1:], r, 0)], 0)
+    return np.tensordot(np.lib.stride_tricks.sliding_window_view(pad, 2*r + 1, axis=0), k, axes=([-1], [0]))
+
 # %% ../nbs/31_model.ipynb #m075
 def timeline_batch(plans:list, num_frames:int, num_actors:int, device='cpu') -> tuple:
     "Timeline tensors (ids [B, T, A], numbers [B, T, A, K]) of one plan per clip; a plan with fewer actors repeats its last one."
@@ -720,7 +732,8 @@ def _generate(self:StickFigureTransformer,
               steps:int|None=None,       # DDIM steps (default: the config's `sampler_steps`)
               seed:int=0,
               use_planner:bool=True,     # no plan given: let the learned planner write one
-              restore_bones:bool=True,   # reset bone lengths and lift joints out of the ground
+              restore_bones:bool=True,   # low-pass (`smooth`), restore bone lengths, lift joints out of the ground
+              smooth:float=0.8,          # `smooth_poses` sigma in frames (with `restore_bones`)
               camera=None, images=None,
              ) -> dict:                  # motion, actions [B, T], plans
     "Sample clips for the sentences `embeddings`."
@@ -754,7 +767,7 @@ def _generate(self:StickFigureTransformer,
             x = ddim_sample(denoise, seeded_noise((B, T, A, POSE_DIM), seed, dev), steps=steps)
             motion = self.denormalize(x).cpu()
     finally: self.train(was)
-    if restore_bones: motion = torch.from_numpy(np.stack([restore_skeleton(m) for m in motion.numpy()]))
+    if restore_bones: motion = torch.from_numpy(np.stack([restore_skeleton(smooth_poses(m, smooth)) for m in motion.numpy()]))
     acts = tl[0][..., 0].cpu() if tl is not None else torch.full((B, T), int(ActionType.IDLE))
     acts = torch.where(acts == NO_PLAN, torch.full_like(acts, int(ActionType.IDLE)), acts)
     return dict(motion=motion[:, :, 0] if A == 1 else motion, actions=acts, plans=plan)
