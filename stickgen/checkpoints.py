@@ -204,18 +204,18 @@ def release_checkpoint(release_dir=None) -> Path|None:
 def bench_winner(runs_dir='runs',      # where benchmark tables (`bench.json`) are looked for
                  release=None,          # the release model (default: `release_checkpoint()`)
                 ) -> Path|None:
-    "The newest checkpoint that a `bench.json` under `runs_dir` scored above the release (product row, R@3), or None."
+    "The newest checkpoint that a `bench.json` under `runs_dir` scored above the release (product row, R@3, by more than their spread), or None."
     release = release or release_checkpoint()
     if release is None or not Path(runs_dir).is_dir(): return None
     best = None
     for b in Path(runs_dir).rglob('bench.json'):
         try: rows = [r for r in json.loads(b.read_text()).get('rows', []) if r.get('kind') == 'model' and str(r.get('name', '')).endswith(PRODUCT_ROW)]
         except (OSError, ValueError): continue
-        score = {str(Path(r.get('note', '')).resolve()): r['r_precision_top3'][0] for r in rows if r.get('note')}
+        score = {str(Path(r.get('note', '')).resolve()): tuple(r['r_precision_top3'][:2]) for r in rows if r.get('note')}
         ref = score.get(str(Path(release).resolve()))
         if ref is None: continue
-        for path, r3 in score.items():
-            if r3 > ref and Path(path).is_file() and (best is None or b.stat().st_mtime > best[0]): best = (b.stat().st_mtime, Path(path))
+        for path, (r3, sd) in score.items():   # better by more than the two rows' spread over replications, not by noise
+            if r3 - ref[0] > (sd**2 + ref[1]**2)**0.5 and Path(path).is_file() and (best is None or b.stat().st_mtime > best[0]): best = (b.stat().st_mtime, Path(path))
     return best[1] if best else None
 
 # %% ../nbs/35_checkpoints.ipynb #k14e
