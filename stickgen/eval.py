@@ -560,13 +560,16 @@ def _crop(m, T):
     m = m[:, 0] if m.ndim == 3 else m
     return m[:T] if len(m) >= T else np.concatenate([m, np.repeat(m[-1:], T - len(m), 0)])
 
-def baseline_rows(ctx:BenchContext) -> list:
+def baseline_rows(ctx:BenchContext,
+                  score=None,   # the row scorer (default `score_row`; the real bench passes `real_score_row`)
+                  retrieval_note:str='training motion of the nearest sentence embedding') -> list:
     "Rows for the mean-motion, random-training-motion and nearest-text-retrieval baselines."
+    score = score or score_row
     if not ctx.train: return []
     Tmax = max(ctx.lengths)
     train_m = [s['motion'] for s in ctx.train]
     mean = np.mean([_crop(m, Tmax) for m in train_m], 0)
-    rows = [score_row(ctx, 'Mean training motion', lambda r, idx: ([mean[:ctx.lengths[i]] for i in idx], 0.0),
+    rows = [score(ctx, 'Mean training motion', lambda r, idx: ([mean[:ctx.lengths[i]] for i in idx], 0.0),
                       lambda r: [[mean[:ctx.lengths[i]]]*ctx.mm_repeats for i in ctx.mm_idx], note='the same clip for every prompt')]
     def rand(r, idx):
         g = np.random.default_rng(10_000 + r)
@@ -574,14 +577,14 @@ def baseline_rows(ctx:BenchContext) -> list:
     def rand_mm(r):
         g = np.random.default_rng(20_000 + r)
         return [[_crop(train_m[j], ctx.lengths[i]) for j in g.integers(len(train_m), size=ctx.mm_repeats)] for i in ctx.mm_idx]
-    rows.append(score_row(ctx, 'Random training motion', rand, rand_mm, note='ignores the text'))
+    rows.append(score(ctx, 'Random training motion', rand, rand_mm, note='ignores the text'))
     tr = sample_text_embeddings(ctx.train)
     if tr.shape[1] == ctx.text.shape[1]:
         sim = (ctx.text/np.linalg.norm(ctx.text, axis=1, keepdims=True)) @ (tr/np.linalg.norm(tr, axis=1, keepdims=True)).T
         nn_idx = np.argsort(-sim, axis=1, kind='stable')[:, :ctx.mm_repeats]
-        rows.append(score_row(ctx, 'Nearest-text retrieval', lambda r, idx: ([_crop(train_m[nn_idx[i, 0]], ctx.lengths[i]) for i in idx], 0.0),
+        rows.append(score(ctx, 'Nearest-text retrieval', lambda r, idx: ([_crop(train_m[nn_idx[i, 0]], ctx.lengths[i]) for i in idx], 0.0),
                               lambda r: [[_crop(train_m[j], ctx.lengths[i]) for j in nn_idx[i]] for i in ctx.mm_idx],
-                              note='training motion of the nearest sentence embedding'))
+                              note=retrieval_note))
     return rows
 
 # %% ../nbs/50_eval.ipynb #v14a
@@ -996,27 +999,7 @@ from .rig import animate
 
 def real_baseline_rows(ctx:RealBenchContext) -> list:
     "The mean, random and nearest-text-retrieval rows of `baseline_rows`, with distinct-label R-precision."
-    if not ctx.train: return []
-    Tmax = max(ctx.lengths)
-    train_m = [s['motion'] for s in ctx.train]
-    mean = np.mean([_crop(m, Tmax) for m in train_m], 0)
-    rows = [real_score_row(ctx, 'Mean training motion', lambda r, idx: ([mean[:ctx.lengths[i]] for i in idx], 0.0),
-                           lambda r: [[mean[:ctx.lengths[i]]]*ctx.mm_repeats for i in ctx.mm_idx], note='the same clip for every prompt')]
-    def rand(r, idx):
-        g = np.random.default_rng(10_000 + r)
-        return [_crop(train_m[j], ctx.lengths[i]) for j, i in zip(g.integers(len(train_m), size=len(idx)), idx)], 0.0
-    def rand_mm(r):
-        g = np.random.default_rng(20_000 + r)
-        return [[_crop(train_m[j], ctx.lengths[i]) for j in g.integers(len(train_m), size=ctx.mm_repeats)] for i in ctx.mm_idx]
-    rows.append(real_score_row(ctx, 'Random training motion', rand, rand_mm, note='ignores the text'))
-    tr = sample_text_embeddings(ctx.train)
-    if tr.shape[1] == ctx.text.shape[1]:
-        sim = (ctx.text/np.linalg.norm(ctx.text, axis=1, keepdims=True)) @ (tr/np.linalg.norm(tr, axis=1, keepdims=True)).T
-        nn_idx = np.argsort(-sim, axis=1, kind='stable')[:, :ctx.mm_repeats]
-        rows.append(real_score_row(ctx, 'Nearest-text retrieval', lambda r, idx: ([_crop(train_m[nn_idx[i, 0]], ctx.lengths[i]) for i in idx], 0.0),
-                                   lambda r: [[_crop(train_m[j], ctx.lengths[i]) for j in nn_idx[i]] for i in ctx.mm_idx],
-                                   note='training motion of the nearest caption'))
-    return rows
+    return baseline_rows(ctx, score=real_score_row, retrieval_note='training motion of the nearest caption')
 
 def procedural_generator(prompts, lengths, seed:int=0) -> list:
     "Motions [T, 20] of the procedural engine for `prompts`: parse -> resolve_plan -> animate, each at its length."
