@@ -5,6 +5,7 @@
 #   scripts/real_pipeline.sh                 # VARIANT=tiny, the whole archive, the configs' epochs
 #   VARIANT=small SYNTHETIC=8000 scripts/real_pipeline.sh
 #   TOY=1 scripts/real_pipeline.sh           # end-to-end check in a few minutes: 560 takes, 3 training steps, /tmp outputs
+#   PRETRAIN_MINUTES=12 SFT_MINUTES=6 REPLICATIONS=3 scripts/real_pipeline.sh   # time-bounded training (papermill -p max_minutes)
 #
 # Steps (each skipped when its output exists; delete it to redo):
 #   1. stickgen convert bandai-namco-2   -> data/real/bandai_namco_ds2/{train,val,test} + stats.json, split.json, PROVENANCE.md
@@ -24,6 +25,9 @@ if [ -n "${TOY:-}" ]; then
 else
   DATA=data/real; RUNS=runs; TRAIN_ARGS=()
 fi
+PRE_ARGS=(); SFT_ARGS=()
+[ -n "${PRETRAIN_MINUTES:-}" ] && PRE_ARGS=(-p max_minutes "$PRETRAIN_MINUTES")
+[ -n "${SFT_MINUTES:-}" ] && SFT_ARGS=(-p max_minutes "$SFT_MINUTES")
 CORPUS=$DATA/bandai_namco_ds2
 mkdir -p "$DATA" "$RUNS/$VARIANT"
 
@@ -43,9 +47,9 @@ fi
 # 2. synthetic corpus + source-balanced mix for pretraining
 SYN=$DATA/synthetic_$SYNTHETIC
 if [ ! -d "$SYN" ]; then
-  $BIN/stickgen generate-data --num-samples "$SYNTHETIC" --output "$SYN.raw" --quiet
-  $BIN/stickgen embed --input "$SYN.raw" --output "$SYN" --quiet
-  rm -rf "$SYN.raw"
+  $BIN/stickgen generate-data --num-samples "$SYNTHETIC" --output "$SYN-raw" --quiet
+  $BIN/stickgen embed --input "$SYN-raw" --output "$SYN" --quiet
+  rm -rf "$SYN-raw"
 fi
 MIX=$DATA/pretrain_mix
 if [ ! -d "$MIX" ]; then
@@ -57,7 +61,7 @@ PRE=$RUNS/$VARIANT/pretrain_real
 if [ ! -f "$PRE/checkpoints/model_checkpoint_best.pth" ]; then
   mkdir -p "$PRE"
   $BIN/papermill nbs/40_train.ipynb "$PRE/40_train.ipynb" -p variant "$VARIANT" -p config "configs/real_$VARIANT.yaml" \
-    -p data_path "$MIX" -p checkpoint_dir "$PRE/checkpoints" "${TRAIN_ARGS[@]}"
+    -p data_path "$MIX" -p checkpoint_dir "$PRE/checkpoints" "${TRAIN_ARGS[@]}" "${PRE_ARGS[@]}"
 fi
 
 # 4. SFT on curated real
@@ -65,17 +69,19 @@ SFT=$RUNS/$VARIANT/sft_real
 if [ ! -f "$SFT/checkpoints/model_checkpoint_best.pth" ]; then
   mkdir -p "$SFT"
   $BIN/papermill nbs/40_train.ipynb "$SFT/40_train.ipynb" -p variant "$VARIANT" -p stage sft -p config "configs/sft_real_$VARIANT.yaml" \
-    -p data_path "$CORPUS/train" -p checkpoint_dir "$SFT/checkpoints" -p init_from "$PRE/checkpoints/model_checkpoint_best.pth" "${TRAIN_ARGS[@]}"
+    -p data_path "$CORPUS/train" -p checkpoint_dir "$SFT/checkpoints" -p init_from "$PRE/checkpoints/model_checkpoint_best.pth" "${TRAIN_ARGS[@]}" "${SFT_ARGS[@]}"
 fi
 
-# 5. the real-data benchmark: Real, baselines, procedural engine, pretrain-only and SFT rows
+# 5. the real-data benchmark: Real, baselines, procedural engine, the release model (synthetic only), pretrain-only and SFT rows
 BENCH=$RUNS/real/$VARIANT
 mkdir -p "$BENCH"
 $BIN/python - "$CORPUS" "$BENCH" "$PRE" "$SFT" "${REPLICATIONS:-10}" <<'EOF'
 import sys
 from stickgen.eval import run_real_bench, checkpoint_generator
 corpus, bench, pre, sft, reps = sys.argv[1:6]
+from stickgen.checkpoints import release_checkpoint
 models = {f'{name} ({p})': checkpoint_generator(f'{p}/checkpoints/model_checkpoint_best.pth') for name, p in (('pretrain only', pre), ('after SFT', sft))}
+if release_checkpoint() is not None: models = {'release model (synthetic only)': checkpoint_generator(release_checkpoint()), **models}
 res = run_real_bench(corpus, models, replications=int(reps), output_dir=bench)
 print(res['markdown'])
 EOF
