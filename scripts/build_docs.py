@@ -365,8 +365,8 @@ def recorded_benches_md(w:'PageWriter', runs:Path=RUNS) -> str:
     if idx.exists():
         table = [l for l in idx.read_text().splitlines() if l.startswith('|')]
         if table: parts.append('### Runs index (`runs/README.md`)\n\n' + _plain_links('\n'.join(table)))
-    for b in _run_dirs(runs, 'bench.md'):
-        rel = b.parent.relative_to(runs).as_posix()
+    for b in _run_dirs(runs, 'bench.md') + _run_dirs(runs, 'bench_real.md'):   # synthetic test split, then real data (#15)
+        rel = b.parent.relative_to(runs).as_posix() + (' (real data)' if b.name == 'bench_real.md' else '')
         body = re.sub(r'^# .*\n', '', b.read_text(), count=1).strip()
         img = b.parent/'bench.png'
         parts.append(f'### {rel}\n\n{_plain_links(body)}' + (f'\n\n![StickGen-Bench of {rel}]({w._save(img.read_bytes(), ".png")})' if img.exists() else ''))

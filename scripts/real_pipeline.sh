@@ -5,7 +5,8 @@
 #   scripts/real_pipeline.sh                 # VARIANT=tiny, the whole archive, the configs' epochs
 #   VARIANT=small SYNTHETIC=8000 scripts/real_pipeline.sh
 #   TOY=1 scripts/real_pipeline.sh           # end-to-end check in a few minutes: 560 takes, 3 training steps, /tmp outputs
-#   PRETRAIN_MINUTES=12 SFT_MINUTES=6 REPLICATIONS=3 scripts/real_pipeline.sh   # time-bounded training (papermill -p max_minutes)
+#   PRETRAIN_STEPS=1200 SFT_STEPS=500 REPLICATIONS=3 scripts/real_pipeline.sh  # step-bounded training (the cosine schedule spans them)
+#   PRETRAIN_MINUTES=12 SFT_MINUTES=6 scripts/real_pipeline.sh                   # time-bounded (papermill -p max_minutes; the schedule does not shrink)
 #
 # Steps (each skipped when its output exists; delete it to redo):
 #   1. stickgen convert bandai-namco-2   -> data/real/bandai_namco_ds2/{train,val,test} + stats.json, split.json, PROVENANCE.md
@@ -26,8 +27,10 @@ else
   DATA=data/real; RUNS=runs; TRAIN_ARGS=()
 fi
 PRE_ARGS=(); SFT_ARGS=()
-[ -n "${PRETRAIN_MINUTES:-}" ] && PRE_ARGS=(-p max_minutes "$PRETRAIN_MINUTES")
-[ -n "${SFT_MINUTES:-}" ] && SFT_ARGS=(-p max_minutes "$SFT_MINUTES")
+if [ -n "${PRETRAIN_MINUTES:-}" ]; then PRE_ARGS+=(-p max_minutes "$PRETRAIN_MINUTES"); fi
+if [ -n "${PRETRAIN_STEPS:-}" ]; then PRE_ARGS+=(-p max_steps "$PRETRAIN_STEPS"); fi
+if [ -n "${SFT_MINUTES:-}" ]; then SFT_ARGS+=(-p max_minutes "$SFT_MINUTES"); fi
+if [ -n "${SFT_STEPS:-}" ]; then SFT_ARGS+=(-p max_steps "$SFT_STEPS"); fi
 CORPUS=$DATA/bandai_namco_ds2
 mkdir -p "$DATA" "$RUNS/$VARIANT"
 

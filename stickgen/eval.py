@@ -907,7 +907,7 @@ def write_runs_index(runs_dir='runs', path=None) -> Path:
     for r in collect_runs(runs_dir):
         lines.append(f"| {r['run']} | {r['variant']} | {r['stage']} | {r['data']} | {r['commit']} | {f(r['epoch'])} | {f(r['val_loss'])} | "
                      f"{f(r['fid'])} | {f(r['r_precision_top3'])} | {', '.join(r['notebooks']) or '-'} |")
-    bench = sorted(runs_dir.rglob('bench.md'))
+    bench = sorted([*runs_dir.rglob('bench.md'), *runs_dir.rglob('bench_real.md')])   # synthetic and real-data (#15) tables
     link = lambda p: f"[{p.relative_to(runs_dir)}]({p.relative_to(runs_dir)})"
     if bench: lines += ['', 'Benchmark tables: ' + ', '.join(map(link, bench))]
     records = sorted(p for p in runs_dir.rglob('*.ipynb') if _is_eval_record(p) and not _archived(p, runs_dir))

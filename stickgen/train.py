@@ -174,6 +174,12 @@ def encoder_width(name:str|None) -> int|None:
     return next((w for k, w in KNOWN_TEXT_MODELS.items() if n in (k.lower(), k.split('/')[-1].lower())), None)
 
 # %% ../nbs/40_train.ipynb #i18d
+def _shown(path) -> str|None:
+    "`path` relative to the working directory when it lies below it (records name repo-relative paths), else as given."
+    if not path: return None
+    p = Path(path)
+    return p.resolve().relative_to(Path.cwd().resolve()).as_posix() if p.is_absolute() and p.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+
 def match_text_width(cfg:RunConfig, data) -> RunConfig:
     "Set `cfg.model.embedding_dim` to the width of `data`'s text embeddings (with a note); an error when `data.text_model` disagrees."
     w = text_width(data)
@@ -185,7 +191,7 @@ def match_text_width(cfg:RunConfig, data) -> RunConfig:
                             f"(stickgen embed --model {cfg.data.text_model}) or drop data.text_model")
     if cfg.model.embedding_dim != w:
         print(f"note: model.embedding_dim = {w}, the width of the text embeddings in "
-              f"{data if isinstance(data, (str, os.PathLike)) else 'the samples'} ({cfg.config_path or 'the config'} says {cfg.model.embedding_dim})", flush=True)
+              f"{data if isinstance(data, (str, os.PathLike)) else 'the samples'} ({_shown(cfg.config_path) or 'the config'} says {cfg.model.embedding_dim})", flush=True)
         cfg.model.embedding_dim = w
     return cfg
 
