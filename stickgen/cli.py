@@ -18,7 +18,7 @@ from .config import Range, check_value, describe
 __all__ = ['COMMANDS', 'SAMPLE_BYTES', 'DEMO_PROMPT', 'DEMO_SCENES', 'DEMO_STEPS', 'run_command', 'CliParser', 'number', 'main',
            'stick_gen_main', 'nbdev_test_main', 'render_cli', 'generate_data_cli', 'embed_cli', 'convert_cli',
            'merge_cli', 'curate_cli', 'params_cli', 'train_parser', 'train_cli', 'train_evaluator_cli', 'eval_cli',
-           'adversarial_eval_cli', 'stick_gen_cli', 'demo', 'demo_cli']
+           'adversarial_eval_cli', 'stick_gen_cli', 'demo', 'demo_cli', 'serve_cli']
 
 # %% ../nbs/90_cli.ipynb #c006
 COMMANDS = {
@@ -34,6 +34,7 @@ COMMANDS = {
     'eval':             ('stickgen.cli',      'eval_cli',             'evaluate a checkpoint on StickGen-Bench'),
     'adversarial-eval': ('stickgen.cli',      'adversarial_eval_cli', 'run the adversarial prompt suites through the safety critic'),
     'demo':             ('stickgen.cli',      'demo_cli',             'the end-to-end demo job on the embedded defaults'),
+    'serve':            ('stickgen.cli',      'serve_cli',            'the local web playground: prompt -> animated clip, plan, safety verdict, downloads'),
 }
 
 # %% ../nbs/90_cli.ipynb #c008
@@ -676,6 +677,22 @@ def demo_cli(argv) -> int:
     made = demo(a.output_dir, a.scenes, a.steps, a.prompt, a.quick, a.train_minutes)
     print(f"\ndemo finished in {time.time()-t0:.0f}s; outputs:")
     for k, v in made.items(): print(f"  {k:>16}: {v}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #s90b
+def serve_cli(argv) -> int:
+    "stickgen serve [--host 127.0.0.1] [--port 8000] [--output-dir runs/serve] [--checkpoint auto]"
+    p = CliParser(prog='stickgen serve', description='The local web playground: prompt -> animated clip, plan, safety verdict, downloads.')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on (default: this machine only; any other address is reachable from the network)')
+    p.add_argument('--port', type=number(int, 0, 65535), default=8000, help='TCP port (0: a free one)')
+    p.add_argument('--output-dir', '--output_dir', default='runs/serve', help='where clips and their renders are written (the only folder downloads come from)')
+    p.add_argument('--checkpoint', default='auto', help="the default model: 'auto', 'release', 'procedural' or a checkpoint file (also offered in the page)")
+    p.add_argument('--workers', type=number(int, 1, 64), default=4, help='generation worker threads')
+    p.add_argument('--runs-dir', default='runs')
+    a = p.parse_args(argv)
+    check_writable(a.output_dir, is_dir=True, what='--output-dir')
+    from stickgen.serve import serve  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    serve(a.host, a.port, a.output_dir, a.checkpoint, a.workers, a.runs_dir)
     return 0
 
 # %% ../nbs/90_cli.ipynb #c058
