@@ -25,12 +25,13 @@ from .language import MAX_ACTORS, MIN_DURATION, MAX_DURATION, MAX_PROMPT_CHARS
 from .renderer import viewer_dir
 
 # %% auto #0
-__all__ = ['MAX_BODY_BYTES', 'FORMATS', 'JOB_ID', 'RequestError', 'check_params', 'safe_path', 'Job', 'Playground', 'read_json',
-           'make_app', 'is_loopback', 'bind', 'PlaygroundServer', 'serve']
+__all__ = ['MAX_BODY_BYTES', 'FORMATS', 'KINDS', 'JOB_ID', 'RequestError', 'check_params', 'safe_path', 'Job', 'Playground',
+           'read_json', 'make_app', 'is_loopback', 'bind', 'PlaygroundServer', 'serve']
 
 # %% ../nbs/75_serve.ipynb #s006
 MAX_BODY_BYTES = 16_384          # a request body: the prompt (2000 chars) and a few numbers fit many times over
 FORMATS = ('motion', 'mp4', 'gif')
+KINDS = ('generate', 'continue', 'parts')   # a new clip, or an edit of one (see "Editing the current clip")
 JOB_ID = re.compile(r'[0-9a-f]{12}')
 
 class RequestError(StickgenError):
@@ -127,7 +128,7 @@ class Playground:
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix='stickgen-serve')
         self.render_pool = ThreadPoolExecutor(2, thread_name_prefix='stickgen-render')
         self.jobs, self._slots, self._lock = OrderedDict(), {}, threading.Lock()
-        self.warm_state = {}
+        self.warm_state, self.warm_s, self.started = {}, {}, time.time()
         if warm: self.warm(self.default)
 
     def _offer(self, checkpoint) -> dict:
@@ -169,7 +170,7 @@ def warm(self:Playground, model:str):
         self.warm_state[model] = 'loading'
         try:
             with self._slot(model)['lock']: self.generator(model).generate("a person waves", duration=1.0, seed=0)
-            self.warm_state[model] = 'ready'
+            self.warm_state[model], self.warm_s[model] = 'ready', round(time.time() - self.started, 3)
         except Exception as e: self.warm_state[model] = f"error: {e}"
     return self.pool.submit(run)
 
@@ -177,7 +178,9 @@ def warm(self:Playground, model:str):
 @patch
 def submit(self:Playground, body, kind:str='generate') -> Job:
     "Check a request body (`RequestError` on a mistake) and queue its job; returns the `Job` at once."
+    if kind not in KINDS: raise RequestError(f"unknown job kind {kind!r}; kinds: {', '.join(KINDS)}")
     p = check_params(body, self.models, self.default)
+    if kind != 'generate': p.update(self.check_edit(body, kind))   # the editing controls, below
     job = Job(secrets.token_hex(6), kind, p)
     with self._lock:
         self.jobs[job.id] = job
@@ -192,8 +195,8 @@ def _run(self:Playground, job:Job):
     try:
         with self._slot(p['model'])['lock']:
             gen = self.generator(p['model'], job)
-            job.stage = 'generating'
-            g = gen.generate(p['prompt'], duration=p['duration'], seed=p['seed'], actors=p['actors'])
+            job.stage = 'generating' if job.kind == 'generate' else 'editing'
+            g = self._draw(gen, job)
         self._finish(job, g)
     except StickgenError as e: job.error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     except Exception as e:
@@ -202,6 +205,15 @@ def _run(self:Playground, job:Job):
     finally:
         if job.error: job.status = 'error'
         job.finished = time.time()
+
+@patch
+def _draw(self:Playground, gen, job:Job):
+    "The job's `Generation`: `generate`, or the edit it asks for (`continue_clip`, `regenerate_parts`) of its source clip."
+    p = job.params
+    if job.kind == 'continue':
+        return gen.continue_clip(self.source(p['source']), p['prompt'], keep_seconds=p['keep_seconds'], duration=p['duration'], seed=p['seed'])
+    if job.kind == 'parts': return gen.regenerate_parts(self.source(p['source']), p['prompt'], keep=p['keep'], seed=p['seed'])
+    return gen.generate(p['prompt'], duration=p['duration'], seed=p['seed'], actors=p['actors'])
 
 @patch
 def _finish(self:Playground, job:Job, g):
@@ -216,13 +228,8 @@ def _finish(self:Playground, job:Job, g):
     d.mkdir(parents=True, exist_ok=True)
     g.render(d/'clip.motion', format='motion')
     (d/'generation.json').write_text(json.dumps(summary, indent=1, ensure_ascii=False, default=str))
-    job.result = dict(generation=summary, files={f: f"/files/{job.id}/clip.{f}" for f in FORMATS}, editable=self.editing)
+    job.result = dict(generation=summary, files={f: f"/files/{job.id}/clip.{f}" for f in FORMATS})
     job.stage, job.status = 'done', 'done'
-
-@patch(as_prop=True)
-def editing(self:Playground) -> bool:
-    "Whether the editing controls are available (see below)."
-    return False
 
 # %% ../nbs/75_serve.ipynb #s018
 @patch
@@ -243,6 +250,37 @@ def file(self:Playground, rel:str) -> Path:
 def close(self:Playground):
     "Stop the worker threads (queued jobs are dropped)."
     self.pool.shutdown(wait=False, cancel_futures=True); self.render_pool.shutdown(wait=False, cancel_futures=True)
+
+# %% ../nbs/75_serve.ipynb #s041
+@patch(as_prop=True)
+def keep_parts(self:Playground) -> list:
+    "The body parts `regenerate_parts` can keep."
+    from stickgen.model import BODY_PARTS
+    return list(BODY_PARTS)
+
+@patch
+def check_edit(self:Playground, body:dict, kind:str) -> dict:
+    "An edit's own parameters: `source` (the id of a clip this server made) and `keep_seconds` (continue) or `keep` (parts)."
+    sid = body.get('source')
+    if not isinstance(sid, str) or not JOB_ID.fullmatch(sid): raise RequestError("source must be the id of a clip made by this playground")
+    job = self.jobs.get(sid)
+    if not ((job is not None and job.status == 'done') or (self.output_dir/sid/'clip.motion').is_file()):
+        raise RequestError(f"source {sid}: no finished clip with this id", 404)
+    if kind == 'continue':
+        ks = body.get('keep_seconds', 2.0)
+        if isinstance(ks, bool) or not isinstance(ks, (int, float)) or not math.isfinite(ks) or not 0 < ks <= MAX_DURATION:
+            raise RequestError(f"keep_seconds must be a number of seconds between 0 and {MAX_DURATION:g}, got {ks!r}")
+        return dict(source=sid, keep_seconds=float(ks))
+    keep = body.get('keep', 'legs')
+    if keep not in self.keep_parts: raise RequestError(f"keep must be one of {', '.join(self.keep_parts)}, got {str(keep)[:40]!r}")
+    return dict(source=sid, keep=keep)
+
+@patch
+def source(self:Playground, sid:str):
+    "The clip an edit starts from: the job's `Generation`, or its `.motion` in the output folder."
+    job = self.jobs.get(sid)
+    if job is not None and job.generation is not None: return job.generation
+    return str(safe_path(self.output_dir, f"{sid}/clip.motion"))
 
 # %% ../nbs/75_serve.ipynb #s022
 async def read_json(request:Request, limit:int=MAX_BODY_BYTES):
@@ -269,10 +307,12 @@ def make_app(pg:Playground,               # the state the app serves
     async def page(request): return FileResponse(viewer_dir()/'playground.html')
     async def models(request):
         return JSONResponse(dict(models=[dict(name=k, label=v) for k, v in pg.models.items()], default=pg.default,
-                                 warm=pg.warm_state, editing=pg.editing, keep_parts=pg.keep_parts if pg.editing else []))
-    async def generate(request):
-        job = pg.submit(await read_json(request))
-        return JSONResponse(dict(job=job.id, poll=f"/api/jobs/{job.id}"), status_code=202)
+                                 warm=pg.warm_state, warm_s=pg.warm_s, keep_parts=pg.keep_parts))
+    def submitter(kind):
+        async def submit(request):
+            job = pg.submit(await read_json(request), kind)
+            return JSONResponse(dict(job=job.id, poll=f"/api/jobs/{job.id}"), status_code=202)
+        return submit
     async def job(request):
         j = pg.jobs.get(request.path_params['id'])
         if j is None: raise RequestError(f"no job {request.path_params['id'][:20]!r} (unknown, or forgotten after a restart)", 404)
@@ -282,9 +322,9 @@ def make_app(pg:Playground,               # the state the app serves
         p = await run_in_threadpool(pg.file, rel)
         return FileResponse(p, filename=f"stickgen-{p.parent.name}{p.suffix}" if p.name.startswith('clip.') else p.name,
                             headers={'X-Content-Type-Options': 'nosniff'})
-    routes = [Route('/', page), Route('/api/models', models), Route('/api/generate', generate, methods=['POST']),
-              Route('/api/jobs/{id}', job), Route('/files/{path:path}', files),
-              *pg.edit_routes(), Mount('/viewer', StaticFiles(directory=viewer_dir()), name='viewer')]
+    routes = [Route('/', page), Route('/api/models', models), Route('/api/jobs/{id}', job), Route('/files/{path:path}', files),
+              *[Route(f'/api/{k}', submitter(k), methods=['POST']) for k in KINDS],
+              Mount('/viewer', StaticFiles(directory=viewer_dir()), name='viewer')]
     mw = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -292,13 +332,6 @@ def make_app(pg:Playground,               # the state the app serves
         pg.close()
     return Starlette(routes=routes, middleware=mw, lifespan=lifespan,
                      exception_handlers={StickgenError: _error, HTTPException: _error, Exception: _error})
-
-# %% ../nbs/75_serve.ipynb #s024
-@patch(as_prop=True)
-def keep_parts(self:Playground) -> list: return []
-
-@patch
-def edit_routes(self:Playground) -> list: return []
 
 # %% ../nbs/75_serve.ipynb #s026
 def is_loopback(host:str) -> bool:
