@@ -284,9 +284,11 @@ def source(self:Playground, sid:str):
 
 # %% ../nbs/75_serve.ipynb #s022
 async def read_json(request:Request, limit:int=MAX_BODY_BYTES):
-    "The request's JSON body, at most `limit` bytes (413 beyond; 400 when it is not JSON)."
+    "The request's JSON body, at most `limit` bytes (413 beyond; 415 unless sent as JSON; 400 when it is not JSON)."
     n = request.headers.get('content-length')
     if n is not None and (not n.isdigit() or int(n) > limit): raise RequestError(f"request body too large (at most {limit} bytes)", 413)
+    if request.headers.get('content-type', '').split(';')[0].strip().lower() != 'application/json':
+        raise RequestError("send the request body as JSON (Content-Type: application/json)", 415)
     buf = bytearray()
     async for chunk in request.stream():
         buf += chunk

@@ -70,7 +70,9 @@ def test_user_mistakes_are_one_line_json(api):
              (dict(json=dict(prompt='walk', model='/etc/passwd')), 400, 'model must be one of'),
              (dict(content=b'walk please', headers={'content-type': 'application/json'}), 400, 'must be JSON'),
              (dict(content=b'{"prompt": "' + b'a'*(MAX_BODY_BYTES + 10) + b'"}'), 413, 'too large'),
-             (dict(content=iter([b'{"prompt": "', b'a'*(MAX_BODY_BYTES + 10), b'"}'])), 413, 'too large')]   # chunked: no length
+             (dict(content=iter([b'{"prompt": "', b'a'*(MAX_BODY_BYTES + 10), b'"}']), headers={'content-type': 'application/json'}),
+              413, 'too large'),                                       # chunked: no length to check first
+             (dict(content=b'{"prompt": "walk"}', headers={'content-type': 'text/plain'}), 415, 'as JSON')]   # a cross-site form's POST
     for kw, status, says in cases:
         r = c.post('/api/generate', **kw)
         assert r.status_code == status, (kw.get('json'), r.status_code, r.text)
