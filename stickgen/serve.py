@@ -255,7 +255,7 @@ def close(self:Playground):
 @patch(as_prop=True)
 def keep_parts(self:Playground) -> list:
     "The body parts `regenerate_parts` can keep."
-    from stickgen.model import BODY_PARTS
+    from stickgen.model import BODY_PARTS  # lazy: stickgen.model imports torch; the server starts without it (the model loads in a worker)
     return list(BODY_PARTS)
 
 @patch
@@ -358,7 +358,7 @@ class PlaygroundServer:
     "A playground served by uvicorn in a background thread: `with PlaygroundServer(...) as srv: srv.url`."
     def __init__(self, output_dir='runs/serve', checkpoint='auto', host:str='127.0.0.1', port:int=0, workers:int=4,
                  runs_dir='runs', log_level:str='warning'):
-        import uvicorn
+        import uvicorn  # lazy: only a running server needs it (the app itself is plain Starlette, tested without it)
         self.sock = bind(host, port)
         self.host, self.port = host, self.sock.getsockname()[1]
         self.playground = Playground(output_dir, checkpoint, workers, runs_dir)
