@@ -18,7 +18,7 @@ from .config import Range, check_value, describe
 __all__ = ['COMMANDS', 'SAMPLE_BYTES', 'DEMO_PROMPT', 'DEMO_SCENES', 'DEMO_STEPS', 'run_command', 'CliParser', 'number', 'main',
            'stick_gen_main', 'nbdev_test_main', 'render_cli', 'generate_data_cli', 'embed_cli', 'convert_cli',
            'merge_cli', 'curate_cli', 'params_cli', 'train_parser', 'train_cli', 'train_evaluator_cli', 'eval_cli',
-           'adversarial_eval_cli', 'stick_gen_cli', 'demo', 'demo_cli']
+           'adversarial_eval_cli', 'stick_gen_cli', 'demo', 'demo_cli', 'serve_cli']
 
 # %% ../nbs/90_cli.ipynb #c006
 COMMANDS = {
@@ -34,6 +34,7 @@ COMMANDS = {
     'eval':             ('stickgen.cli',      'eval_cli',             'evaluate a checkpoint on StickGen-Bench'),
     'adversarial-eval': ('stickgen.cli',      'adversarial_eval_cli', 'run the adversarial prompt suites through the safety critic'),
     'demo':             ('stickgen.cli',      'demo_cli',             'the end-to-end demo job on the embedded defaults'),
+    'serve':            ('stickgen.cli',      'serve_cli',            'the local web playground: prompt -> animated clip, plan, safety verdict, downloads'),
 }
 
 # %% ../nbs/90_cli.ipynb #c008
@@ -532,14 +533,21 @@ def adversarial_eval_cli(argv) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #c050
+def _is_long(prompt:str, duration) -> bool:
+    "Does `prompt` (at `duration`) need `generate_long`: over 10 s, or three or more steps joined by 'then' with no duration given?"
+    from stickgen.inference import prompt_seconds  # lazy: see stick_gen_cli
+    if duration is not None: return duration > CLIP_SECONDS
+    own = prompt_seconds(prompt) if prompt.strip() else None
+    return (own or 0) > CLIP_SECONDS or (own is None and len(re.findall(r'\bthen\b', prompt.lower())) >= 2)
+
 def stick_gen_cli(argv) -> int:
     "stick-gen PROMPT --output PATH [options]"
     from stickgen.inference import InferenceGenerator  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
     p = CliParser(prog='stick-gen', description='Text to stick-figure animation.')
-    p.add_argument('prompt', help='what the figure(s) should do, in English')
+    p.add_argument('prompt', nargs='?', default='', help='what the figure(s) should do, in English')
     p.add_argument('--output', '-o', default=None, help='output file (.mp4, .gif or .motion); default stickgen_clip.<format>')
     p.add_argument('--checkpoint', default='auto', help="'auto' (default: the release model, or a run that beat it on the bench), 'release', 'newest' (the newest run under runs/), 'procedural', or a checkpoint file")
-    p.add_argument('--duration', type=number(float, 0, lo_open=True), default=None, help="seconds (default: the prompt's own length when every step states one, else 10)")
+    p.add_argument('--duration', type=number(float, 0, lo_open=True), default=None, help="seconds (default: the prompt's own length when every step states one, else 10; over 10: drawn window by window)")
     p.add_argument('--seed', type=number(int, 0), default=0)
     p.add_argument('--actors', type=number(int, 1), default=None)
     p.add_argument('--format', choices=('mp4', 'gif', 'motion'), default=None)
@@ -551,19 +559,36 @@ def stick_gen_cli(argv) -> int:
                    help="replace a model clip showing less than this share of the prompt's scorable steps (default 0.5)")
     p.add_argument('--runs-dir', default='runs')
     p.add_argument('--json', action='store_true', help='print the generation summary as JSON')
+    p.add_argument('--continue', dest='cont', metavar='CLIP', default=None, help='keep the start of this .motion clip and carry on with the prompt')
+    p.add_argument('--keep-seconds', type=number(float, 0, lo_open=True), default=2.0, help='with --continue: seconds of the clip kept (default 2)')
+    p.add_argument('--between', nargs=2, metavar=('A', 'B'), default=None, help='join two .motion clips with a drawn gap (the prompt, optional, says what happens in it)')
+    p.add_argument('--gap-seconds', type=number(float, 0, lo_open=True), default=2.0, help='with --between: the gap (default 2 s)')
+    p.add_argument('--keep', default=None, help='with --source: body parts kept (comma-separated: legs, arms, head, torso, left_arm, ...); the rest follows the prompt')
+    p.add_argument('--source', default=None, help='with --keep: the .motion clip whose parts are kept')
     try: a = p.parse_args(argv)
     except SystemExit as e: return 0 if e.code == 0 else 2
+    edits = [f for f, v in (('--continue', a.cont), ('--between', a.between), ('--keep', a.keep)) if v is not None]
+    if len(edits) > 1: raise StickgenError(f"{' and '.join(edits)}: one edit at a time")
+    if a.keep is not None and a.source is None: raise StickgenError("--keep needs --source CLIP.motion (the clip whose parts are kept)")
+    if a.source is not None and a.keep is None: raise StickgenError("--source is the clip for --keep; give --keep PARTS too")
     fmt = a.format or (Path(a.output).suffix.lstrip('.').lower() if a.output else 'mp4')
     if fmt not in ('mp4', 'gif', 'motion'): raise StickgenError(f"--output {a.output}: unknown format '{fmt}'; use .mp4, .gif or .motion (or --format)")
     out = Path(a.output) if a.output else Path(f'stickgen_clip.{fmt}')
     if a.format and out.suffix.lstrip('.').lower() != fmt: out = out.with_suffix('.' + fmt)
     check_writable(out, what='--output')
+    for f in [a.cont, a.source] + list(a.between or []):           # a missing clip is one line before any model is loaded
+        if f is not None and not Path(f).is_file(): raise StickgenError(f"{f}: clip not found (expected a .motion file)")
     t0 = time.time()
     gen = InferenceGenerator(a.checkpoint, enable_safety_check=not a.no_safety, max_retries=a.max_retries, runs_dir=a.runs_dir,
                              fallback_on_reject=not a.no_fallback, min_adherence=None if a.no_fallback else a.min_adherence)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        g = gen.generate(a.prompt, duration=a.duration, seed=a.seed, actors=a.actors)
+        if a.cont: g = gen.continue_clip(a.cont, a.prompt, keep_seconds=a.keep_seconds, duration=a.duration, seed=a.seed)
+        elif a.between: g = gen.between(a.between[0], a.between[1], a.prompt, gap_seconds=a.gap_seconds, seed=a.seed)
+        elif a.keep: g = gen.regenerate_parts(a.source, a.prompt, keep=[k.strip() for k in a.keep.split(',') if k.strip()] or a.keep, seed=a.seed)
+        elif a.prompt.strip() and a.actors is None and _is_long(a.prompt, a.duration):
+            g = gen.generate_long(a.prompt, seed=a.seed, duration=a.duration)
+        else: g = gen.generate(a.prompt, duration=a.duration, seed=a.seed, actors=a.actors)
     if a.checkpoint in ('newest', 'auto') and gen.checkpoint:
         print(f"stick-gen: note: model {gen.checkpoint} (the newest under {a.runs_dir}/; --checkpoint procedural for the story engine)", file=sys.stderr)
     for n in g.notes: print(f"stick-gen: note: {n}", file=sys.stderr)
@@ -676,6 +701,22 @@ def demo_cli(argv) -> int:
     made = demo(a.output_dir, a.scenes, a.steps, a.prompt, a.quick, a.train_minutes)
     print(f"\ndemo finished in {time.time()-t0:.0f}s; outputs:")
     for k, v in made.items(): print(f"  {k:>16}: {v}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #s90b
+def serve_cli(argv) -> int:
+    "stickgen serve [--host 127.0.0.1] [--port 8000] [--output-dir runs/serve] [--checkpoint auto]"
+    p = CliParser(prog='stickgen serve', description='The local web playground: prompt -> animated clip, plan, safety verdict, downloads.')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on (default: this machine only; any other address is reachable from the network)')
+    p.add_argument('--port', type=number(int, 0, 65535), default=8000, help='TCP port (0: a free one)')
+    p.add_argument('--output-dir', '--output_dir', default='runs/serve', help='where clips and their renders are written (the only folder downloads come from)')
+    p.add_argument('--checkpoint', default='auto', help="the default model: 'auto', 'release', 'procedural' or a checkpoint file (also offered in the page)")
+    p.add_argument('--workers', type=number(int, 1, 64), default=4, help='generation worker threads')
+    p.add_argument('--runs-dir', default='runs')
+    a = p.parse_args(argv)
+    check_writable(a.output_dir, is_dir=True, what='--output-dir')
+    from stickgen.serve import serve  # lazy: a command imports only the modules it uses, so `stickgen --help` and the other commands start fast
+    serve(a.host, a.port, a.output_dir, a.checkpoint, a.workers, a.runs_dir)
     return 0
 
 # %% ../nbs/90_cli.ipynb #c058

@@ -77,14 +77,20 @@ def ddim_timesteps(steps:int) -> torch.Tensor:
     return torch.linspace(1.0, 0.0, steps+1)
 
 def ddim_sample(denoise:Callable, noise:torch.Tensor, steps:int=8, eta:float=0.0,
-                generator:torch.Generator|None=None, return_out:bool=False):
-    "Denoise `noise` [B, ...] in `steps` DDIM steps with `denoise(x_t, t[B]) -> x0 (or dict with 'x0')`."
+                generator:torch.Generator|None=None, return_out:bool=False,
+                known:torch.Tensor|None=None,   # clean values [B, ...] to hold (inpainting), where `keep` is True
+                keep:torch.Tensor|None=None,    # bool, broadcastable to `noise`: the entries held to `known`
+               ):
+    "Denoise `noise` [B, ...] in `steps` DDIM steps with `denoise(x_t, t[B]) -> x0 (or dict with 'x0')`; `keep` entries held to `known`."
     x, ts, out = noise, ddim_timesteps(steps), None
     B = x.shape[0]
+    if keep is not None: keep, known = keep.to(x.device).expand_as(x), known.to(x)
+    if keep is not None: x = torch.where(keep, q_sample(known, torch.ones(B, device=x.device), noise), x)
     for i in range(steps):
         t, t_next = float(ts[i]), float(ts[i+1])
         out = denoise(x, torch.full((B,), t, device=x.device))
         x0 = out['x0'] if isinstance(out, dict) else out
+        if keep is not None: x0 = torch.where(keep, known, x0)     # replacement: the held part of x0 is the source
         if i == steps-1: x = x0; break
         ab, ab_next = alpha_bar(torch.tensor(t)).item(), alpha_bar(torch.tensor(t_next)).item()
         eps = (x - math.sqrt(ab)*x0)/math.sqrt(1-ab)
@@ -92,6 +98,7 @@ def ddim_sample(denoise:Callable, noise:torch.Tensor, steps:int=8, eta:float=0.0
         x = math.sqrt(ab_next)*x0 + math.sqrt(max(1-ab_next-sigma**2, 0.0))*eps
         if sigma > 0:
             x = x + sigma*torch.randn(x.shape, generator=generator, device='cpu').to(x)
+        if keep is not None and sigma > 0: x = torch.where(keep, q_sample(known, torch.full((B,), t_next, device=x.device), noise), x)
     return (x, out) if return_out else x
 
 # %% ../nbs/30_diffusion.ipynb #c018

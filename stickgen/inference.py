@@ -21,8 +21,8 @@ from .curation import motion_quality
 from .checkpoints import load_model, default_checkpoint, newest_run_checkpoint, release_checkpoint, bench_winner
 
 # %% auto #0
-__all__ = ['prompt_seconds', 'Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence', 'SafetyRejectedError',
-           'make_clip']
+__all__ = ['EDIT_OVERLAP', 'prompt_seconds', 'Generation', 'InferenceGenerator', 'motion_stats', 'plan_adherence',
+           'SafetyRejectedError', 'make_clip', 'as_source']
 
 # %% ../nbs/70_inference.ipynb #i003
 from .plan import Plan, RIGHT
@@ -345,3 +345,236 @@ def make_clip(prompt:str, out_path, checkpoint='auto', duration:float=float(CLIP
     fmts = list(formats) if formats else [out.suffix.lstrip('.').lower() or 'mp4']
     g.outputs = {f: g.render(out.with_suffix('.' + f), format=f) for f in fmts}
     return g
+
+# %% ../nbs/70_inference.ipynb #e20b
+from dataclasses import replace
+from fastcore.basics import patch
+from .model import (BODY_PARTS, keep_mask, part_slots, hold_source, seam_stats, held_deviation, to_features, from_features,
+                            timeline_batch, ROOT_X, _root_gaps)
+from .plan import ActorPlan, plan_from_actions
+from .renderer import load_motion
+from .schema import CLIP_FRAMES
+
+# %% ../nbs/70_inference.ipynb #e20c
+def as_source(x, what:str='source') -> dict:
+    "The sample an edit starts from: a `.motion` path, a sample dict or a `Generation` (checked: [T, (A,) 20] poses at 25 fps)."
+    if isinstance(x, Generation): s = x.sample
+    elif isinstance(x, (str, Path)): s = load_motion(x)
+    elif isinstance(x, dict): s = x
+    else: raise StickgenError(f"{what}: expected a .motion path, a sample dict or a Generation, got {type(x).__name__}")
+    m = s.get('motion') if isinstance(s, dict) else None
+    if m is None: raise StickgenError(f"{what}: the sample has no 'motion'")
+    m = torch.as_tensor(np.asarray(m.detach().cpu() if torch.is_tensor(m) else m, np.float32))
+    if m.ndim not in (2, 3) or m.shape[-1] != 20 or m.shape[0] < 2:
+        raise StickgenError(f"{what}: motion has shape {tuple(m.shape)}; expected [T, 20] or [T, A, 20] with T >= 2")
+    if float(s.get('fps', FPS)) != FPS: raise StickgenError(f"{what}: clip is at {s.get('fps')} fps; editing needs {FPS} fps")
+    if not torch.isfinite(m).all(): raise StickgenError(f"{what}: motion has non-finite values")
+    acts = s.get('actions')
+    acts = torch.full((m.shape[0],), int(ActionType.IDLE)) if acts is None else torch.as_tensor(acts).long()
+    return dict(s, motion=m, actions=acts[:, 0] if acts.ndim == 2 else acts)
+
+# %% ../nbs/70_inference.ipynb #e20d
+EDIT_OVERLAP = 2.0    # seconds of context a long clip's next window holds from the one before
+
+def _join_plans(parts:list, T:int, like:Plan, prompt:str, A:int) -> Plan:
+    "One plan on frames from (plan, first frame, frames) parts, the attributes of `like` (mood, camera, ...)."
+    actors = []
+    for k in range(A):
+        segs = []
+        for p, off, n in parts:
+            if p is None: continue
+            kk = min(k, p.num_actors - 1)
+            for s, (a, b) in zip(p.actors[kk].segments, p.segment_frames(FPS, kk)):
+                if min(b, n) > a: segs.append(replace(s, start=off + a, end=off + min(b, n)))
+        base = like.actors[min(k, like.num_actors - 1)]
+        actors.append(ActorPlan(segs, base.start_x, base.handedness, base.scale))
+    return replace(like, actors=actors, frames=T, duration=T/FPS, prompt=prompt, notes=list(like.notes))
+
+def _window_text(plan:Plan, a:int, b:int) -> str:
+    "The clauses of the plan's steps over frames [a, b) (the prompt when they have none)."
+    cl = [s.clause for s, (x, y) in zip(plan.segments, plan.segment_frames(FPS)) if y > a and x < b and s.clause and s.clause != '(filler)']
+    return ', then '.join(dict.fromkeys(cl)) or plan.prompt
+
+@patch
+def _inpaint_model(self:InferenceGenerator, plan:Plan, canvas, keep, seed:int, text=None):
+    "Model edit of `canvas` [T, A, 20]: windows of the model's length left to right, each holding `keep` and what the previous window drew."
+    T, A = canvas.shape[:2]; cfg = self.model.cfg
+    W, O = min(cfg.max_frames, CLIP_FRAMES), int(EDIT_OVERLAP*self.fps)
+    act, sc = timeline_batch([plan], T, A)
+    out, known, starts = canvas.clone(), keep.copy(), []
+    enc = self._encoder()
+    while not known.all():
+        f0 = int(np.flatnonzero(~known.all((1, 2)))[0])
+        s = max(0, min(f0 - O, T - W)); e = min(s + W, T)
+        words = text if text is not None else _window_text(plan, f0, e)
+        emb = torch.as_tensor(enc.encode([words]), dtype=torch.float32)
+        k = known[s:e]
+        r = self.model.generate(emb.to(self.device), num_frames=e - s, timeline=(act[:, s:e], sc[:, s:e]), num_actors=A,
+                                seed=seed + 7*s, guidance=self.guidance, steps=self.steps,
+                                keep=k if k.any() else None, source=out[s:e].squeeze(1) if A == 1 else out[s:e])['motion'][0]
+        out[s:e] = r.reshape(e - s, A, 20)
+        known[s:e] = True; starts.append(f0)
+    return out, starts
+
+def _compose(drawn, canvas, keep, blend:int=12):
+    "A drawn clip [T, A, 20] with `keep` held to `canvas`: joints about the pelvis and pelvis speed swapped in, each gap's travel landing on the held frames, then `hold_source`."
+    T, A = canvas.shape[:2]
+    fd, fs = to_features(torch.as_tensor(drawn).transpose(0, 1)), to_features(torch.as_tensor(canvas).transpose(0, 1))   # [A, T, 20]
+    km = torch.from_numpy(keep).transpose(0, 1); fk = km.any(-1)
+    kf = km.clone(); kf[:, 1:, ROOT_X] = fk[:, 1:] & fk[:, :-1]
+    f = torch.where(kf, fs, fd)
+    for a in range(A):                                                     # a step between held and drawn frames is no speed of either
+        for t in np.flatnonzero(fk[a, :-1].numpy() & ~fk[a, 1:].numpy()) + 1: f[a, t, ROOT_X] = fd[a, min(t + 1, T - 1), ROOT_X]
+        for t in np.flatnonzero(~fk[a, :-1].numpy() & fk[a, 1:].numpy()) + 1: f[a, t, ROOT_X] = f[a, t - 1, ROOT_X]
+    for a in range(A):
+        for i, j in _root_gaps(fk[a].numpy()):
+            need = float(canvas[j, a, ROOT_X] - canvas[i, a, ROOT_X]); cur = float(f[a, i+1:j+1, ROOT_X].sum())/FPS
+            f[a, i+1:j+1, ROOT_X] += (need - cur)*FPS/(j - i)
+    m = from_features(f).transpose(0, 1).contiguous()
+    for a in range(A):
+        h = np.flatnonzero(fk[a].numpy())
+        if len(h): m[:, a, 0::2] += canvas[h[0], a, ROOT_X] - m[h[0], a, ROOT_X]
+    return torch.from_numpy(hold_source(m.numpy(), canvas.numpy(), keep, blend))
+
+@patch
+def _edit_draw(self:InferenceGenerator, plan:Plan, canvas, keep, seed:int, engine=None, text=None, seam_mask=None, tries:int=3) -> dict:
+    "One edited sample: the model's inpainting (or `engine(seed)`, a drawn clip [T, A, 20], composed onto the held part); the seed with the smoothest seams of `tries`."
+    best = None
+    for k in range(tries):
+        sd = seed + k
+        if self.backend == 'model': m, starts = self._inpaint_model(plan, canvas, keep, sd, text)
+        else: m, starts = _compose(engine(sd), canvas, keep), []
+        sm = seam_mask if seam_mask is not None else keep
+        st = seam_stats(m, sm)
+        if best is None or (st['ok'], -st['seam_speed']) > (best[1]['ok'], -best[1]['seam_speed']): best = (m, st, starts)
+        if st['ok']: break
+    m, st, starts = best
+    m = m[:, 0] if m.shape[1] == 1 else m
+    s = make_sample(m, torch.from_numpy(plan.frame_actions(self.fps)), plan.prompt,
+                    source=f"model:{self.checkpoint.name}" if self.backend == 'model' else 'synthetic_plan',
+                    camera=torch.from_numpy(follow_camera(m.numpy(), fps=self.fps)).float())
+    s['_seam'], s['_windows'] = st, starts
+    return s
+
+# %% ../nbs/70_inference.ipynb #e20e
+def _seconds(v, what:str, lo:float, hi:float) -> float:
+    try: v = float(v)
+    except (TypeError, ValueError): raise StickgenError(f"{what} must be a number of seconds, got {v!r}") from None
+    if not math.isfinite(v) or not lo <= v <= hi: raise StickgenError(f"{what} must be between {lo:g} and {hi:g} seconds, got {v:g}")
+    return v
+
+def _frames_of(m) -> torch.Tensor: return m[:, None] if m.ndim == 2 else m    # [T, A, 20]
+
+@patch
+def _edit_generation(self:InferenceGenerator, plan:Plan, draw, seed:int, op:dict, kept, canvas, notes:list) -> Generation:
+    "Draw (with safety retries), check the held entries and the seams, and wrap it as a `Generation` with its provenance."
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)): raise StickgenError(f"seed must be an integer, got {seed!r}")
+    t0 = time.time()
+    best, attempts = self._attempts(lambda p, sd: draw(sd), plan, int(seed), self.backend)
+    s, r, sd, q = best[:4]
+    st, starts = s.pop('_seam'), s.pop('_windows')
+    dev = held_deviation(s['motion'], canvas.squeeze(1) if canvas.shape[1] == 1 else canvas, kept) if kept.any() else 0.0
+    notes = list(self.notes) + list(plan.notes) + notes
+    notes.append(f"seams: fastest joint {st['seam_speed']:.2f} m/s at frames {st['seams']} (the clip's 99th percentile {st['p99_speed']:.2f} m/s): "
+                 + ('smooth' if st['ok'] else 'a visible step'))
+    if kept.any(): notes.append(f"held entries match the source to {dev:.1e} m")
+    if r is not None and not r.is_safe:
+        msg = f"REJECTED by the safety critic after {len(attempts)} attempt(s): " + '; '.join(r.get_rejection_reasons())
+        notes.append(msg); warnings.warn(msg)
+    if not self.enable_safety_check: notes.append("safety check disabled: this clip was not checked")
+    T = s['motion'].shape[0]
+    s['meta'] = dict(prompt=plan.prompt, seed=sd, backend=self.backend, checkpoint=str(self.checkpoint) if self.checkpoint else None,
+                     duration=round(T/self.fps, 2), edit=dict(op, seam=st, held_deviation=dev, windows=starts))
+    return Generation(s, r, plan, sd, self.backend, str(self.checkpoint) if self.checkpoint else None, attempts, notes, q, time.time() - t0)
+
+@patch
+def continue_clip(self:InferenceGenerator, source, prompt:str, keep_seconds:float=2.0, duration:float|None=None, seed:int=0) -> Generation:
+    "Keep the first `keep_seconds` of `source` and draw what follows from `prompt`; the clip lasts `duration` (default 10 s)."
+    src = as_source(source); m = _frames_of(src['motion']); A = m.shape[1]
+    D = _seconds(CLIP_SECONDS if duration is None else duration, 'duration', MIN_DURATION, MAX_DURATION)
+    have = (m.shape[0])/self.fps
+    ks = _seconds(keep_seconds, 'keep_seconds', 1/self.fps, MAX_DURATION)
+    if ks > have + 1e-9: raise StickgenError(f"keep_seconds {ks:g} is longer than the source ({have:g} s)")
+    T, K = int(round(D*self.fps)), int(round(ks*self.fps))
+    if K >= T: raise StickgenError(f"keep_seconds {ks:g} leaves nothing to draw in a {D:g} s clip; give a longer duration")
+    self._check_actors(A)
+    new = parse(prompt, (T - K)/self.fps, A)
+    plan = _join_plans([(plan_from_actions(src['actions'][:K]), 0, K), (new, K, T - K)], T, new, prompt, A)
+    canvas = torch.cat([m[:K], m[K-1:K].expand(T - K, -1, -1)])
+    keep = np.zeros((T, A, 20), bool); keep[:K] = True
+    engine = lambda sd: torch.cat([m[:K], _frames_of(self._fit_frames(synthesize_from_plan(new, seed=sd, fps=self.fps), new)['motion'])])
+    op = dict(op='continue', keep_seconds=ks, kept_frames=[0, K])
+    return self._edit_generation(plan, lambda sd: self._edit_draw(plan, canvas, keep, sd, engine, text=prompt), seed, op, keep, canvas,
+                                 [f"continued: the first {ks:g} s (frames 0-{K-1}) are the source's, the next {(T-K)/self.fps:g} s follow the prompt"])
+
+@patch
+def between(self:InferenceGenerator, a, b, prompt:str='', gap_seconds:float=2.0, seed:int=0) -> Generation:
+    "Clip `a`, a drawn gap of `gap_seconds` (following `prompt`, if any), then clip `b` moved sideways to carry on from `a`."
+    sa, sb = as_source(a, 'a'), as_source(b, 'b')
+    ma, mb = _frames_of(sa['motion']), _frames_of(sb['motion']).clone()
+    if ma.shape[1] != mb.shape[1]: raise StickgenError(f"between: a has {ma.shape[1]} actor(s), b has {mb.shape[1]}")
+    A = ma.shape[1]; self._check_actors(A)
+    gs = _seconds(gap_seconds, 'gap_seconds', 2/self.fps, 20.0)
+    G = int(round(gs*self.fps)); Ta, Tb = len(ma), len(mb); T = Ta + G + Tb
+    if T/self.fps > MAX_DURATION: raise StickgenError(f"between: a ({Ta/self.fps:g} s) + gap + b ({Tb/self.fps:g} s) is over {MAX_DURATION:g} s")
+    h = min(12, Ta - 1, Tb - 1)                                            # b moved to where a's figure would get to
+    va = (ma[-1, :, ROOT_X] - ma[-1 - h, :, ROOT_X])/max(h, 1); vb = (mb[h, :, ROOT_X] - mb[0, :, ROOT_X])/max(h, 1)
+    shift = ma[-1, :, ROOT_X] + 0.5*(va + vb)*(G + 1) - mb[0, :, ROOT_X]
+    mb[..., 0::2] += shift[None, :, None]
+    canvas = torch.cat([ma, torch.lerp(ma[-1:], mb[:1], torch.linspace(0, 1, G + 2)[1:-1, None, None]), mb])
+    keep = np.zeros((T, A, 20), bool); keep[:Ta] = True; keep[Ta + G:] = True
+    words = prompt if prompt and prompt.strip() else None
+    gap = parse(words, gs, A) if words else None
+    like = gap or parse(sb.get('description') or 'a person stands', gs, A)
+    plan = _join_plans([(plan_from_actions(sa['actions']), 0, Ta), (gap, Ta, G), (plan_from_actions(sb['actions']), Ta + G, Tb)], T, like,
+                       words or f"{sa.get('description', 'a')} ... {sb.get('description', 'b')}", A)
+    def engine(sd):
+        if gap is None: return canvas.clone()                              # no prompt: the poses eased from a's last to b's first
+        g = _frames_of(self._fit_frames(synthesize_from_plan(gap, seed=sd, fps=self.fps), gap)['motion'])
+        return torch.cat([ma, g, mb])
+    op = dict(op='between', gap_seconds=gs, kept_frames=[[0, Ta], [Ta + G, T]], b_shift_m=[round(float(x), 4) for x in shift])
+    return self._edit_generation(plan, lambda sd: self._edit_draw(plan, canvas, keep, sd, engine, text=words or like.prompt), seed, op, keep, canvas,
+                                 [f"between: frames 0-{Ta-1} are a, {Ta+G}-{T-1} are b (moved {', '.join(f'{float(x):+.2f}' for x in shift)} m sideways to carry on from a); "
+                                  f"the {gs:g} s between " + (f"follow '{words}'" if words else "are drawn to join them")])
+
+@patch
+def regenerate_parts(self:InferenceGenerator, source, prompt:str, keep='legs', seed:int=0) -> Generation:
+    "Keep the named body part(s) of `source` (and its pelvis path) and draw the rest of the figure from `prompt`."
+    src = as_source(source); m = _frames_of(src['motion']); T, A = m.shape[:2]
+    self._check_actors(A)
+    km = keep_mask(keep, T, A)
+    plan = parse(prompt, T/self.fps, A)
+    plan = _join_plans([(plan, 0, T)], T, plan, prompt, A)
+    engine = lambda sd: _frames_of(self._fit_frames(synthesize_from_plan(parse(prompt, T/self.fps, A), seed=sd, fps=self.fps), plan)['motion'])
+    names = [keep] if isinstance(keep, str) else list(keep) if isinstance(keep, (list, tuple)) else ['a mask']
+    op = dict(op='regenerate_parts', keep=names)
+    return self._edit_generation(plan, lambda sd: self._edit_draw(plan, m.clone(), km, sd, engine, text=prompt), seed, op, km, m,
+                                 [f"kept the source's {', '.join(map(str, names))} (and its pelvis path); the rest follows the prompt"])
+
+@patch
+def generate_long(self:InferenceGenerator, prompt:str, seed:int=0, max_seconds:float=60.0, duration:float|None=None) -> Generation:
+    "A clip longer than the model's window: the prompt's plan drawn window by window, each continuing the last with `EDIT_OVERLAP` s held."
+    ms = _seconds(max_seconds, 'max_seconds', MIN_DURATION, MAX_DURATION)
+    if duration is None:
+        own = prompt_seconds(prompt) if isinstance(prompt, str) and prompt.strip() else None
+        n = len([s for s in parse(prompt, ms).segments if s.clause != '(filler)'])
+        duration = own if own is not None else max(float(CLIP_SECONDS), 5.0*n)
+    D = min(_seconds(duration, 'duration', MIN_DURATION, MAX_DURATION), ms)
+    plan = parse(prompt, D)
+    A = plan.num_actors; self._check_actors(A)
+    T = plan.num_frames(self.fps)
+    plan = _join_plans([(plan, 0, T)], T, plan, prompt, A)
+    canvas = torch.zeros(T, A, 20); keep = np.zeros((T, A, 20), bool)
+    W, O = (min(self.model.cfg.max_frames, CLIP_FRAMES) if self.backend == 'model' else T), int(EDIT_OVERLAP*self.fps)
+    cuts = list(range(W, T, W - O))                                        # where each later window's new frames begin
+    sm = np.zeros((T, A, 20), bool)
+    for i, c in enumerate(cuts): sm[c:] = i % 2 == 0                       # a seam at every window boundary
+    engine = lambda sd: _frames_of(self._fit_frames(synthesize_from_plan(parse(prompt, D), seed=sd, fps=self.fps), plan)['motion'])
+    op = dict(op='long', window_seconds=W/self.fps, overlap_seconds=EDIT_OVERLAP if cuts else 0.0)
+    return self._edit_generation(plan, lambda sd: self._edit_draw(plan, canvas, keep, sd, engine, seam_mask=sm), seed, op, keep, canvas,
+                                 [f"long clip: {T/self.fps:g} s in {len(cuts) + 1} window(s) of {W/self.fps:g} s, each holding the last {EDIT_OVERLAP:g} s of the one before"
+                                  if cuts else f"{T/self.fps:g} s drawn in one window"])
+
+@patch
+def _check_actors(self:InferenceGenerator, A:int):
+    if self.backend == 'model' and A > self.model.cfg.max_actors: raise StickgenError(f"this model animates at most {self.model.cfg.max_actors} actors; the clip has {A}")

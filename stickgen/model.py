@@ -25,13 +25,14 @@ from .datasets import enforce_bone_lengths
 from .diffusion import alpha_bar, q_sample, ddim_sample, compositional_guidance, seeded_noise
 
 # %% auto #0
-__all__ = ['ROOT_X', 'ROOT_Y', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 'MIN_SNR_GAMMA', 'COMPONENTS', 'to_features',
-           'from_features', 'RMSNorm', 'Attention', 'ff_hidden', 'SwiGLU', 'Block', 'TransformerEncoder',
-           'LightweightCNN', 'ResNetEncoder', 'MiniViT', 'GatedFusion', 'ConcatFusion', 'FiLMFusion',
-           'CrossAttentionFusion', 'build_image_encoder', 'build_fusion', 'torch_center_of_mass', 'torch_physics',
-           'PatchEmbedding', 'FrameHead', 'Planner', 'decode_plan', 'timestep_embedding', 'PhysicsGate',
-           'StickFigureTransformer', 'build_model', 'drop_attributes', 'motion_losses', 'planner_loss',
-           'batch_timeline', 'restore_skeleton', 'smooth_poses', 'timeline_batch', 'count_parameters', 'params_table',
+__all__ = ['ROOT_X', 'ROOT_Y', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 'MIN_SNR_GAMMA', 'BODY_PARTS', 'ROOT_SLOTS',
+           'COMPONENTS', 'to_features', 'from_features', 'RMSNorm', 'Attention', 'ff_hidden', 'SwiGLU', 'Block',
+           'TransformerEncoder', 'LightweightCNN', 'ResNetEncoder', 'MiniViT', 'GatedFusion', 'ConcatFusion',
+           'FiLMFusion', 'CrossAttentionFusion', 'build_image_encoder', 'build_fusion', 'torch_center_of_mass',
+           'torch_physics', 'PatchEmbedding', 'FrameHead', 'Planner', 'decode_plan', 'timestep_embedding',
+           'PhysicsGate', 'StickFigureTransformer', 'build_model', 'drop_attributes', 'motion_losses', 'planner_loss',
+           'batch_timeline', 'restore_skeleton', 'smooth_poses', 'timeline_batch', 'part_slots', 'keep_mask',
+           'hold_source', 'frame_speeds', 'seam_stats', 'held_deviation', 'count_parameters', 'params_table',
            'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora', 'load_lora', 'merge_lora', 'toy_motion',
            'motion_stats', 'classify_toy', 'overfit_demo']
 
@@ -719,7 +720,119 @@ def timeline_batch(plans:list, num_frames:int, num_actors:int, device='cpu') -> 
     sc = torch.from_numpy(np.stack([np.stack([r[1] for r in row], -2) for row in rows]))
     return act.to(device), sc.to(device)
 
+# %% ../nbs/31_model.ipynb #m20b
+BODY_PARTS = dict(head=('neck', 'head_top'), torso=('neck', 'pelvis'),
+                  left_arm=('left_shoulder', 'left_hand'), right_arm=('right_shoulder', 'right_hand'),
+                  arms=('left_shoulder', 'left_hand', 'right_shoulder', 'right_hand'),
+                  left_leg=('left_foot',), right_leg=('right_foot',), legs=('left_foot', 'right_foot'),
+                  upper_body=('neck', 'head_top', 'left_shoulder', 'left_hand', 'right_shoulder', 'right_hand'),
+                  lower_body=('pelvis', 'left_foot', 'right_foot'), root=('pelvis',),
+                  body=tuple(STICK20.joint_names))
+ROOT_SLOTS = (ROOT_X, ROOT_Y)   # the pelvis: held with any held coordinate of a frame
+
+def part_slots(parts) -> list:
+    "Sorted pose-coordinate indices (of the 20) of the named body part(s): a name of `BODY_PARTS` or a list of them."
+    names = [parts] if isinstance(parts, str) else list(parts) if isinstance(parts, (list, tuple)) else None
+    if not names or not all(isinstance(n, str) for n in names):
+        raise StickgenError(f"keep: expected a body part name or a list of them ({', '.join(BODY_PARTS)}), got {parts!r}")
+    out = set()
+    for n in names:
+        k = n.strip().lower().replace('-', '_').replace(' ', '_')
+        if k not in BODY_PARTS: raise StickgenError(f"keep: unknown body part '{n}'; parts: {', '.join(BODY_PARTS)}")
+        for j in BODY_PARTS[k]:
+            for s in STICK20.joint_slots(j): out |= {s, s + 1}
+    return sorted(out)
+
+# %% ../nbs/31_model.ipynb #m20d
+def keep_mask(keep,                 # bool [T] (frames), [T, 20] / [T, A, 20] (coordinates), a part name or list, or None
+              num_frames:int,
+              num_actors:int=1,
+             ) -> np.ndarray:       # bool [T, A, 20]: the pose entries held, the pelvis of every frame with one included
+    "The pose entries a `keep` asks to hold, as a [T, A, 20] mask; a frame holding any coordinate holds its pelvis too."
+    T, A = int(num_frames), int(num_actors)
+    if keep is None: m = np.zeros((T, A, POSE_DIM), bool)
+    elif isinstance(keep, (str, list, tuple)) and (isinstance(keep, str) or all(isinstance(k, str) for k in keep)):
+        m = np.zeros((T, A, POSE_DIM), bool); m[..., part_slots(keep)] = True
+    else:
+        k = np.asarray(keep.detach().cpu() if torch.is_tensor(keep) else keep)
+        if k.dtype != bool: raise StickgenError(f"keep: expected a bool mask, got dtype {k.dtype}")
+        if k.shape == (T,): m = np.broadcast_to(k[:, None, None], (T, A, POSE_DIM))
+        elif k.shape == (T, POSE_DIM): m = np.broadcast_to(k[:, None], (T, A, POSE_DIM))
+        elif k.shape == (T, A, POSE_DIM): m = k
+        else: raise StickgenError(f"keep: mask of shape {tuple(k.shape)}; expected [{T}], [{T}, {POSE_DIM}] or [{T}, {A}, {POSE_DIM}]")
+        m = np.array(m, bool)
+    m[..., list(ROOT_SLOTS)] |= m.any(-1, keepdims=True)
+    return m
+
+# %% ../nbs/31_model.ipynb #m20f
+def _smoothstep(x): x = np.clip(x, 0, 1); return x*x*(3 - 2*x)
+
+def hold_source(motion,          # drawn poses [T, (A,) 20]
+                source,          # the source poses, same shape (only its held entries are read)
+                keep,            # bool, same shape: the held entries
+                blend:int=12,     # frames over which a free entry eases out of its held neighbours
+               ) -> np.ndarray:  # float32 poses: `source` where `keep`, `motion` eased into it elsewhere
+    "The held entries put back exactly; a free entry next to them starts on the source's path (its last position and velocity) and eases into the drawn one over `blend` frames."
+    m, s = np.asarray(motion, np.float64), np.asarray(source, np.float64)
+    k = np.broadcast_to(np.asarray(keep, bool), m.shape)
+    T = len(m); shp = m.shape
+    m, s, k = m.reshape(T, -1), s.reshape(T, -1), k.reshape(T, -1)
+    t = np.arange(T)[:, None].repeat(m.shape[1], 1)
+    col = np.arange(m.shape[1])[None].repeat(T, 0)
+    p = np.maximum.accumulate(np.where(k, t, -1), 0)                         # the last held frame at or before t
+    q = np.flip(np.minimum.accumulate(np.flip(np.where(k, t, T), 0), 0), 0)  # the next held frame at or after t
+    hp, hq = (p >= 0) & ~k, (q < T) & ~k
+    pc, qc = np.clip(p, 0, T - 1), np.clip(q, 0, T - 1)
+    held_prev = lambda i: k[np.clip(i, 0, T - 1), col] & (i >= 0) & (i < T)
+    vp = np.where(held_prev(pc - 1), s[pc, col] - s[np.clip(pc - 1, 0, T - 1), col], 0.0)   # the source's velocity at the seam
+    vq = np.where(held_prev(qc + 1), s[np.clip(qc + 1, 0, T - 1), col] - s[qc, col], 0.0)
+    ep, eq = s[pc, col] + (t - p)*vp, s[qc, col] - (q - t)*vq                # the source's path carried on past the seam
+    gap = np.where(hp & hq, q - p - 1, T)
+    b = np.maximum(np.minimum(blend, gap), 0).astype(np.float64)
+    wp = np.where(hp, 1 - _smoothstep((t - p)/(b + 1)), 0.0)
+    wq = np.where(hq, 1 - _smoothstep((q - t)/(b + 1)), 0.0)
+    out = np.where(k, s, (1 - wp - wq)*m + wp*ep + wq*eq)
+    return out.reshape(shp).astype(np.float32)
+
+# %% ../nbs/31_model.ipynb #m20h
+def frame_speeds(motion, fps:float=FPS) -> np.ndarray:
+    "The fastest joint's speed (m/s) between consecutive frames of poses [T, (A,) 20] -> [T-1]."
+    m = np.asarray(motion.detach().cpu() if torch.is_tensor(motion) else motion, np.float64)
+    m = m.reshape(len(m), -1, 2)
+    return np.linalg.norm(np.diff(m, axis=0), axis=-1).max(-1)*fps if len(m) > 1 else np.zeros(0)
+
+def seam_stats(motion,           # poses [T, (A,) 20]
+               kept_mask,        # bool [T], [T, 20], [T, A, 20] (a `keep_mask`) or a part name: what was held
+               fps:float=FPS,
+               window:int=2,     # frames either side of a seam that count as the seam
+              ) -> dict:         # seam_speed, p99_speed (m/s), seams (frame indices), ok
+    "Is the join between held and drawn frames smooth? The fastest joint speed on the steps into drawn frames at (and `window` frames around) each seam, against the clip's 99th percentile."
+    m = np.asarray(motion.detach().cpu() if torch.is_tensor(motion) else motion, np.float64)
+    A = 1 if m.ndim == 2 else m.shape[1]
+    k = keep_mask(kept_mask, len(m), A)
+    sp = frame_speeds(m, fps)                                          # sp[i]: frame i -> i+1
+    seams = np.flatnonzero((k[1:] != k[:-1]).reshape(len(m) - 1, -1).any(-1)) + 1 if len(m) > 1 else np.zeros(0, int)
+    free = ~k.reshape(len(m), -1).all(-1)                              # frames with a drawn entry
+    near = np.zeros(len(sp), bool)
+    for f in seams: near[max(f - 1 - window, 0):f + window] = True
+    near &= free[:-1] | free[1:]                                       # the source's own steps are not the seam's
+    p99 = float(np.percentile(sp, 99)) if len(sp) else 0.0
+    worst = float(sp[near].max()) if near.any() else 0.0
+    return dict(seam_speed=round(worst, 4), p99_speed=round(p99, 4), seams=[int(f) for f in seams], ok=bool(worst <= p99 + 1e-9))
+
+def held_deviation(motion, source, kept_mask) -> float:
+    "The largest |motion - source| (m) over the held entries (0 when nothing is held)."
+    m = np.asarray(motion.detach().cpu() if torch.is_tensor(motion) else motion, np.float64)
+    s = np.asarray(source.detach().cpu() if torch.is_tensor(source) else source, np.float64)
+    k = keep_mask(kept_mask, len(m), 1 if m.ndim == 2 else m.shape[1]).reshape(m.shape)
+    return float(np.abs(m - s)[k].max()) if k.any() else 0.0
+
 # %% ../nbs/31_model.ipynb #m076
+def _root_gaps(frame_keep:np.ndarray) -> list:
+    "(i, j) for each run of free frames between held frames i and j of a [T] mask (i < j - 1)."
+    held = np.flatnonzero(frame_keep)
+    return [(int(i), int(j)) for i, j in zip(held[:-1], held[1:]) if j > i + 1]
+
 def _generate(self:StickFigureTransformer,
               embeddings,                # pooled sentence embeddings [B, D_text] (or [D_text])
               num_frames:int=CLIP_FRAMES,
@@ -735,8 +848,12 @@ def _generate(self:StickFigureTransformer,
               restore_bones:bool=True,   # low-pass (`smooth`), restore bone lengths, lift joints out of the ground
               smooth:float=0.8,          # `smooth_poses` sigma in frames (with `restore_bones`)
               camera=None, images=None,
+              keep=None,                 # what to hold to `source`: bool [T] / [T, 20] / [T, A, 20], a part name or list (`keep_mask`)
+              source=None,               # poses [T, (A,) 20] (or [B, T, (A,) 20]) in metres, read where `keep` is set
+              timeline=None,             # (ids [B, T, A], numbers [B, T, A, K]) used instead of the plan's
+              blend:int=12,              # frames over which drawn entries ease out of held ones (`hold_source`)
              ) -> dict:                  # motion, actions [B, T], plans
-    "Sample clips for the sentences `embeddings`."
+    "Sample clips for the sentences `embeddings`; with `keep` and `source`, the held entries are the source's (inpainting)."
     cfg, dev = self.cfg, self.motion_mean.device
     g_t = cfg.guidance if guidance is None else float(guidance)
     g_p = cfg.plan_guidance if plan_guidance is None else float(plan_guidance)
@@ -751,10 +868,33 @@ def _generate(self:StickFigureTransformer,
         token_mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=dev) if token_mask is None else torch.as_tensor(token_mask).bool().to(dev)
         if token_mask.ndim == 1: token_mask = token_mask[None]
     if isinstance(plan, Plan): plan = [plan]*B
-    if plan is None and use_planner and self.planner is not None: plan = decode_plan(self.planner, emb, tokens, token_mask, T)
+    if plan is None and use_planner and self.planner is not None and timeline is None: plan = decode_plan(self.planner, emb, tokens, token_mask, T)
     if plan is not None and len(plan) != B: raise StickgenError(f"generate: {len(plan)} plans for {B} sentences")
-    tl = timeline_batch(plan, T, A, dev) if plan is not None else None
+    tl = tuple(torch.as_tensor(v).to(dev) for v in timeline) if timeline is not None else timeline_batch(plan, T, A, dev) if plan is not None else None
     if camera is not None: camera = torch.as_tensor(camera).float().to(dev)
+    held = None
+    if keep is not None:                                                     # inpainting: the source, its mask, in features
+        if source is None: raise StickgenError("generate: keep= needs source= (the poses to hold)")
+        src = torch.as_tensor(source).float()
+        src = src[None] if src.ndim == (2 if A == 1 else 3) else src
+        src = (src[:, :, None] if A == 1 and src.ndim == 3 else src).expand(B, -1, -1, -1).contiguous()   # [B, T, A, 20]
+        if tuple(src.shape[1:]) != (T, A, POSE_DIM): raise StickgenError(f"generate: source has shape {tuple(src.shape[1:])}, expected [{T}, {A}, {POSE_DIM}]")
+        km = torch.from_numpy(keep_mask(keep, T, A))[None].expand(B, -1, -1, -1)        # pose entries held [B, T, A, 20]
+        fk = km.any(-1)                                                                  # frames holding something [B, T, A]
+        kf = km.clone()                                                                  # ... in features: velocity needs both ends held
+        kf[:, 1:, :, ROOT_X] = fk[:, 1:] & fk[:, :-1]; kf[:, 0, :, ROOT_X] = fk[:, 0] & fk[:, min(1, T - 1)]
+        known = self.normalize(src.to(dev))
+        gaps = [(b, a, _root_gaps(fk[b, :, a].numpy())) for b in range(B) for a in range(A)]
+        need = {(b, a, i, j): float(src[b, j, a, ROOT_X] - src[b, i, a, ROOT_X]) for b, a, gs in gaps for i, j in gs}
+        sd, mu = float(self.motion_std[ROOT_X]), float(self.motion_mean[ROOT_X])
+        def root_through(x0):                                                # each gap's pelvis travel lands on the next held frame
+            v = x0[..., ROOT_X]*sd + mu                                      # [B, T, A] m/s
+            for (b, a, i, j), d in need.items():
+                cur = float(v[b, i+1:j+1, a].sum())/FPS
+                v[b, i+1:j+1, a] += (d - cur)*FPS/(j - i)
+            x0 = x0.clone(); x0[..., ROOT_X] = (v - mu)/sd
+            return x0
+        held = (known, kf.to(dev), root_through, src, km)
     was = self.training; self.eval()
     try:
         with torch.no_grad():
@@ -764,10 +904,19 @@ def _generate(self:StickFigureTransformer,
                 p = None if tl is None else (rep(tl[0]), rep(tl[1]))
                 return self(x_t, t, rep(emb), rep(tokens), rep(token_mask), p, None, keep_text, keep_plan, rep(camera), rep(images))['x0']
             denoise = compositional_guidance(net, g_t, g_p if tl is not None else None)
-            x = ddim_sample(denoise, seeded_noise((B, T, A, POSE_DIM), seed, dev), steps=steps)
+            noise = seeded_noise((B, T, A, POSE_DIM), seed, dev)
+            if held is None: x = ddim_sample(denoise, noise, steps=steps)
+            else: x = ddim_sample(lambda x_t, t: held[2](denoise(x_t, t)), noise, steps=steps, known=held[0], keep=held[1])
             motion = self.denormalize(x).cpu()
     finally: self.train(was)
+    if held is not None:                                                     # the pelvis where the source has it at the first held frame
+        src, km, fk = held[3], held[4], held[4].any(-1)
+        for b in range(B):
+            for a in range(A):
+                f = np.flatnonzero(fk[b, :, a].numpy())
+                if len(f): motion[b, :, a, 0::2] += src[b, f[0], a, ROOT_X] - motion[b, f[0], a, ROOT_X]
     if restore_bones: motion = torch.from_numpy(np.stack([restore_skeleton(smooth_poses(m, smooth)) for m in motion.numpy()]))
+    if held is not None: motion = torch.from_numpy(np.stack([hold_source(m, s, k, blend) for m, s, k in zip(motion.numpy(), held[3].numpy(), held[4].numpy())]))
     acts = tl[0][..., 0].cpu() if tl is not None else torch.full((B, T), int(ActionType.IDLE))
     acts = torch.where(acts == NO_PLAN, torch.full_like(acts, int(ActionType.IDLE)), acts)
     return dict(motion=motion[:, :, 0] if A == 1 else motion, actions=acts, plans=plan)

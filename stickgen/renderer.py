@@ -535,7 +535,7 @@ def render_pngs(painter:FramePainter,
 
 # %% ../nbs/10_renderer.ipynb #c040
 MOTION_FORMAT, MOTION_VERSION, MOTION_PRECISION = 'stickgen.motion', 1, 4
-PROVENANCE = ('prompt', 'seed', 'backend', 'checkpoint', 'duration')   # what a generated clip's meta records
+PROVENANCE = ('prompt', 'seed', 'backend', 'checkpoint', 'duration', 'edit')   # what a generated clip's meta records (edit: the editing op, its seams)
 
 def quantize(x, precision:int=MOTION_PRECISION) -> np.ndarray:
     "What `.motion` stores for `x`: float64 values rounded to `precision` decimals."
