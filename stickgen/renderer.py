@@ -577,6 +577,9 @@ def motion_dict(sample:dict, precision:int=MOTION_PRECISION) -> dict:
     if sample.get('physics') is not None: d['physics'] = _per_actor(sample['physics'], A, precision)
     if sample.get('camera') is not None: d['camera'] = _flat(sample['camera'], precision)
     if sample.get('speech') is not None: d['speech'] = np.asarray(_np(sample['speech'])).astype(int).reshape(-1).tolist()
+    if sample.get('expression') is not None:   # the face each frame shows (a mood from the text), per actor
+        e = np.asarray(_np(sample['expression'])).astype(np.int64)
+        d['expression'] = _per_actor(np.repeat(e[:, None], A, 1) if e.ndim == 1 else e, A, None)
     return d
 
 # %% ../nbs/10_renderer.ipynb #c040p2
@@ -644,6 +647,11 @@ def load_motion(path, notes:list|None=None) -> dict:
     physics = _actor_lists(d, 'physics', T, 6, A, path, required=False)
     camera = _arr(d, 'camera', T*3, path, required=False)
     speech = _arr(d, 'speech', T, path, required=False)
+    expression = _actor_lists(d, 'expression', T, 1, A, path, np.int64, required=False)
+    if expression is not None:
+        expression = expression[..., 0]
+        if (expression < 0).any() or (expression >= len(FacialExpression)).any():
+            raise _bad(path, f"field 'expression': expected ids in [0, {len(FacialExpression)})")
     single = A == 1
     motion_out = motion[:, 0] if single else motion
     acts = None if actions is None else (actions[:, 0] if single or (actions == actions[:, :1]).all() else actions)
@@ -656,6 +664,7 @@ def load_motion(path, notes:list|None=None) -> dict:
     prov = {k: meta[k] for k in PROVENANCE if k in meta}
     if prov: s['meta'] = prov
     if speech is not None: s['speech'] = torch.from_numpy(speech.astype(bool))
+    if expression is not None: s['expression'] = torch.from_numpy(expression[:, 0] if single or (expression == expression[:, :1]).all() else expression)
     if fps != FPS: s['fps'] = fps
     try: return validate_sample(s)
     except SchemaError as e: raise SchemaError(str(e), path=path) from None

@@ -84,6 +84,20 @@ def test_motion_round_trip_multi_actor(tmp_path):
     assert torch.equal(b['speech'], s['speech'])
     assert export_motion(b, tmp_path/'b.motion').read_bytes() == p.read_bytes()
 
+def test_motion_keeps_the_face(tmp_path):
+    "A clip's own per-frame expression (a mood from the text: exhausted -> tired) survives a .motion round trip."
+    T = 30
+    tired = np.full(T, int(FacialExpression.TIRED)); tired[:5] = int(FacialExpression.NEUTRAL)
+    s = make_sample(torch.from_numpy(np.stack([standing_pose()]*T)).float(), torch.zeros(T, dtype=torch.long), 'a tired person')
+    s['expression'] = torch.from_numpy(tired)
+    b = load_motion(export_motion(s, tmp_path/'t.motion'))
+    assert torch.equal(b['expression'], s['expression'])
+    d = json.loads((tmp_path/'t.motion').read_text()); d['expression'][0][0] = 99
+    (tmp_path/'bad.motion').write_text(json.dumps(d))
+    with pytest.raises(SchemaError, match="field 'expression'"): load_motion(tmp_path/'bad.motion')
+    s.pop('expression')
+    assert 'expression' not in load_motion(export_motion(s, tmp_path/'n.motion'))   # no face track: the actions' faces
+
 def _mutate(d, how):
     if how == 'no_meta': d.pop('meta')
     elif how == 'version': d['meta']['version'] = 99

@@ -43,10 +43,10 @@
 
   function line(a, b) { ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke(); }
 
-  function drawFace(c, R, up, action, speaking, f) {
+  function drawFace(c, R, up, expression, speaking, f) {
     const ux = up[0], uy = up[1], rx = -uy, ry = ux;
     const P = (a, b) => [c[0] + R * (a * rx + b * ux), c[1] + R * (a * ry + b * uy)];
-    const [curve, open0, browAngle, browRaise, eyeOpen] = EXPRESSION_FACE[ACTION_EXPRESSION[action] || 0];
+    const [curve, open0, browAngle, browRaise, eyeOpen] = EXPRESSION_FACE[expression] || EXPRESSION_FACE[0];
     for (const s of [-1, 1]) {                       // eyes and eyebrows (positive angle raises the inner end)
       const e = P(0.36 * s, 0.14);
       ctx.beginPath(); ctx.ellipse(e[0], e[1], Math.max(1, 0.09 * R), Math.max(0.8, 0.09 * R * eyeOpen), Math.atan2(ry, rx), 0, 2 * Math.PI); ctx.fill();
@@ -101,7 +101,8 @@
           while (speaking && s0 > 0 && speaks(s0 - 1)) s0--;
           const up = [(top[0] - neck[0]) / (2 * R), (top[1] - neck[1]) / (2 * R)];
           ctx.lineWidth = Math.max(1, Math.round(lw * 0.7));
-          drawFace(c, R - lw / 2, up, act, speaking, f - s0);
+          const expr = d.expression ? d.expression[a][f] : (ACTION_EXPRESSION[act] || 0);   // the clip's own face (a mood from the text), else the action's
+          drawFace(c, R - lw / 2, up, expr, speaking, f - s0);
           ctx.lineWidth = lw;
         }
       }
