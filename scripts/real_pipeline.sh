@@ -6,6 +6,10 @@
 #   VARIANT=small SYNTHETIC=8000 scripts/real_pipeline.sh
 #   TOY=1 scripts/real_pipeline.sh           # end-to-end check in a few minutes: 560 takes, 3 training steps, /tmp outputs
 #   PRETRAIN_STEPS=1200 SFT_STEPS=500 REPLICATIONS=3 scripts/real_pipeline.sh  # step-bounded training (the cosine schedule spans them)
+#   the recorded longer SFT (runs/tiny/sft_real_1600, 7.4 min): papermill nbs/40_train.ipynb runs/tiny/sft_real_1600/40_train.ipynb \
+#     -p variant tiny -p stage sft -p config configs/sft_real_tiny.yaml -p data_path data/real/bandai_namco_ds2/train \
+#     -p checkpoint_dir runs/tiny/sft_real_1600/checkpoints -p init_from runs/tiny/pretrain_real/checkpoints/model_checkpoint_best.pth \
+#     -p max_steps 1600 -p epochs 15
 #   PRETRAIN_MINUTES=12 SFT_MINUTES=6 scripts/real_pipeline.sh                   # time-bounded (papermill -p max_minutes; the schedule does not shrink)
 #
 # Steps (each skipped when its output exists; delete it to redo):
@@ -76,6 +80,7 @@ if [ ! -f "$SFT/checkpoints/model_checkpoint_best.pth" ]; then
 fi
 
 # 5. the real-data benchmark: Real, baselines, procedural engine, the release model (synthetic only), pretrain-only and SFT rows
+#    (the recorded table, with the 1,600-step SFT row too, is scripts/real_bench.py)
 BENCH=$RUNS/real/$VARIANT
 mkdir -p "$BENCH"
 $BIN/python - "$CORPUS" "$BENCH" "$PRE" "$SFT" "${REPLICATIONS:-10}" <<'EOF'

@@ -211,7 +211,7 @@ def test_real_takes_one_per_content():
 
 # --- the SFT model on real data: stick-gen "an exhausted person walks and waves with the left hand" ---------
 # Needs the model trained by scripts/real_pipeline.sh (SFT on the real corpus); skipped until it exists.
-_SFT = [os.environ.get('STICKGEN_SFT_REAL_CHECKPOINT')] + [ROOT/'runs'/v/'sft_real'/'checkpoints'/'model_checkpoint_best.pth' for v in ('small', 'tiny')]
+_SFT = [os.environ.get('STICKGEN_SFT_REAL_CHECKPOINT')] + [ROOT/'runs'/v/r/'checkpoints'/'model_checkpoint_best.pth' for v in ('small', 'tiny') for r in ('sft_real_1600', 'sft_real')]
 SFT = next((Path(p) for p in _SFT if p and Path(p).exists()), None)
 
 def walk_wave_stats(m) -> dict:
