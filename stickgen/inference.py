@@ -350,7 +350,7 @@ def make_clip(prompt:str, out_path, checkpoint='auto', duration:float=float(CLIP
 from dataclasses import replace
 from fastcore.basics import patch
 from .model import (BODY_PARTS, keep_mask, part_slots, hold_source, seam_stats, held_deviation, to_features, from_features,
-                            timeline_batch, ROOT_X, _root_gaps)
+                            timeline_batch, ROOT_X, land_root_gaps, anchor_pelvis)
 from .plan import ActorPlan, plan_from_actions
 from .renderer import load_motion
 from .schema import CLIP_FRAMES
@@ -426,14 +426,8 @@ def _compose(drawn, canvas, keep, blend:int=12):
     for a in range(A):                                                     # a step between held and drawn frames is no speed of either
         for t in np.flatnonzero(fk[a, :-1].numpy() & ~fk[a, 1:].numpy()) + 1: f[a, t, ROOT_X] = fd[a, min(t + 1, T - 1), ROOT_X]
         for t in np.flatnonzero(~fk[a, :-1].numpy() & fk[a, 1:].numpy()) + 1: f[a, t, ROOT_X] = f[a, t - 1, ROOT_X]
-    for a in range(A):
-        for i, j in _root_gaps(fk[a].numpy()):
-            need = float(canvas[j, a, ROOT_X] - canvas[i, a, ROOT_X]); cur = float(f[a, i+1:j+1, ROOT_X].sum())/FPS
-            f[a, i+1:j+1, ROOT_X] += (need - cur)*FPS/(j - i)
-    m = from_features(f).transpose(0, 1).contiguous()
-    for a in range(A):
-        h = np.flatnonzero(fk[a].numpy())
-        if len(h): m[:, a, 0::2] += canvas[h[0], a, ROOT_X] - m[h[0], a, ROOT_X]
+    for a in range(A): land_root_gaps(f[a, :, ROOT_X], fk[a].numpy(), canvas[:, a, ROOT_X])
+    m = anchor_pelvis(from_features(f).transpose(0, 1).contiguous(), canvas, fk.T.numpy())
     return torch.from_numpy(hold_source(m.numpy(), canvas.numpy(), keep, blend))
 
 @patch
@@ -543,9 +537,9 @@ def regenerate_parts(self:InferenceGenerator, source, prompt:str, keep='legs', s
     src = as_source(source); m = _frames_of(src['motion']); T, A = m.shape[:2]
     self._check_actors(A)
     km = keep_mask(keep, T, A)
-    plan = parse(prompt, T/self.fps, A)
-    plan = _join_plans([(plan, 0, T)], T, plan, prompt, A)
-    engine = lambda sd: _frames_of(self._fit_frames(synthesize_from_plan(parse(prompt, T/self.fps, A), seed=sd, fps=self.fps), plan)['motion'])
+    parsed = parse(prompt, T/self.fps, A)
+    plan = _join_plans([(parsed, 0, T)], T, parsed, prompt, A)
+    engine = lambda sd: _frames_of(self._fit_frames(synthesize_from_plan(parsed, seed=sd, fps=self.fps), plan)['motion'])
     names = [keep] if isinstance(keep, str) else list(keep) if isinstance(keep, (list, tuple)) else ['a mask']
     op = dict(op='regenerate_parts', keep=names)
     return self._edit_generation(plan, lambda sd: self._edit_draw(plan, m.clone(), km, sd, engine, text=prompt), seed, op, km, m,
@@ -560,16 +554,16 @@ def generate_long(self:InferenceGenerator, prompt:str, seed:int=0, max_seconds:f
         n = len([s for s in parse(prompt, ms).segments if s.clause != '(filler)'])
         duration = own if own is not None else max(float(CLIP_SECONDS), 5.0*n)
     D = min(_seconds(duration, 'duration', MIN_DURATION, MAX_DURATION), ms)
-    plan = parse(prompt, D)
-    A = plan.num_actors; self._check_actors(A)
-    T = plan.num_frames(self.fps)
-    plan = _join_plans([(plan, 0, T)], T, plan, prompt, A)
+    parsed = parse(prompt, D)
+    A = parsed.num_actors; self._check_actors(A)
+    T = parsed.num_frames(self.fps)
+    plan = _join_plans([(parsed, 0, T)], T, parsed, prompt, A)
     canvas = torch.zeros(T, A, 20); keep = np.zeros((T, A, 20), bool)
     W, O = (min(self.model.cfg.max_frames, CLIP_FRAMES) if self.backend == 'model' else T), int(EDIT_OVERLAP*self.fps)
     cuts = list(range(W, T, W - O))                                        # where each later window's new frames begin
     sm = np.zeros((T, A, 20), bool)
     for i, c in enumerate(cuts): sm[c:] = i % 2 == 0                       # a seam at every window boundary
-    engine = lambda sd: _frames_of(self._fit_frames(synthesize_from_plan(parse(prompt, D), seed=sd, fps=self.fps), plan)['motion'])
+    engine = lambda sd: _frames_of(self._fit_frames(synthesize_from_plan(parsed, seed=sd, fps=self.fps), plan)['motion'])
     op = dict(op='long', window_seconds=W/self.fps, overlap_seconds=EDIT_OVERLAP if cuts else 0.0)
     return self._edit_generation(plan, lambda sd: self._edit_draw(plan, canvas, keep, sd, engine, seam_mask=sm), seed, op, keep, canvas,
                                  [f"long clip: {T/self.fps:g} s in {len(cuts) + 1} window(s) of {W/self.fps:g} s, each holding the last {EDIT_OVERLAP:g} s of the one before"

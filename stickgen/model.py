@@ -32,9 +32,9 @@ __all__ = ['ROOT_X', 'ROOT_Y', 'PHYSICS_SCALE', 'FOOT_SLOTS', 'CONTACT_HEIGHT', 
            'torch_physics', 'PatchEmbedding', 'FrameHead', 'Planner', 'decode_plan', 'timestep_embedding',
            'PhysicsGate', 'StickFigureTransformer', 'build_model', 'drop_attributes', 'motion_losses', 'planner_loss',
            'batch_timeline', 'restore_skeleton', 'smooth_poses', 'timeline_batch', 'part_slots', 'keep_mask',
-           'hold_source', 'frame_speeds', 'seam_stats', 'held_deviation', 'count_parameters', 'params_table',
-           'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora', 'load_lora', 'merge_lora', 'toy_motion',
-           'motion_stats', 'classify_toy', 'overfit_demo']
+           'hold_source', 'frame_speeds', 'seam_stats', 'held_deviation', 'land_root_gaps', 'anchor_pelvis',
+           'count_parameters', 'params_table', 'lora_target_names', 'apply_lora', 'lora_state_dict', 'save_lora',
+           'load_lora', 'merge_lora', 'toy_motion', 'motion_stats', 'classify_toy', 'overfit_demo']
 
 # %% ../nbs/31_model.ipynb #m010
 ROOT_X, ROOT_Y = 6, 7   # pelvis x and y in the 20-float pose (end of the torso segment)
@@ -827,12 +827,33 @@ def held_deviation(motion, source, kept_mask) -> float:
     k = keep_mask(kept_mask, len(m), 1 if m.ndim == 2 else m.shape[1]).reshape(m.shape)
     return float(np.abs(m - s)[k].max()) if k.any() else 0.0
 
-# %% ../nbs/31_model.ipynb #m076
+# %% ../nbs/31_model.ipynb #m075b
 def _root_gaps(frame_keep:np.ndarray) -> list:
     "(i, j) for each run of free frames between held frames i and j of a [T] mask (i < j - 1)."
     held = np.flatnonzero(frame_keep)
     return [(int(i), int(j)) for i, j in zip(held[:-1], held[1:]) if j > i + 1]
 
+def land_root_gaps(v,        # pelvis x speeds [T] in m/s (a tensor, changed in place)
+                   held,     # bool [T]: the frames that hold the source
+                   src_x,    # the source's pelvis x [T] (m)
+                  ):
+    "Shift the pelvis speed of each run of drawn frames by one constant, so its travel lands on the next held frame's pelvis."
+    for i, j in _root_gaps(np.asarray(held)):
+        cur = float(v[i+1:j+1].sum())/FPS
+        v[i+1:j+1] += (float(src_x[j] - src_x[i]) - cur)*FPS/(j - i)
+    return v
+
+def anchor_pelvis(motion,    # poses [T, A, 20] (a tensor, changed in place)
+                  source,    # the source's poses [T, A, 20]
+                  held,      # bool [T, A]: the frames that hold something of the source
+                 ):
+    "Move each actor sideways so its pelvis at its first held frame is the source's: speeds fix the path's shape, not where it starts."
+    for a in range(motion.shape[1]):
+        f = np.flatnonzero(np.asarray(held[:, a]))
+        if len(f): motion[:, a, 0::2] += source[f[0], a, ROOT_X] - motion[f[0], a, ROOT_X]
+    return motion
+
+# %% ../nbs/31_model.ipynb #m076
 def _generate(self:StickFigureTransformer,
               embeddings,                # pooled sentence embeddings [B, D_text] (or [D_text])
               num_frames:int=CLIP_FRAMES,
@@ -884,14 +905,11 @@ def _generate(self:StickFigureTransformer,
         kf = km.clone()                                                                  # ... in features: velocity needs both ends held
         kf[:, 1:, :, ROOT_X] = fk[:, 1:] & fk[:, :-1]; kf[:, 0, :, ROOT_X] = fk[:, 0] & fk[:, min(1, T - 1)]
         known = self.normalize(src.to(dev))
-        gaps = [(b, a, _root_gaps(fk[b, :, a].numpy())) for b in range(B) for a in range(A)]
-        need = {(b, a, i, j): float(src[b, j, a, ROOT_X] - src[b, i, a, ROOT_X]) for b, a, gs in gaps for i, j in gs}
         sd, mu = float(self.motion_std[ROOT_X]), float(self.motion_mean[ROOT_X])
         def root_through(x0):                                                # each gap's pelvis travel lands on the next held frame
             v = x0[..., ROOT_X]*sd + mu                                      # [B, T, A] m/s
-            for (b, a, i, j), d in need.items():
-                cur = float(v[b, i+1:j+1, a].sum())/FPS
-                v[b, i+1:j+1, a] += (d - cur)*FPS/(j - i)
+            for b in range(B):
+                for a in range(A): land_root_gaps(v[b, :, a], fk[b, :, a].numpy(), src[b, :, a, ROOT_X])
             x0 = x0.clone(); x0[..., ROOT_X] = (v - mu)/sd
             return x0
         held = (known, kf.to(dev), root_through, src, km)
@@ -910,11 +928,7 @@ def _generate(self:StickFigureTransformer,
             motion = self.denormalize(x).cpu()
     finally: self.train(was)
     if held is not None:                                                     # the pelvis where the source has it at the first held frame
-        src, km, fk = held[3], held[4], held[4].any(-1)
-        for b in range(B):
-            for a in range(A):
-                f = np.flatnonzero(fk[b, :, a].numpy())
-                if len(f): motion[b, :, a, 0::2] += src[b, f[0], a, ROOT_X] - motion[b, f[0], a, ROOT_X]
+        for b in range(B): anchor_pelvis(motion[b], held[3][b], fk[b].numpy())
     if restore_bones: motion = torch.from_numpy(np.stack([restore_skeleton(smooth_poses(m, smooth)) for m in motion.numpy()]))
     if held is not None: motion = torch.from_numpy(np.stack([hold_source(m, s, k, blend) for m, s, k in zip(motion.numpy(), held[3].numpy(), held[4].numpy())]))
     acts = tl[0][..., 0].cpu() if tl is not None else torch.full((B, T), int(ActionType.IDLE))
