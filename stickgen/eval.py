@@ -677,10 +677,7 @@ def evaluate_checkpoint(checkpoint, ctx:BenchContext, name:str|None=None, device
     want = model.cfg.embedding_dim
     if want != ctx.text.shape[1]:
         raise StickgenError(f"{p}: the model expects {want}-d text embeddings, the reference data has {ctx.text.shape[1]}-d ones (embed it with the model's text encoder)")
-    rp = p.resolve()
-    root = repo_root(rp)
-    note = rp.relative_to(root).as_posix() if rp.is_relative_to(root) else str(p)   # records name paths relative to the repo
-    return model_rows(ctx, model, name or checkpoint_name(p), note=note, text_model=cfg.data.text_model, **gen_kw)
+    return model_rows(ctx, model, name or checkpoint_name(p), note=shown_path(p, repo_root(p.resolve())), text_model=cfg.data.text_model, **gen_kw)
 
 # %% ../nbs/50_eval.ipynb #c042
 def checkpoint_name(path) -> str:

@@ -25,7 +25,8 @@ __all__ = ['FPS', 'CLIP_SECONDS', 'CLIP_FRAMES', 'GROUND_Y', 'GRAVITY', 'STICK20
            'face_for_expression', 'blend_faces', 'center_of_mass', 'compute_physics', 'static_camera', 'make_sample',
            'check_coords', 'validate_sample', 'complete_sample', 'io_error', 'temp_name', 'pid_alive', 'PathLock',
            'sweep_orphans', 'umask', 'output_mode', 'make_parents', 'AtomicOutput', 'atomic_write', 'atomic_save',
-           'check_writable', 'check_free_space', 'torch_load', 'save_samples', 'load_samples', 'validate_samples']
+           'shown_path', 'check_writable', 'check_free_space', 'torch_load', 'save_samples', 'load_samples',
+           'validate_samples']
 
 # %% ../nbs/00_schema.ipynb #c006
 FPS = 25           # frames per second of every motion in the repo
@@ -809,6 +810,15 @@ def atomic_save(obj, path) -> Path:
     with AtomicOutput(path) as out:
         with open(out.tmp, 'wb') as f: torch.save(obj, f)
     return Path(path)
+
+# %% ../nbs/00_schema.ipynb #i23sp1
+def shown_path(path,          # a file or folder path (None / '' passes through as None)
+               root=None,     # the folder paths are shown relative to (default: the working directory)
+              ) -> str|None:
+    "`path` relative to `root` when it lies below it (posix), else as given: how records name files."
+    if not path: return None
+    p, r = Path(path).resolve(), Path(root or Path.cwd()).resolve()
+    return p.relative_to(r).as_posix() if p.is_relative_to(r) else str(path)
 
 # %% ../nbs/00_schema.ipynb #i17io31
 def _immutable(p) -> bool:

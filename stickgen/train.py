@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from fastcore.basics import patch
 from tqdm import tqdm
-from .schema import StickgenError, CLIP_FRAMES, atomic_save, atomic_write, PathLock, make_parents, HELD_LOCKS_ENV
+from .schema import StickgenError, CLIP_FRAMES, shown_path, atomic_save, atomic_write, PathLock, make_parents, HELD_LOCKS_ENV
 from .config import RunConfig, DataConfig, Range, check_value, load_config, resolve_sources, dump_config
 from .storage import MotionDataset, collate_motion, write_samples, open_samples, SampleStore
 from .plan import Plan, plan_from_actions
@@ -174,12 +174,6 @@ def encoder_width(name:str|None) -> int|None:
     return next((w for k, w in KNOWN_TEXT_MODELS.items() if n in (k.lower(), k.split('/')[-1].lower())), None)
 
 # %% ../nbs/40_train.ipynb #i18d
-def _shown(path) -> str|None:
-    "`path` relative to the working directory when it lies below it (records name repo-relative paths), else as given."
-    if not path: return None
-    p = Path(path)
-    return p.resolve().relative_to(Path.cwd().resolve()).as_posix() if p.is_absolute() and p.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
-
 def match_text_width(cfg:RunConfig, data) -> RunConfig:
     "Set `cfg.model.embedding_dim` to the width of `data`'s text embeddings (with a note); an error when `data.text_model` disagrees."
     w = text_width(data)
@@ -191,7 +185,7 @@ def match_text_width(cfg:RunConfig, data) -> RunConfig:
                             f"(stickgen embed --model {cfg.data.text_model}) or drop data.text_model")
     if cfg.model.embedding_dim != w:
         print(f"note: model.embedding_dim = {w}, the width of the text embeddings in "
-              f"{data if isinstance(data, (str, os.PathLike)) else 'the samples'} ({_shown(cfg.config_path) or 'the config'} says {cfg.model.embedding_dim})", flush=True)
+              f"{data if isinstance(data, (str, os.PathLike)) else 'the samples'} ({shown_path(cfg.config_path) or 'the config'} says {cfg.model.embedding_dim})", flush=True)
         cfg.model.embedding_dim = w
     return cfg
 
